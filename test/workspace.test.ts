@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 /** Lower layers first; a package may import only packages before it in this list. */
 const LAYERS = [
+  'testkit',
   'sip',
   'sdp',
   'rtp',
