@@ -12,13 +12,17 @@ const available = readdirSync(dir)
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((s) => !available.includes(s));
 if (unknown.length > 0) {
-  console.error(`unknown bench suite(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
+  console.error(
+    `unknown bench suite(s): ${unknown.join(', ')}; available: ${available.join(', ')}`,
+  );
   process.exit(2);
 }
 let failed = false;
 for (const suite of wanted.length > 0 ? wanted : available) {
   console.log(`\n## bench: ${suite}\n`);
-  const run = spawnSync(process.execPath, ['--expose-gc', `${dir}${suite}.mjs`], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--expose-gc', `${dir}${suite}.mjs`], {
+    stdio: 'inherit',
+  });
   if (run.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);
