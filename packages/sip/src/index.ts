@@ -1,1 +1,3 @@
 export {};
+export * from './clock.js';
+export * from './auth/index.js';
