@@ -1,1 +1,4 @@
-export {};
+export * from './errors.js';
+export * from './clock.js';
+export { TypedEmitter } from './events.js';
+export * from './stun/index.js';

@@ -1,0 +1,36 @@
+/** Stable error codes of @callbridge/webrtc; callers switch on `code`, never on the message. */
+export type WebRtcErrorCode =
+  | 'STUN_MALFORMED'
+  | 'STUN_BAD_INTEGRITY'
+  | 'STUN_BAD_FINGERPRINT'
+  | 'DTLS_MALFORMED'
+  | 'DTLS_HANDSHAKE_FAILED'
+  | 'DTLS_NO_SHARED_PARAMETERS'
+  | 'DTLS_BAD_SIGNATURE'
+  | 'DTLS_BAD_FINISHED'
+  | 'DTLS_FINGERPRINT_MISMATCH'
+  | 'DTLS_ALERT_RECEIVED'
+  | 'DTLS_TIMEOUT'
+  | 'DTLS_DECRYPT_FAILED'
+  | 'CERTIFICATE_INVALID'
+  | 'ICE_CONSENT_EXPIRED'
+  | 'ICE_CREDENTIALS_MISSING'
+  | 'INVALID_STATE_TRANSITION'
+  | 'INVALID_ARGUMENT'
+  | 'TRANSPORT_CLOSED'
+  | 'SOCKET_ERROR';
+
+export interface WebRtcErrorOptions {
+  readonly cause?: unknown;
+}
+
+/** The one error base class of this package: a stable `code`, a message a person can act on. */
+export class WebRtcError extends Error {
+  readonly code: WebRtcErrorCode;
+
+  constructor(code: WebRtcErrorCode, message: string, options: WebRtcErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WebRtcError';
+    this.code = code;
+  }
+}
