@@ -1,1 +1,41 @@
-export {};
+export { RtpError, type RtpErrorCode } from './errors.js';
+export {
+  RtpPacket,
+  createRtpPacket,
+  writeRtpPacket,
+  rtpPacketLength,
+  rtpHeaderLength,
+  readU32,
+  writeU32,
+  RTP_FIXED_HEADER_LENGTH,
+  ONE_BYTE_EXTENSION_PROFILE,
+  TWO_BYTE_EXTENSION_PROFILE,
+  type RtpPacketInit,
+  type RtpHeaderExtensionElement,
+} from './packet.js';
+export {
+  parseRtcp,
+  writeRtcp,
+  serializeRtcp,
+  rtcpPacketLength,
+  rtcpCompoundLength,
+  nackEntries,
+  RtcpPacketType,
+  SdesItemType,
+  type RtcpPacket,
+  type ReportBlock,
+  type SenderReport,
+  type ReceiverReport,
+  type SourceDescription,
+  type SdesChunk,
+  type SdesItem,
+  type Goodbye,
+  type ApplicationDefined,
+  type GenericNack,
+  type PictureLossIndication,
+  type FullIntraRequest,
+  type ReceiverEstimatedMaxBitrate,
+  type UnknownRtcpPacket,
+  type ParseRtcpOptions,
+} from './rtcp.js';
+export { classifyPacket, isRtcpPacket, type PacketClass } from './demux.js';
