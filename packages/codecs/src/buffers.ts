@@ -1,0 +1,46 @@
+import { CodecError } from './errors.js';
+
+/** Checks a caller-provided output buffer and returns the part that receives `needed` items. */
+export function outputView<T extends Int16Array | Uint8Array>(
+  output: T,
+  needed: number,
+  what: string,
+): T {
+  if (output.length < needed) {
+    throw new CodecError(
+      'ERR_CODEC_BUFFER_TOO_SMALL',
+      `${what} needs ${needed} elements, the output buffer holds ${output.length}`,
+    );
+  }
+  return output.subarray(0, needed) as T;
+}
+
+/** A reusable buffer that grows (rarely: only when a larger frame arrives) and never shrinks. */
+export class GrowableInt16 {
+  #buffer: Int16Array;
+  constructor(initial: number) {
+    this.#buffer = new Int16Array(initial);
+  }
+  view(length: number): Int16Array {
+    if (length > this.#buffer.length)
+      this.#buffer = new Int16Array(Math.max(length, this.#buffer.length * 2));
+    return this.#buffer.subarray(0, length);
+  }
+}
+
+export class GrowableUint8 {
+  #buffer: Uint8Array;
+  constructor(initial: number) {
+    this.#buffer = new Uint8Array(initial);
+  }
+  view(length: number): Uint8Array {
+    if (length > this.#buffer.length)
+      this.#buffer = new Uint8Array(Math.max(length, this.#buffer.length * 2));
+    return this.#buffer.subarray(0, length);
+  }
+}
+
+/** Throws the standard error for a method called after `close()`. */
+export function closedError(name: string): CodecError {
+  return new CodecError('ERR_CODEC_CLOSED', `${name} codec is closed`);
+}

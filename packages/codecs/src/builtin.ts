@@ -1,0 +1,53 @@
+import type { AudioCodec, AudioFormat, CodecOptions } from './codec.js';
+import { G711Codec } from './g711.js';
+import { CodecRegistry, type CodecDescriptor } from './registry.js';
+
+/** Describes a codec implemented in TypeScript: always loaded, created synchronously. */
+export function typescriptCodec(
+  format: {
+    name: string;
+    clockRate: number;
+    channels?: number;
+    staticPayloadType?: number;
+    offerFmtp?: string;
+  },
+  create: (options: CodecOptions, fmtp: Readonly<Record<string, string>>) => AudioCodec,
+): CodecDescriptor {
+  return {
+    name: format.name,
+    clockRate: format.clockRate,
+    channels: format.channels ?? 1,
+    ...(format.staticPayloadType !== undefined
+      ? { staticPayloadType: format.staticPayloadType }
+      : {}),
+    ...(format.offerFmtp !== undefined ? { offerFmtp: format.offerFmtp } : {}),
+    loaded: true,
+    load: () => Promise.resolve(),
+    create,
+  };
+}
+
+/** Registers the codecs of this package, most preferred first. */
+export function registerBuiltinCodecs(registry: CodecRegistry): void {
+  registry.register(
+    typescriptCodec(
+      { name: 'PCMU', clockRate: 8000, staticPayloadType: 0 },
+      (o) => new G711Codec('mu', o),
+    ),
+  );
+  registry.register(
+    typescriptCodec(
+      { name: 'PCMA', clockRate: 8000, staticPayloadType: 8 },
+      (o) => new G711Codec('a', o),
+    ),
+  );
+}
+
+/** The process-wide registry with every codec of this package (G.729 adds itself when installed). */
+export const codecRegistry = new CodecRegistry();
+registerBuiltinCodecs(codecRegistry);
+
+/** Creates a codec for a negotiated SDP format from `codecRegistry`. */
+export function createCodec(format: AudioFormat, options: CodecOptions = {}): Promise<AudioCodec> {
+  return codecRegistry.create(format, options);
+}
