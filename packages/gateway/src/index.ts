@@ -1,1 +1,13 @@
-export {};
+export * from './errors.js';
+export * from './clock.js';
+export * from './events.js';
+export * from './log.js';
+export * from './metrics.js';
+export * from './backend.js';
+export * from './dial-plan.js';
+export * from './model/status.js';
+export * from './model/call-state.js';
+export * from './model/session-state.js';
+export * from './model/registry.js';
+export * from './model/records.js';
+export * from './service.js';
