@@ -1,0 +1,593 @@
+import type { Clock } from './clock.js';
+import { MediaError } from './errors.js';
+import type { FrameDecoder } from './frame-decoder.js';
+import { DelayHistogram, SlidingQuantile } from './stats.js';
+import { crossfadeInsert, crossfadeRemove, findPitchPeriod, isSilent } from './time-scale.js';
+
+export type JitterBufferMode = 'adaptive' | 'fixed';
+
+export interface JitterBufferOptions {
+  readonly clock: Clock;
+  readonly decoder: FrameDecoder;
+  /** RTP clock rate of the payload (8000 for G.722 even though it decodes to 16 kHz). */
+  readonly clockRate: number;
+  /**
+   * `adaptive` (default) follows the measured jitter; `fixed` starts playout `fixedDelayMs` after
+   * the first packet and never adapts (the classic fixed buffer, kept as a baseline).
+   */
+  readonly mode?: JitterBufferMode;
+  readonly fixedDelayMs?: number;
+  /** Lower bound of the adaptive target delay (default 10 ms). */
+  readonly minDelayMs?: number;
+  /** Upper bound of the adaptive target delay and of waiting on underrun (default 400 ms). */
+  readonly maxDelayMs?: number;
+  /** Target before enough jitter has been measured (default 40 ms). */
+  readonly initialDelayMs?: number;
+  /** Percentile of the relative transit delay the target covers (default 0.995). */
+  readonly quantile?: number;
+  /** Packets in the sliding jitter window (default 500, ten seconds at 20 ms). */
+  readonly windowPackets?: number;
+  /** Packets the buffer can hold; a power of two (default 128). */
+  readonly capacityPackets?: number;
+  /** Largest payload accepted (default 1500 bytes). */
+  readonly maxPayloadBytes?: number;
+  /** Largest number of samples one decode or concealment call may produce (default 120 ms). */
+  readonly maxFrameSamples?: number;
+  /** How fast the target may fall, ms per second; it rises at once (default 10). */
+  readonly targetDecayMsPerSecond?: number;
+  /** Transit changes beyond this are a timestamp jump and resynchronise playout (default 1500 ms). */
+  readonly resyncThresholdMs?: number;
+  /** How often the target is recorded for the report (default 1000 ms). */
+  readonly targetSampleIntervalMs?: number;
+  /** RMS below which decoded audio counts as silence for time stretching (default 100). */
+  readonly silenceRms?: number;
+}
+
+/** What {@link AdaptiveJitterBuffer.insert} did with a packet. */
+export type InsertOutcome = 'buffered' | 'duplicate' | 'late' | 'too-large';
+
+export interface JitterBufferReport {
+  readonly mode: JitterBufferMode;
+  /** Unique packets received (duplicates excluded). */
+  readonly packetsReceived: number;
+  readonly packetsPlayed: number;
+  readonly duplicates: number;
+  /** Packets that arrived after their playout time had passed. */
+  readonly latePackets: number;
+  /** latePackets / packetsReceived. */
+  readonly lateLossRate: number;
+  /** Packets declared missing at playout (network loss plus late arrivals). */
+  readonly missingPackets: number;
+  /** Packets recovered from the next packet's in-band FEC. */
+  readonly fecRecovered: number;
+  /** Delay each played packet spent between arrival and playout, ms. */
+  readonly addedDelayMeanMs: number;
+  readonly addedDelayP95Ms: number;
+  readonly samplesPlayed: number;
+  readonly concealedSamples: number;
+  /** concealedSamples / samplesPlayed. */
+  readonly concealedRatio: number;
+  /** Samples removed (acceleration) and inserted (expansion) by time-scale modification. */
+  readonly acceleratedSamples: number;
+  readonly expandedSamples: number;
+  readonly resyncs: number;
+  readonly ssrcChanges: number;
+  readonly targetDelayMs: number;
+  /** Target delay over time: [clock time ms, target ms] pairs. */
+  readonly targetHistory: readonly (readonly [number, number])[];
+}
+
+interface Slot {
+  /** Extended sequence number held, or -1 when empty. */
+  extSeq: number;
+  extTs: number;
+  arrival: number;
+  length: number;
+  readonly bytes: Uint8Array;
+  /** View of `bytes` of the last length used, reused while the length stays the same. */
+  view: Uint8Array;
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * Adaptive jitter buffer for one audio stream: packets go in as they arrive, PCM comes out at
+ * the playout clock's pace, with concealment, FEC recovery and time-scale modification.
+ *
+ * The target delay is the chosen percentile of each packet's transit delay relative to the
+ * fastest packet in a sliding window (RFC 3550 §6.4.1 defines the same relative transit for its
+ * jitter estimate), bounded by min/max. Playout follows the target by stretching or shrinking
+ * audio: freely in silence, one pitch period at a time in speech. Clock drift between sender
+ * and receiver shows up as a drift of the transit delay and is absorbed the same way.
+ */
+export class AdaptiveJitterBuffer {
+  readonly mode: JitterBufferMode;
+  readonly sampleRate: number;
+  readonly clockRate: number;
+
+  readonly #clock: Clock;
+  readonly #decoder: FrameDecoder;
+  readonly #fixedDelayMs: number;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #quantile: number;
+  readonly #decayPerMs: number;
+  readonly #resyncThresholdMs: number;
+  readonly #targetSampleIntervalMs: number;
+  readonly #silenceRms: number;
+  readonly #maxPayloadBytes: number;
+  readonly #tsPerSample: number;
+  readonly #msPerTs: number;
+
+  readonly #slots: Slot[];
+  readonly #mask: number;
+  /** Per slot: extended sequence last played from it, to tell duplicates from late packets. */
+  readonly #playedSeq: Float64Array;
+  readonly #transits: SlidingQuantile;
+  readonly #delays = new DelayHistogram(5000);
+
+  /** Decoded audio not yet read. */
+  readonly #sync: Int16Array;
+  #syncLength = 0;
+  readonly #scratch: Int16Array;
+  readonly #stretch: Int16Array;
+
+  #ssrc = -1;
+  #started = false;
+  #playing = false;
+  #highestExtSeq = -1;
+  #referenceExtTs = 0;
+  /** Next sequence number to play. */
+  #nextSeq = 0;
+  /** RTP timestamp (extended) of the next sample to be produced. */
+  #decodedTs = 0;
+  #buffered = 0;
+  #frameTs = 0;
+  #targetMs: number;
+  /** Transit of the first packet; the fixed buffer's anchor. */
+  #anchorTransit = 0;
+  #lastTargetSample = -Infinity;
+  #lastTargetUpdate = 0;
+  readonly #targetHistory: [number, number][] = [];
+
+  #received = 0;
+  #played = 0;
+  #duplicates = 0;
+  #late = 0;
+  #missing = 0;
+  #fecRecovered = 0;
+  #samplesPlayed = 0;
+  #concealedSamples = 0;
+  #accelerated = 0;
+  #expanded = 0;
+  #resyncs = 0;
+  #ssrcChanges = 0;
+
+  constructor(options: JitterBufferOptions) {
+    const capacity = options.capacityPackets ?? 128;
+    if (!Number.isInteger(capacity) || capacity < 4 || (capacity & (capacity - 1)) !== 0) {
+      throw new MediaError(
+        'INVALID_ARGUMENT',
+        `capacityPackets must be a power of two ≥ 4, got ${capacity}`,
+      );
+    }
+    if (!(options.clockRate > 0) || !(options.decoder.sampleRate > 0)) {
+      throw new MediaError('INVALID_ARGUMENT', 'clockRate and decoder.sampleRate must be positive');
+    }
+    this.mode = options.mode ?? 'adaptive';
+    this.#clock = options.clock;
+    this.#decoder = options.decoder;
+    this.clockRate = options.clockRate;
+    this.sampleRate = options.decoder.sampleRate;
+    this.#fixedDelayMs = options.fixedDelayMs ?? 60;
+    this.#minDelayMs = options.minDelayMs ?? 10;
+    this.#maxDelayMs = options.maxDelayMs ?? 400;
+    if (!(this.#minDelayMs >= 0 && this.#maxDelayMs >= this.#minDelayMs)) {
+      throw new MediaError('INVALID_ARGUMENT', 'need 0 ≤ minDelayMs ≤ maxDelayMs');
+    }
+    this.#quantile = options.quantile ?? 0.995;
+    if (!(this.#quantile > 0 && this.#quantile <= 1)) {
+      throw new MediaError('INVALID_ARGUMENT', `quantile must be in (0, 1], got ${this.#quantile}`);
+    }
+    this.#decayPerMs = (options.targetDecayMsPerSecond ?? 10) / 1000;
+    this.#targetMs = clamp(options.initialDelayMs ?? 40, this.#minDelayMs, this.#maxDelayMs);
+    this.#resyncThresholdMs = options.resyncThresholdMs ?? 1500;
+    this.#targetSampleIntervalMs = options.targetSampleIntervalMs ?? 1000;
+    this.#silenceRms = options.silenceRms ?? 100;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? 1500;
+    this.#tsPerSample = this.clockRate / this.sampleRate;
+    this.#msPerTs = 1000 / this.clockRate;
+
+    this.#mask = capacity - 1;
+    this.#slots = [];
+    for (let i = 0; i < capacity; i++) {
+      const bytes = new Uint8Array(this.#maxPayloadBytes);
+      this.#slots.push({
+        extSeq: -1,
+        extTs: 0,
+        arrival: 0,
+        length: 0,
+        bytes,
+        view: bytes.subarray(0, 0),
+      });
+    }
+    this.#playedSeq = new Float64Array(capacity).fill(-1);
+    this.#transits = new SlidingQuantile(options.windowPackets ?? 500);
+    const maxFrame = options.maxFrameSamples ?? Math.ceil(this.sampleRate * 0.12);
+    this.#scratch = new Int16Array(maxFrame);
+    this.#stretch = new Int16Array(maxFrame * 2);
+    this.#sync = new Int16Array(maxFrame * 8);
+  }
+
+  /** Current target delay in ms. */
+  get targetDelayMs(): number {
+    return this.mode === 'fixed' ? this.#fixedDelayMs : this.#targetMs;
+  }
+
+  /** Packets waiting to be played. */
+  get bufferedPackets(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * Hands one received RTP packet to the buffer. The payload is copied, so the caller may reuse
+   * its receive buffer at once.
+   */
+  insert(
+    ssrc: number,
+    sequenceNumber: number,
+    timestamp: number,
+    payload: Uint8Array,
+  ): InsertOutcome {
+    const now = this.#clock.now();
+    if (payload.length > this.#maxPayloadBytes) return 'too-large';
+
+    if (this.#ssrc !== ssrc) {
+      // A new source (re-INVITE, transfer, sender restart): restart sequence and timestamp
+      // tracking; audio already decoded keeps playing and the new stream follows it.
+      if (this.#ssrc !== -1) this.#ssrcChanges++;
+      this.#ssrc = ssrc;
+      this.#decoder.reset?.();
+      this.#resync(sequenceNumber, timestamp);
+    }
+
+    let extSeq = this.#unwrapSeq(sequenceNumber);
+    let extTs = this.#unwrapTs(timestamp);
+    let transit = now - extTs * this.#msPerTs;
+
+    // RFC 3550 §8.2 style sanity: a transit far from the current mapping, or a sequence number
+    // far outside the buffer, means the sender jumped; start over from this packet.
+    const base = this.mode === 'fixed' ? this.#anchorTransit : this.#transits.min();
+    const seqAhead = extSeq - this.#nextSeq;
+    if (
+      this.#started &&
+      (seqAhead > this.#mask ||
+        (seqAhead >= 0 && Math.abs(transit - base) > this.#resyncThresholdMs))
+    ) {
+      this.#resync(sequenceNumber, timestamp);
+      extSeq = this.#unwrapSeq(sequenceNumber);
+      extTs = this.#unwrapTs(timestamp);
+      transit = now - extTs * this.#msPerTs;
+    }
+
+    if (!this.#started) {
+      this.#started = true;
+      this.#nextSeq = extSeq;
+      this.#decodedTs = extTs;
+      this.#anchorTransit = transit;
+      this.#highestExtSeq = extSeq;
+    }
+
+    const index = extSeq & this.#mask;
+    const slot = this.#slots[index]!;
+    if (slot.extSeq === extSeq || this.#playedSeq[index] === extSeq) {
+      this.#duplicates++;
+      return 'duplicate';
+    }
+    this.#received++;
+    const late =
+      extSeq < this.#nextSeq || (this.#playing && extTs < this.#decodedTs - this.#frameTs / 2);
+    this.#observeTransit(transit, now);
+    if (late) {
+      this.#late++;
+      return 'late';
+    }
+
+    if (slot.extSeq !== -1) this.#buffered--; // cannot happen within the window; keep counts exact
+    slot.extSeq = extSeq;
+    slot.extTs = extTs;
+    slot.arrival = now;
+    if (slot.view.length !== payload.length) slot.view = slot.bytes.subarray(0, payload.length);
+    slot.bytes.set(payload);
+    slot.length = payload.length;
+    this.#buffered++;
+    return 'buffered';
+  }
+
+  /**
+   * Produces exactly `out.length` samples of playout audio. Call it at the playout clock's pace
+   * (every output frame); before the first packet and during initial buffering it yields silence.
+   */
+  read(out: Int16Array): void {
+    const needed = out.length;
+    const now = this.#clock.now();
+    let guard = 0;
+    while (this.#syncLength < needed) {
+      if (++guard > 64) {
+        // A decoder that yields nothing must not hang playout.
+        this.#syncLength = Math.min(needed, this.#sync.length);
+        break;
+      }
+      this.#produce(now, needed);
+    }
+    for (let i = 0; i < needed; i++) out[i] = this.#sync[i]!;
+    this.#sync.copyWithin(0, needed, this.#syncLength);
+    this.#syncLength -= needed;
+    if (this.#playing) this.#samplesPlayed += needed;
+    if (now - this.#lastTargetSample >= this.#targetSampleIntervalMs) {
+      this.#lastTargetSample = now;
+      this.#targetHistory.push([now, this.targetDelayMs]);
+    }
+  }
+
+  report(): JitterBufferReport {
+    return {
+      mode: this.mode,
+      packetsReceived: this.#received,
+      packetsPlayed: this.#played,
+      duplicates: this.#duplicates,
+      latePackets: this.#late,
+      lateLossRate: this.#received === 0 ? 0 : this.#late / this.#received,
+      missingPackets: this.#missing,
+      fecRecovered: this.#fecRecovered,
+      addedDelayMeanMs: this.#delays.mean(),
+      addedDelayP95Ms: this.#delays.quantile(0.95),
+      samplesPlayed: this.#samplesPlayed,
+      concealedSamples: this.#concealedSamples,
+      concealedRatio: this.#samplesPlayed === 0 ? 0 : this.#concealedSamples / this.#samplesPlayed,
+      acceleratedSamples: this.#accelerated,
+      expandedSamples: this.#expanded,
+      resyncs: this.#resyncs,
+      ssrcChanges: this.#ssrcChanges,
+      targetDelayMs: this.targetDelayMs,
+      targetHistory: this.#targetHistory.map(([t, v]) => [t, v] as const),
+    };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  #resync(sequenceNumber: number, timestamp: number): void {
+    if (this.#started) this.#resyncs++;
+    for (const slot of this.#slots) slot.extSeq = -1;
+    this.#playedSeq.fill(-1);
+    this.#buffered = 0;
+    this.#transits.clear();
+    // Extended numbers start far from zero so unwrapping never goes negative.
+    this.#highestExtSeq = sequenceNumber + 0x10000 * 16;
+    this.#referenceExtTs = timestamp + TWO_32 * 16;
+    this.#started = false;
+    // The new stream builds up its own jitter protection before it plays.
+    this.#playing = false;
+  }
+
+  #unwrapSeq(seq: number): number {
+    const delta = ((seq - (this.#highestExtSeq & 0xffff) + 0x8000) & 0xffff) - 0x8000;
+    const ext = this.#highestExtSeq + delta;
+    if (ext > this.#highestExtSeq) this.#highestExtSeq = ext;
+    return ext;
+  }
+
+  #unwrapTs(ts: number): number {
+    let delta = ts - (this.#referenceExtTs % TWO_32);
+    if (delta >= TWO_32 / 2) delta -= TWO_32;
+    else if (delta < -TWO_32 / 2) delta += TWO_32;
+    const ext = this.#referenceExtTs + delta;
+    if (ext > this.#referenceExtTs) this.#referenceExtTs = ext;
+    return ext;
+  }
+
+  /**
+   * Updates the target from one more transit sample: the chosen percentile of the transit spread
+   * plus one frame. It rises at once and falls slowly, so a burst of jitter is remembered a while.
+   */
+  #observeTransit(transit: number, now: number): void {
+    if (this.mode === 'fixed') return;
+    this.#transits.push(transit);
+    if (this.#transits.size < 10) return;
+    const wanted = this.#transits.quantile(this.#quantile) - this.#transits.min() + this.#frameMs();
+    const decayed = this.#targetMs - (now - this.#lastTargetUpdate) * this.#decayPerMs;
+    this.#lastTargetUpdate = now;
+    this.#targetMs = clamp(Math.max(wanted, decayed), this.#minDelayMs, this.#maxDelayMs);
+  }
+
+  #frameMs(): number {
+    return this.#frameTs * this.#msPerTs;
+  }
+
+  /** Desired transit offset: when the sample with RTP time t should play is t + offset. */
+  #desiredOffset(): number {
+    return this.mode === 'fixed'
+      ? this.#anchorTransit + this.#fixedDelayMs
+      : this.#transits.min() + this.#targetMs;
+  }
+
+  /** Appends audio for the next stretch of the timeline to the sync buffer. */
+  #produce(now: number, frameSamples: number): void {
+    if (!this.#started) {
+      this.#appendSilence(frameSamples);
+      return;
+    }
+    const outTime = now + (this.#syncLength * 1000) / this.sampleRate;
+    // Positive: playing later than the target (too much delay); negative: earlier.
+    const error = outTime - this.#decodedTs * this.#msPerTs - this.#desiredOffset();
+    if (!this.#playing) {
+      if (error < 0) {
+        this.#appendSilence(frameSamples);
+        return;
+      }
+      this.#playing = true;
+    }
+    const adaptive = this.mode === 'adaptive';
+    // Shrink only when clearly late (hysteresis against churn) but stretch as soon as the buffer
+    // runs early, since running early is what makes packets late.
+    const accelerateAbove = Math.max(10, this.#frameMs() / 2);
+    const expandBelow = -this.#frameMs() / 4;
+    this.#skipPassed();
+    const slot = this.#slots[this.#nextSeq & this.#mask]!;
+
+    if (slot.extSeq === this.#nextSeq) {
+      const gapTs = slot.extTs - this.#decodedTs;
+      if (gapTs > this.#tsPerSample) {
+        // Timestamps advanced without lost packets: silence suppression (RFC 3551 §4.1). The
+        // gap is free room to adapt the delay: skip it when late, stretch it when early.
+        if (adaptive && error > accelerateAbove) {
+          const skipTs = Math.min(gapTs, (error - accelerateAbove / 2) / this.#msPerTs);
+          this.#decodedTs += skipTs;
+          this.#accelerated += skipTs / this.#tsPerSample;
+          if (skipTs >= gapTs) return;
+        }
+        const samples = Math.min(frameSamples, Math.ceil(gapTs / this.#tsPerSample));
+        this.#appendSilence(samples);
+        if (!(adaptive && error < expandBelow)) this.#decodedTs += samples * this.#tsPerSample;
+        else this.#expanded += samples;
+        return;
+      }
+      this.#playSlot(slot, outTime, adaptive ? error : 0, accelerateAbove, expandBelow);
+      return;
+    }
+
+    const later = this.#findLater();
+    if (later !== undefined && (!adaptive || error >= expandBelow)) {
+      // The packet due now is missing while later ones are here: lost (or late). Recover it from
+      // the next packet's FEC when it carries some, otherwise conceal.
+      const missingTs = Math.max(
+        this.#tsPerSample,
+        (later.extTs - this.#decodedTs) / Math.max(1, later.extSeq - this.#nextSeq),
+      );
+      const samples = Math.min(this.#scratch.length, Math.round(missingTs / this.#tsPerSample));
+      let produced = 0;
+      if (later.extSeq === this.#nextSeq + 1 && this.#decoder.decodeFec) {
+        produced = this.#decoder.decodeFec(later.view, this.#scratch, samples);
+        if (produced > 0) this.#fecRecovered++;
+      }
+      if (produced === 0) {
+        produced = this.#decoder.conceal(this.#scratch, samples);
+        this.#concealedSamples += produced;
+      }
+      this.#nextSeq++;
+      this.#missing++;
+      this.#append(this.#scratch, produced);
+      this.#decodedTs += produced * this.#tsPerSample;
+      return;
+    }
+
+    // Nothing to play. The adaptive buffer waits for the packet (concealing without moving the
+    // timeline, which adds delay) as long as a packet as slow as the slowest one in the window
+    // could still come; beyond that it is lost, and it moves on like the fixed buffer.
+    const samples = Math.min(frameSamples, this.#scratch.length);
+    const produced = this.#decoder.conceal(this.#scratch, samples);
+    this.#concealedSamples += produced;
+    this.#append(this.#scratch, produced);
+    const delayMs = outTime - this.#decodedTs * this.#msPerTs - this.#transits.min();
+    const worstMs = this.#transits.quantile(1) - this.#transits.min() + this.#frameMs();
+    if (adaptive && delayMs < Math.min(this.#maxDelayMs, worstMs)) {
+      this.#expanded += produced;
+    } else {
+      this.#decodedTs += produced * this.#tsPerSample;
+    }
+  }
+
+  #playSlot(
+    slot: Slot,
+    outTime: number,
+    error: number,
+    accelerateAbove: number,
+    expandBelow: number,
+  ): void {
+    const produced = this.#decoder.decode(slot.view, this.#scratch);
+    this.#delays.add(outTime - slot.arrival);
+    this.#playedSeq[slot.extSeq & this.#mask] = slot.extSeq;
+    slot.extSeq = -1;
+    this.#buffered--;
+    this.#played++;
+    this.#nextSeq++;
+    this.#decodedTs = slot.extTs + produced * this.#tsPerSample;
+    if (produced > 0) this.#frameTs = produced * this.#tsPerSample;
+
+    if (error > accelerateAbove || error < expandBelow) {
+      const frame = this.#scratch;
+      if (isSilent(frame, produced, this.#silenceRms)) {
+        // Silence: drop or repeat freely, up to the whole frame.
+        const excessMs = error > 0 ? error - accelerateAbove / 2 : -error;
+        const excessSamples = Math.floor((excessMs * this.sampleRate) / 1000);
+        const change = Math.min(produced, Math.max(0, excessSamples));
+        if (error > 0) {
+          this.#accelerated += change;
+          this.#append(this.#scratch, produced - change);
+        } else {
+          this.#expanded += change;
+          this.#append(this.#scratch, produced);
+          this.#append(this.#scratch, change);
+        }
+        return;
+      }
+      const period = findPitchPeriod(frame, produced, this.sampleRate);
+      if (period > 0) {
+        if (error > 0) {
+          const length = crossfadeRemove(frame, produced, period, this.#stretch);
+          this.#accelerated += produced - length;
+          this.#append(this.#stretch, length);
+        } else {
+          const length = crossfadeInsert(frame, produced, period, this.#stretch);
+          this.#expanded += length - produced;
+          this.#append(this.#stretch, length);
+        }
+        return;
+      }
+    }
+    this.#append(this.#scratch, produced);
+  }
+
+  /** Drops what the timeline has already passed: late packets and gaps before them. */
+  #skipPassed(): void {
+    const halfFrame = this.#frameTs / 2;
+    for (;;) {
+      const slot = this.#slots[this.#nextSeq & this.#mask]!;
+      if (slot.extSeq === this.#nextSeq) {
+        if (slot.extTs + halfFrame > this.#decodedTs || halfFrame === 0) return;
+        slot.extSeq = -1;
+        this.#buffered--;
+        this.#late++;
+      } else {
+        const later = this.#findLater();
+        if (later === undefined || later.extTs + halfFrame > this.#decodedTs) return;
+        this.#missing++;
+      }
+      this.#nextSeq++;
+    }
+  }
+
+  #findLater(): Slot | undefined {
+    for (let seq = this.#nextSeq + 1; seq <= this.#highestExtSeq; seq++) {
+      const slot = this.#slots[seq & this.#mask]!;
+      if (slot.extSeq === seq) return slot;
+    }
+    return undefined;
+  }
+
+  #appendSilence(samples: number): void {
+    const n = Math.min(samples, this.#sync.length - this.#syncLength);
+    this.#sync.fill(0, this.#syncLength, this.#syncLength + n);
+    this.#syncLength += n;
+  }
+
+  #append(source: Int16Array, samples: number): void {
+    const n = Math.min(samples, this.#sync.length - this.#syncLength);
+    for (let i = 0; i < n; i++) this.#sync[this.#syncLength + i] = source[i]!;
+    this.#syncLength += n;
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return value < min ? min : value > max ? max : value;
+}
