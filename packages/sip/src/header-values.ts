@@ -1,0 +1,732 @@
+/**
+ * Typed header values (RFC 3261 §20, §25.1 and the extension RFCs named beside each type) and
+ * their parsers. Parsers take the header value as text (folding already unfolded) and throw
+ * {@link SipParseError} `BAD_HEADER_VALUE` with the offset in that text. Value objects are
+ * immutable; `with…()` returns a changed copy and `toString()` gives the wire form.
+ */
+import { CHAR_CLASS, TOKEN } from './chars.js';
+import { SipParseError, badRequest } from './errors.js';
+import { Params, quote, unquote } from './params.js';
+import { parseUri, type Uri } from './uri.js';
+
+/** A text cursor for one header value. */
+class Cursor {
+  i = 0;
+  constructor(
+    readonly s: string,
+    readonly header: string,
+  ) {}
+
+  get end(): number {
+    return this.s.length;
+  }
+
+  get done(): boolean {
+    return this.i >= this.s.length;
+  }
+
+  peek(): number {
+    return this.i < this.s.length ? this.s.charCodeAt(this.i) : -1;
+  }
+
+  /** Skips LWS (SP, HTAB and any CR/LF left from folding). */
+  skipLws(): void {
+    const s = this.s;
+    let i = this.i;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c !== 32 && c !== 9 && c !== 13 && c !== 10) break;
+      i++;
+    }
+    this.i = i;
+  }
+
+  /** SWS c SWS: consumes `c` with the whitespace around it; false (nothing consumed) otherwise. */
+  sep(c: number): boolean {
+    const start = this.i;
+    this.skipLws();
+    if (this.peek() === c) {
+      this.i++;
+      this.skipLws();
+      return true;
+    }
+    this.i = start;
+    return false;
+  }
+
+  expect(c: number, what: string): void {
+    if (!this.sep(c)) this.fail(`expected ${what}`);
+  }
+
+  token(what: string): string {
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c >= 128 || (CHAR_CLASS[c]! & TOKEN) === 0) break;
+      i++;
+    }
+    if (i === start) this.fail(`expected ${what}`);
+    this.i = i;
+    return s.slice(start, i);
+  }
+
+  /** A quoted-string, returned with its quotes and escapes as written. */
+  quoted(): string {
+    const s = this.s;
+    const start = this.i;
+    let i = start + 1;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c === 34) {
+        this.i = i + 1;
+        return s.slice(start, i + 1);
+      }
+      if (c === 92) i++;
+      i++;
+    }
+    return this.fail('unterminated quoted-string');
+  }
+
+  /** gen-value = token / host / quoted-string; hosts may be IPv6 references with brackets. */
+  genValue(): string {
+    if (this.peek() === 34) return this.quoted();
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c >= 128 || ((CHAR_CLASS[c]! & TOKEN) === 0 && c !== 58 && c !== 91 && c !== 93)) {
+        break;
+      }
+      i++;
+    }
+    if (i === start) this.fail('expected a parameter value');
+    this.i = i;
+    return s.slice(start, i);
+  }
+
+  /** *( SEMI generic-param ) */
+  params(): Params {
+    if (!this.sepPeek(59)) return new Params();
+    const names: string[] = [];
+    const values: (string | null)[] = [];
+    while (this.sep(59)) {
+      names.push(this.token('a parameter name'));
+      if (this.sep(61)) values.push(this.genValue());
+      else values.push(null);
+    }
+    return new Params(names, values);
+  }
+
+  /** True when the next non-LWS character is `c` (nothing consumed). */
+  sepPeek(c: number): boolean {
+    const s = this.s;
+    let i = this.i;
+    while (i < s.length) {
+      const d = s.charCodeAt(i);
+      if (d !== 32 && d !== 9 && d !== 13 && d !== 10) return d === c;
+      i++;
+    }
+    return false;
+  }
+
+  /** After one list element: true if a comma follows, false at the end, error otherwise. */
+  nextElement(): boolean {
+    if (this.sep(44)) return true;
+    this.skipLws();
+    if (!this.done) this.fail('unexpected text');
+    return false;
+  }
+
+  fail(message: string): never {
+    throw new SipParseError(
+      'BAD_HEADER_VALUE',
+      `${this.header}: ${message} at offset ${this.i} of "${this.s}"`,
+      { offset: this.i, header: this.header, response: badRequest(`Bad ${this.header} header`) },
+    );
+  }
+}
+
+function uriIn(c: Cursor, text: string, offset: number): Uri {
+  try {
+    return parseUri(text);
+  } catch (e) {
+    c.i = offset + (e instanceof SipParseError ? e.offset : 0);
+    return c.fail(e instanceof Error ? e.message : 'bad URI');
+  }
+}
+
+// ---------------------------------------------------------------- Via (RFC 3261 §20.42, RFC 3581)
+
+/** One Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport`. */
+export class Via {
+  /** `SIP/2.0` as written. */
+  readonly protocol: string;
+  /** Transport as written (`UDP`, `TCP`, `TLS`, `WS`, `WSS`, `SCTP`, or any token). */
+  readonly transport: string;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly params: Params;
+
+  constructor(init: {
+    protocol?: string;
+    transport: string;
+    host: string;
+    port?: number | undefined;
+    params?: Params;
+  }) {
+    this.protocol = init.protocol ?? 'SIP/2.0';
+    this.transport = init.transport;
+    this.host = init.host;
+    this.port = init.port;
+    this.params = init.params ?? new Params();
+  }
+
+  get branch(): string | undefined {
+    const v = this.params.get('branch');
+    return v ?? undefined;
+  }
+
+  /** `received` (RFC 3261 §18.2.1), brackets of an IPv6 reference kept as written. */
+  get received(): string | undefined {
+    const v = this.params.get('received');
+    return v ?? undefined;
+  }
+
+  /** `rport` (RFC 3581): the port number, `null` when present without value, else `undefined`. */
+  get rport(): number | null | undefined {
+    const v = this.params.get('rport');
+    if (v === undefined || v === null) return v;
+    return Number(v);
+  }
+
+  get maddr(): string | undefined {
+    return this.params.get('maddr') ?? undefined;
+  }
+
+  get ttl(): number | undefined {
+    const v = this.params.get('ttl');
+    return v === undefined || v === null ? undefined : Number(v);
+  }
+
+  /** `host[:port]` */
+  get sentBy(): string {
+    return this.port === undefined ? this.host : `${this.host}:${this.port}`;
+  }
+
+  /** A copy with parameter `name` set (`null` for a flag), e.g. `via.withParam('received', ip)`. */
+  withParam(name: string, value: string | null): Via {
+    return new Via({ ...this.#init(), params: this.params.with(name, value) });
+  }
+
+  withoutParam(name: string): Via {
+    return new Via({ ...this.#init(), params: this.params.without(name) });
+  }
+
+  #init(): { protocol: string; transport: string; host: string; port: number | undefined } {
+    return { protocol: this.protocol, transport: this.transport, host: this.host, port: this.port };
+  }
+
+  toString(): string {
+    return `${this.protocol}/${this.transport} ${this.sentBy}${this.params.toString()}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** Parses a Via header value (one or more comma-separated via-parms). */
+export function parseVia(text: string, header = 'Via'): Via[] {
+  const c = new Cursor(text, header);
+  const out: Via[] = [];
+  c.skipLws();
+  do {
+    const name = c.token('protocol name');
+    c.expect(47, '"/"');
+    const version = c.token('protocol version');
+    c.expect(47, '"/"');
+    const transport = c.token('transport');
+    c.skipLws();
+    const hostStart = c.i;
+    let host: string;
+    if (c.peek() === 91) {
+      const close = text.indexOf(']', c.i);
+      if (close === -1) c.fail('unterminated IPv6 reference');
+      host = text.slice(c.i, close + 1);
+      c.i = close + 1;
+    } else {
+      host = c.token('sent-by host');
+    }
+    if (host.length === 0) c.i = hostStart;
+    let port: number | undefined;
+    if (c.sep(58)) port = parsePort(c);
+    const params = c.params();
+    if (params.has('branch') && params.get('branch') === null) c.fail('branch without value');
+    out.push(new Via({ protocol: `${name}/${version}`, transport, host, port, params }));
+  } while (c.nextElement());
+  return out;
+}
+
+function parsePort(c: Cursor): number {
+  const start = c.i;
+  let value = 0;
+  while (c.i < c.end) {
+    const d = c.s.charCodeAt(c.i);
+    if (d < 48 || d > 57) break;
+    value = value * 10 + (d - 48);
+    c.i++;
+  }
+  if (c.i === start || c.i - start > 5 || value > 65535) {
+    c.i = start;
+    c.fail('invalid port');
+  }
+  return value;
+}
+
+// -------------------------------------------------- name-addr (From, To, Contact, Route, ...)
+
+/**
+ * `["display name"] <uri>;params` or `uri;params` (RFC 3261 §25.1 name-addr / addr-spec), as
+ * used by From, To, Contact, Route, Record-Route, Reply-To, Refer-To, Referred-By, P-Asserted-Identity.
+ */
+export class NameAddr {
+  /** Display name, unquoted; `undefined` when absent. */
+  readonly displayName: string | undefined;
+  readonly uri: Uri;
+  /** Header parameters after the address (`tag`, `expires`, `q`, `lr` lives in the URI). */
+  readonly params: Params;
+
+  constructor(uri: Uri, params: Params = new Params(), displayName?: string) {
+    this.uri = uri;
+    this.params = params;
+    this.displayName = displayName;
+  }
+
+  /** The `tag` parameter (RFC 3261 §19.3). */
+  get tag(): string | undefined {
+    return this.params.get('tag') ?? undefined;
+  }
+
+  /** Contact `expires` parameter (RFC 3261 §20.10). */
+  get expires(): number | undefined {
+    const v = this.params.get('expires');
+    return v === undefined || v === null ? undefined : Number(v);
+  }
+
+  /** Contact `q` parameter (RFC 3261 §20.10). */
+  get q(): number | undefined {
+    const v = this.params.get('q');
+    return v === undefined || v === null ? undefined : Number(v);
+  }
+
+  withTag(tag: string): NameAddr {
+    return this.withParam('tag', tag);
+  }
+
+  withParam(name: string, value: string | null): NameAddr {
+    return new NameAddr(this.uri, this.params.with(name, value), this.displayName);
+  }
+
+  withUri(uri: Uri): NameAddr {
+    return new NameAddr(uri, this.params, this.displayName);
+  }
+
+  /** Always the `<uri>` form, so URI parameters and header parameters cannot be confused. */
+  toString(): string {
+    const name = this.displayName === undefined ? '' : `${quote(this.displayName)} `;
+    return `${name}<${this.uri.toString()}>${this.params.toString()}`;
+  }
+
+  toJSON(): { displayName?: string; uri: string; params: Record<string, string | null> } {
+    return {
+      ...(this.displayName === undefined ? {} : { displayName: this.displayName }),
+      uri: this.uri.toString(),
+      params: this.params.toJSON(),
+    };
+  }
+}
+
+function parseNameAddrAt(c: Cursor): NameAddr {
+  c.skipLws();
+  const s = c.s;
+  let displayName: string | undefined;
+  let bracketed = false;
+  const first = c.peek();
+  if (first === 34) {
+    displayName = unquote(c.quoted());
+    c.skipLws();
+    if (c.peek() !== 60) c.fail('expected "<" after the display name');
+    bracketed = true;
+  } else if (first === 60) {
+    bracketed = true;
+  } else {
+    // Either display-name tokens before "<", or an addr-spec (a token followed by ":").
+    const start = c.i;
+    c.token('an address');
+    if (c.peek() !== 58) {
+      for (;;) {
+        c.skipLws();
+        const d = c.peek();
+        if (d === 60) break;
+        if (d >= 128 || d === -1 || (CHAR_CLASS[d]! & TOKEN) === 0) {
+          c.fail('expected "<" after the display name (quote it if it has special characters)');
+        }
+        c.token('display name');
+      }
+      displayName = s.slice(start, c.i).trimEnd();
+      bracketed = true;
+    } else c.i = start;
+  }
+  let uri: Uri;
+  if (bracketed) {
+    c.i++; // "<"
+    const close = s.indexOf('>', c.i);
+    if (close === -1) c.fail('missing ">"');
+    const uriText = s.slice(c.i, close);
+    if (uriText.length === 0 || uriText !== uriText.trim()) c.fail('whitespace inside "<>"');
+    uri = uriIn(c, uriText, c.i);
+    c.i = close + 1;
+  } else {
+    // addr-spec: the URI ends at ";", "," or whitespace and may not contain "?" (§20).
+    const start = c.i;
+    let i = start;
+    while (i < s.length) {
+      const d = s.charCodeAt(i);
+      if (d === 59 || d === 44 || d === 32 || d === 9 || d === 13 || d === 10) break;
+      if (d === 63) {
+        c.i = i;
+        c.fail('a URI with "?" must be enclosed in "<>"');
+      }
+      i++;
+    }
+    uri = uriIn(c, s.slice(start, i), start);
+    c.i = i;
+  }
+  return new NameAddr(uri, c.params(), displayName);
+}
+
+/** Parses a single name-addr/addr-spec with parameters (From, To, Refer-To, Referred-By). */
+export function parseNameAddr(text: string, header = 'From'): NameAddr {
+  const c = new Cursor(text, header);
+  const value = parseNameAddrAt(c);
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text after the address');
+  return value;
+}
+
+/** Parses a comma-separated list of name-addrs (Route, Record-Route, Contact, Path). */
+export function parseNameAddrList(text: string, header = 'Route'): NameAddr[] {
+  const c = new Cursor(text, header);
+  const out: NameAddr[] = [];
+  do out.push(parseNameAddrAt(c));
+  while (c.nextElement());
+  return out;
+}
+
+/** A Contact header value: `*` or a list of addresses (RFC 3261 §20.10). */
+export type ContactValue = '*' | NameAddr[];
+
+export function parseContact(text: string): ContactValue {
+  if (text.trim() === '*') return '*';
+  return parseNameAddrList(text, 'Contact');
+}
+
+// ------------------------------------------------------------------------------ CSeq (§20.16)
+
+export interface CSeq {
+  readonly seq: number;
+  readonly method: string;
+}
+
+const MAX_UINT32 = 0xffffffff;
+
+/** Parses a 32-bit unsigned decimal (leading zeros allowed, §25.1 1*DIGIT, < 2^32). */
+function uint32(c: Cursor, what: string): number {
+  const start = c.i;
+  let value = 0;
+  while (c.i < c.end) {
+    const d = c.s.charCodeAt(c.i);
+    if (d < 48 || d > 57) break;
+    value = value * 10 + (d - 48);
+    c.i++;
+  }
+  if (c.i === start) c.fail(`expected ${what}`);
+  if (value > MAX_UINT32) {
+    c.i = start;
+    c.fail(`${what} exceeds 2^32-1`);
+  }
+  return value;
+}
+
+export function parseCSeq(text: string): CSeq {
+  const c = new Cursor(text, 'CSeq');
+  c.skipLws();
+  const seq = uint32(c, 'sequence number');
+  const before = c.i;
+  c.skipLws();
+  if (c.i === before) c.fail('expected whitespace before the method');
+  const method = c.token('method');
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text');
+  return { seq, method };
+}
+
+/** Parses a header holding one unsigned integer < 2^32 (Expires, Content-Length, RSeq, ...). */
+export function parseUint(text: string, header: string, max = MAX_UINT32): number {
+  const c = new Cursor(text, header);
+  c.skipLws();
+  const value = uint32(c, 'a number');
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text after the number');
+  if (value > max) {
+    c.i = 0;
+    c.fail(`value exceeds ${max}`);
+  }
+  return value;
+}
+
+// ------------------------------------------------------------------ token lists (Allow, ...)
+
+/** Parses a comma-separated token list (Allow, Supported, Require, Proxy-Require, Unsupported). */
+export function parseTokenList(text: string, header: string): string[] {
+  const c = new Cursor(text, header);
+  const out: string[] = [];
+  c.skipLws();
+  if (c.done) return out; // Allow: and Supported: may be empty
+  do out.push(c.token('a token'));
+  while (c.nextElement());
+  return out;
+}
+
+// ------------------------------------------------------------ Content-Type (§20.15, RFC 2045)
+
+export class MediaType {
+  readonly type: string;
+  readonly subtype: string;
+  readonly params: Params;
+
+  constructor(type: string, subtype: string, params: Params = new Params()) {
+    this.type = type;
+    this.subtype = subtype;
+    this.params = params;
+  }
+
+  /** `type/subtype` in lower case, e.g. `application/sdp`. */
+  get essence(): string {
+    return `${this.type}/${this.subtype}`.toLowerCase();
+  }
+
+  toString(): string {
+    return `${this.type}/${this.subtype}${this.params.toString()}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+function mediaTypeAt(c: Cursor): MediaType {
+  c.skipLws();
+  const type = c.token('a media type');
+  c.expect(47, '"/"');
+  const subtype = c.token('a media subtype');
+  return new MediaType(type, subtype, c.params());
+}
+
+export function parseMediaType(text: string, header = 'Content-Type'): MediaType {
+  const c = new Cursor(text, header);
+  const value = mediaTypeAt(c);
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text');
+  return value;
+}
+
+/** Accept (§20.1): a possibly empty list of media ranges. */
+export function parseMediaTypeList(text: string, header = 'Accept'): MediaType[] {
+  const c = new Cursor(text, header);
+  c.skipLws();
+  if (c.done) return [];
+  const out: MediaType[] = [];
+  do out.push(mediaTypeAt(c));
+  while (c.nextElement());
+  return out;
+}
+
+// ------------------------------------------------- WWW-Authenticate, Authorization (§20.7, §20.44)
+
+/**
+ * A challenge (WWW-Authenticate, Proxy-Authenticate) or credentials (Authorization,
+ * Proxy-Authorization): `Digest realm="x", nonce="y", ...`. Parameter values keep their quotes
+ * in `params.raw()`; `params.get()` unquotes.
+ */
+export class AuthValue {
+  readonly scheme: string;
+  readonly params: Params;
+
+  constructor(scheme: string, params: Params) {
+    this.scheme = scheme;
+    this.params = params;
+  }
+
+  /** A parameter value, unquoted. */
+  param(name: string): string | undefined {
+    return this.params.get(name) ?? undefined;
+  }
+
+  /**
+   * Builds a value from unquoted parameters; names in `quoted` (default: every one except
+   * `algorithm`, `stale`, `nc` and an Authorization `qop`) are written as quoted-strings.
+   */
+  static build(
+    scheme: string,
+    params: Readonly<Record<string, string | undefined>>,
+    unquotedNames: readonly string[] = ['algorithm', 'stale', 'nc', 'qop'],
+  ): AuthValue {
+    const names: string[] = [];
+    const values: string[] = [];
+    for (const [name, value] of Object.entries(params)) {
+      if (value === undefined) continue;
+      names.push(name);
+      values.push(unquotedNames.includes(name) ? value : quote(value));
+    }
+    return new AuthValue(scheme, new Params(names, values));
+  }
+
+  toString(): string {
+    return `${this.scheme} ${this.params.toString(', ').slice(2)}`;
+  }
+
+  toJSON(): { scheme: string; params: Record<string, string | null> } {
+    return { scheme: this.scheme, params: this.params.toJSON() };
+  }
+}
+
+export function parseAuth(text: string, header = 'Authorization'): AuthValue {
+  const c = new Cursor(text, header);
+  c.skipLws();
+  const scheme = c.token('an auth scheme');
+  const names: string[] = [];
+  const values: (string | null)[] = [];
+  c.skipLws();
+  if (!c.done) {
+    do {
+      names.push(c.token('an auth parameter'));
+      c.expect(61, '"="');
+      values.push(c.peek() === 34 ? c.quoted() : c.genValue());
+    } while (c.nextElement());
+  }
+  return new AuthValue(scheme, new Params(names, values));
+}
+
+// ---------------------------------------------------------------------- Event (RFC 6665 §8.2.1)
+
+export interface EventValue {
+  /** event-type, e.g. `refer`, `presence`, `dialog`. */
+  readonly event: string;
+  readonly id: string | undefined;
+  readonly params: Params;
+}
+
+export function parseEvent(text: string): EventValue {
+  const c = new Cursor(text, 'Event');
+  c.skipLws();
+  const event = c.token('an event type');
+  const params = c.params();
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text');
+  return { event, id: params.get('id') ?? undefined, params };
+}
+
+// ---------------------------------------------------------------- Replaces (RFC 3891 §6.1)
+
+export interface Replaces {
+  readonly callId: string;
+  readonly toTag: string;
+  readonly fromTag: string;
+  readonly earlyOnly: boolean;
+  readonly params: Params;
+}
+
+export function parseReplaces(text: string): Replaces {
+  const c = new Cursor(text, 'Replaces');
+  c.skipLws();
+  const start = c.i;
+  while (c.i < c.end) {
+    const d = c.s.charCodeAt(c.i);
+    if (d === 59 || d === 32 || d === 9 || d === 13 || d === 10) break;
+    c.i++;
+  }
+  if (c.i === start) c.fail('expected a Call-ID');
+  const callId = text.slice(start, c.i);
+  const params = c.params();
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text');
+  const toTag = params.get('to-tag');
+  const fromTag = params.get('from-tag');
+  if (typeof toTag !== 'string' || typeof fromTag !== 'string') {
+    return c.fail('to-tag and from-tag are required');
+  }
+  return { callId, toTag, fromTag, earlyOnly: params.has('early-only'), params };
+}
+
+// ------------------------------------------------------------- RAck (RFC 3262 §7.2)
+
+export interface RAck {
+  readonly rseq: number;
+  readonly cseq: number;
+  readonly method: string;
+}
+
+export function parseRAck(text: string): RAck {
+  const c = new Cursor(text, 'RAck');
+  c.skipLws();
+  const rseq = uint32(c, 'response number');
+  c.skipLws();
+  const cseq = uint32(c, 'CSeq number');
+  c.skipLws();
+  const method = c.token('method');
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text');
+  return { rseq, cseq, method };
+}
+
+// ----------------------------------------------------- Session-Expires (RFC 4028 §4)
+
+export interface SessionExpires {
+  readonly delta: number;
+  readonly refresher: 'uac' | 'uas' | undefined;
+  readonly params: Params;
+}
+
+export function parseSessionExpires(text: string, header = 'Session-Expires'): SessionExpires {
+  const c = new Cursor(text, header);
+  c.skipLws();
+  const delta = uint32(c, 'delta-seconds');
+  const params = c.params();
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text');
+  const raw = params.get('refresher');
+  const refresher = raw === undefined || raw === null ? undefined : raw.toLowerCase();
+  if (refresher !== undefined && refresher !== 'uac' && refresher !== 'uas') {
+    return c.fail('refresher must be uac or uas');
+  }
+  return { delta, refresher, params };
+}
+
+/** Checks a Call-ID (§25.1 callid = word [ "@" word ]). */
+export function parseCallId(text: string): string {
+  const c = new Cursor(text, 'Call-ID');
+  const value = text.trim();
+  if (value.length === 0) c.fail('empty Call-ID');
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i);
+    if (d <= 32 || d >= 127) {
+      c.i = i;
+      c.fail('invalid character in Call-ID');
+    }
+  }
+  return value;
+}
