@@ -1,1 +1,17 @@
-export {};
+export { SrtpError, type SrtpErrorCode } from './errors.js';
+export {
+  SRTP_PROFILES,
+  srtpProfile,
+  srtpProfileByDtlsId,
+  dtlsSrtpKeyingMaterialLength,
+  splitDtlsSrtpKeyingMaterial,
+  type SrtpProfile,
+  type SrtpProfileName,
+  type SrtpProfileAlias,
+  type SrtpKeyMaterial,
+} from './profiles.js';
+export { SrtpContext, type SrtpContextOptions, type SrtpSessionKeys } from './context.js';
+export { ReplayWindow } from './replay.js';
+export { HmacSha1 } from './hmac-sha1.js';
+export { AesEcb, aesCmKeystream, aesF8Keystream, deriveSessionKey, KdfLabel } from './aes.js';
+export { AesGcm } from './gcm.js';

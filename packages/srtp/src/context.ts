@@ -1,0 +1,642 @@
+import { rtpHeaderLength, RtpError } from '@callbridge/rtp';
+import { AesEcb, KdfLabel, deriveSessionKey } from './aes.js';
+import { SrtpError } from './errors.js';
+import { AesGcm } from './gcm.js';
+import { HmacSha1 } from './hmac-sha1.js';
+import {
+  srtpProfile,
+  type SrtpProfile,
+  type SrtpProfileAlias,
+  type SrtpProfileName,
+} from './profiles.js';
+import { ReplayWindow } from './replay.js';
+
+export interface SrtpContextOptions {
+  /**
+   * A profile name (`AES_CM_128_HMAC_SHA1_80`, …), its RFC 5764 alias, or a profile object (use
+   * `srtpProfile(name)` or `srtpProfileByDtlsId(id)` to turn a string or DTLS id into one).
+   */
+  readonly profile: SrtpProfileName | SrtpProfileAlias | SrtpProfile;
+  readonly masterKey: Uint8Array;
+  readonly masterSalt: Uint8Array;
+  /** Replay window in packets (RFC 3711 §3.3.2; at least 64). Default 128, as libsrtp. */
+  readonly replayWindow?: number;
+  /** RFC 4568 UNENCRYPTED_SRTP: authenticate only. Default true. */
+  readonly encryptRtp?: boolean;
+  /** RFC 4568 UNENCRYPTED_SRTCP: authenticate only, E flag clear. Default true. */
+  readonly encryptRtcp?: boolean;
+}
+
+/** Session keys of SRTP or SRTCP, for embedders that derive them elsewhere (and for RFC vectors). */
+export interface SrtpSessionKeys {
+  readonly key: Uint8Array;
+  readonly salt: Uint8Array;
+  /** HMAC-SHA1 key (AES-CM profiles only). */
+  readonly authKey?: Uint8Array;
+}
+
+/** Per-SSRC SRTP state (RFC 3711 §3.2.1): rollover counter, highest sequence, replay window. */
+interface RtpStreamState {
+  roc: number;
+  highestSequence: number;
+  readonly replay: ReplayWindow | undefined;
+}
+
+/** Per-SSRC SRTCP state: next index to send, or the replay window of received indices. */
+interface RtcpStreamState {
+  nextIndex: number;
+  readonly replay: ReplayWindow | undefined;
+}
+
+const SRTCP_INDEX_MODULUS = 0x80000000;
+const MAX_STREAMS = 1024;
+
+/** Keyed primitives for one of SRTP or SRTCP. */
+class SessionCrypto {
+  readonly salt: Uint8Array;
+  readonly ecb: AesEcb | undefined;
+  readonly gcm: AesGcm | undefined;
+  readonly hmac: HmacSha1 | undefined;
+
+  constructor(profile: SrtpProfile, keys: SrtpSessionKeys) {
+    if (keys.key.length !== profile.masterKeyLength) {
+      throw new SrtpError(
+        'SRTP_BAD_KEY',
+        `${profile.name} session key must have ${profile.masterKeyLength} octets`,
+      );
+    }
+    if (keys.salt.length !== profile.sessionSaltLength) {
+      throw new SrtpError(
+        'SRTP_BAD_KEY',
+        `${profile.name} session salt must have ${profile.sessionSaltLength} octets`,
+      );
+    }
+    this.salt = keys.salt.slice();
+    if (profile.cipher === 'aes-gcm') {
+      this.gcm = new AesGcm(keys.key);
+      this.ecb = undefined;
+      this.hmac = undefined;
+    } else {
+      if (!keys.authKey) {
+        throw new SrtpError('SRTP_BAD_KEY', `${profile.name} needs an authentication key`);
+      }
+      this.ecb = new AesEcb(keys.key);
+      this.hmac = new HmacSha1(keys.authKey);
+      this.gcm = undefined;
+    }
+  }
+
+  /** RFC 3711 §4.3 (RFC 7714 §11 for AEAD): session keys from the master key and salt. */
+  static derive(
+    profile: SrtpProfile,
+    masterKey: Uint8Array,
+    masterSalt: Uint8Array,
+    rtcp: boolean,
+  ) {
+    const derive = (label: number, length: number) =>
+      deriveSessionKey(masterKey, masterSalt, label, length);
+    return new SessionCrypto(profile, {
+      key: derive(
+        rtcp ? KdfLabel.RTCP_ENCRYPTION : KdfLabel.RTP_ENCRYPTION,
+        profile.masterKeyLength,
+      ),
+      salt: derive(rtcp ? KdfLabel.RTCP_SALT : KdfLabel.RTP_SALT, profile.sessionSaltLength),
+      ...(profile.authKeyLength > 0
+        ? { authKey: derive(rtcp ? KdfLabel.RTCP_AUTH : KdfLabel.RTP_AUTH, profile.authKeyLength) }
+        : {}),
+    });
+  }
+}
+
+/**
+ * An SRTP/SRTCP crypto context for one direction (RFC 3711 §3.2), keyed by a master key and salt
+ * (from DTLS-SRTP, RFC 5764, or SDES, RFC 4568). It keeps per-SSRC state (rollover counter,
+ * replay window, SRTCP index), so one context serves every SSRC of a bundled transport.
+ *
+ * Failed authentication and replays throw `SrtpError` (`SRTP_AUTH_FAILED`, `SRTP_REPLAYED`,
+ * `SRTP_TOO_OLD`) and leave the context exactly as it was.
+ */
+export class SrtpContext {
+  readonly profile: SrtpProfile;
+  readonly #rtp: SessionCrypto;
+  readonly #rtcp: SessionCrypto;
+  readonly #encryptRtp: boolean;
+  readonly #encryptRtcp: boolean;
+  readonly #replayWindow: number;
+  readonly #sendRtp = new Map<number, RtpStreamState>();
+  readonly #receiveRtp = new Map<number, RtpStreamState>();
+  readonly #sendRtcp = new Map<number, RtcpStreamState>();
+  readonly #receiveRtcp = new Map<number, RtcpStreamState>();
+  /** Counter blocks for the keystream; bytes 14..15 of block j hold j. */
+  #counter = new Uint8Array(0);
+  #counterWords = new Uint32Array(0);
+  #counterLow = new Uint32Array(0);
+  readonly #iv = new Uint8Array(16);
+  readonly #ivWords = new Uint32Array(this.#iv.buffer);
+
+  constructor(options: SrtpContextOptions);
+  /** @internal used by `withSessionKeys` */
+  constructor(
+    options: Omit<SrtpContextOptions, 'masterKey' | 'masterSalt'>,
+    sessionKeys: { rtp: SrtpSessionKeys; rtcp: SrtpSessionKeys },
+  );
+  constructor(
+    options: SrtpContextOptions | Omit<SrtpContextOptions, 'masterKey' | 'masterSalt'>,
+    sessionKeys?: { rtp: SrtpSessionKeys; rtcp: SrtpSessionKeys },
+  ) {
+    this.profile =
+      typeof options.profile === 'string' ? srtpProfile(options.profile) : options.profile;
+    this.#replayWindow = new ReplayWindow(options.replayWindow ?? 128).size;
+    this.#encryptRtp = options.encryptRtp ?? true;
+    this.#encryptRtcp = options.encryptRtcp ?? true;
+    this.#ensureCounterBlocks(128);
+    if (sessionKeys) {
+      this.#rtp = new SessionCrypto(this.profile, sessionKeys.rtp);
+      this.#rtcp = new SessionCrypto(this.profile, sessionKeys.rtcp);
+      return;
+    }
+    const { masterKey, masterSalt } = options as SrtpContextOptions;
+    if (!(masterKey instanceof Uint8Array) || masterKey.length !== this.profile.masterKeyLength) {
+      throw new SrtpError(
+        'SRTP_BAD_KEY',
+        `${this.profile.name} needs a ${this.profile.masterKeyLength}-octet master key`,
+      );
+    }
+    if (
+      !(masterSalt instanceof Uint8Array) ||
+      masterSalt.length !== this.profile.masterSaltLength
+    ) {
+      throw new SrtpError(
+        'SRTP_BAD_KEY',
+        `${this.profile.name} needs a ${this.profile.masterSaltLength}-octet master salt`,
+      );
+    }
+    this.#rtp = SessionCrypto.derive(this.profile, masterKey, masterSalt, false);
+    this.#rtcp = SessionCrypto.derive(this.profile, masterKey, masterSalt, true);
+  }
+
+  /**
+   * A context from already derived session keys (RFC 3711 §4.3 output) instead of a master key,
+   * for embedders with their own key management and for the RFC 7714 test vectors.
+   */
+  static withSessionKeys(
+    options: Omit<SrtpContextOptions, 'masterKey' | 'masterSalt'>,
+    keys: { rtp: SrtpSessionKeys; rtcp: SrtpSessionKeys },
+  ): SrtpContext {
+    return new SrtpContext(options, keys);
+  }
+
+  /** Octets `protectRtp` adds to an RTP packet. */
+  get rtpOverhead(): number {
+    return this.profile.rtpTagLength;
+  }
+  /** Octets `protectRtcp` adds to an RTCP packet (E flag + index, and the tag). */
+  get rtcpOverhead(): number {
+    return this.profile.rtcpTagLength + 4;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // SRTP (RFC 3711 §3.3, RFC 7714 §9)
+
+  /** Protects an RTP packet; returns a new array (the packet plus the tag). */
+  protectRtp(packet: Uint8Array): Uint8Array {
+    const out = new Uint8Array(packet.length + this.profile.rtpTagLength);
+    this.protectRtpInto(packet, out, 0);
+    return out;
+  }
+
+  /**
+   * Protects an RTP packet into `out` at `offset` (which may be the packet's own buffer and
+   * position, given room for the tag). Returns the octets written.
+   */
+  protectRtpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+    const headerLength = this.#rtpHeaderLength(packet, 0);
+    const length = packet.length;
+    const total = length + this.profile.rtpTagLength;
+    checkRoom(out, offset, total);
+    const seq = (packet[2]! << 8) | packet[3]!;
+    const ssrc = readU32(packet, 8);
+    const stream =
+      this.#sendRtp.get(ssrc) ??
+      this.#addStream(this.#sendRtp, ssrc, { roc: 0, highestSequence: seq, replay: undefined });
+    // RFC 3711 §3.3.1: the sender's ROC advances when the sequence number wraps.
+    const roc = estimateRoc(stream, seq);
+    const crypto = this.#rtp;
+    if (crypto.gcm) {
+      // RFC 7714 §8: AAD is the header (or the whole packet when not encrypting).
+      const aadEnd = this.#encryptRtp ? headerLength : length;
+      this.#gcmIv(crypto.salt, ssrc, roc, seq);
+      if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
+      crypto.gcm.seal(
+        this.#gcmNonce,
+        packet.subarray(0, aadEnd),
+        packet.subarray(aadEnd),
+        out,
+        offset + aadEnd,
+      );
+    } else {
+      if (out !== packet || offset !== 0) out.set(packet, offset);
+      if (this.#encryptRtp) {
+        this.#cmIv(crypto.salt, ssrc, roc, seq);
+        this.#xorKeystream(crypto.ecb!, out, offset + headerLength, offset + length);
+      }
+      // RFC 3711 §4.2: tag = HMAC(authenticated portion || ROC), truncated.
+      const hmac = crypto.hmac!;
+      hmac.start();
+      hmac.update(out, offset, offset + length);
+      hmac.updateU32(roc);
+      hmac.finish(out, offset + length, this.profile.rtpTagLength);
+    }
+    if (roc * 0x10000 + seq > stream.roc * 0x10000 + stream.highestSequence) {
+      stream.roc = roc;
+      stream.highestSequence = seq;
+    }
+    return total;
+  }
+
+  /** Verifies and decrypts an SRTP packet; returns a new array with the RTP packet. */
+  unprotectRtp(packet: Uint8Array): Uint8Array {
+    const out = new Uint8Array(Math.max(0, packet.length - this.profile.rtpTagLength));
+    this.unprotectRtpInto(packet, out, 0);
+    return out;
+  }
+
+  /**
+   * Verifies and decrypts an SRTP packet into `out` at `offset` (may be the packet's own buffer
+   * and position). Returns the RTP packet length. Throws `SrtpError` (auth failure, replay,
+   * malformed) without touching the context state.
+   */
+  unprotectRtpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+    const tagLength = this.profile.rtpTagLength;
+    const length = packet.length - tagLength;
+    if (length < 12) {
+      throw new SrtpError('SRTP_MALFORMED', `SRTP packet of ${packet.length} octets is too short`);
+    }
+    const headerLength = this.#rtpHeaderLength(packet, tagLength);
+    checkRoom(out, offset, length);
+    const seq = (packet[2]! << 8) | packet[3]!;
+    const ssrc = readU32(packet, 8);
+    const stream = this.#receiveRtp.get(ssrc);
+    // RFC 3711 §3.3.1: a new stream starts from its first sequence number with ROC 0.
+    const roc = stream ? estimateRoc(stream, seq) : 0;
+    const index = roc * 0x10000 + seq;
+    stream?.replay!.check(index);
+
+    const crypto = this.#rtp;
+    if (crypto.gcm) {
+      const aadEnd = this.#encryptRtp ? headerLength : length;
+      this.#gcmIv(crypto.salt, ssrc, roc, seq);
+      crypto.gcm.open(
+        this.#gcmNonce,
+        packet.subarray(0, aadEnd),
+        packet.subarray(aadEnd, length),
+        packet.subarray(length),
+        out,
+        offset + aadEnd,
+      );
+      if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
+    } else {
+      const hmac = crypto.hmac!;
+      hmac.start();
+      hmac.update(packet, 0, length);
+      hmac.updateU32(roc);
+      if (!hmac.verify(packet, length, tagLength)) {
+        throw new SrtpError('SRTP_AUTH_FAILED', `SRTP authentication failed (SSRC ${ssrc})`);
+      }
+      if (out !== packet || offset !== 0) out.set(packet.subarray(0, length), offset);
+      if (this.#encryptRtp) {
+        this.#cmIv(crypto.salt, ssrc, roc, seq);
+        this.#xorKeystream(crypto.ecb!, out, offset + headerLength, offset + length);
+      }
+    }
+    // Authenticated: only now may the state move (RFC 3711 §3.3 step 6).
+    const state =
+      stream ??
+      this.#addStream(this.#receiveRtp, ssrc, {
+        roc,
+        highestSequence: seq,
+        replay: new ReplayWindow(this.#replayWindow),
+      });
+    state.replay!.accept(index);
+    if (index > state.roc * 0x10000 + state.highestSequence) {
+      state.roc = roc;
+      state.highestSequence = seq;
+    }
+    return length;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // SRTCP (RFC 3711 §3.4, RFC 7714 §9.2 and §17)
+
+  /** Protects an RTCP compound packet; returns a new array. */
+  protectRtcp(packet: Uint8Array): Uint8Array {
+    const out = new Uint8Array(packet.length + this.rtcpOverhead);
+    this.protectRtcpInto(packet, out, 0);
+    return out;
+  }
+
+  /** Protects an RTCP packet into `out` at `offset`; returns the octets written. */
+  protectRtcpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+    const length = packet.length;
+    checkRtcp(packet, 0);
+    const total = length + this.rtcpOverhead;
+    checkRoom(out, offset, total);
+    const ssrc = readU32(packet, 4);
+    const stream =
+      this.#sendRtcp.get(ssrc) ??
+      this.#addStream(this.#sendRtcp, ssrc, { nextIndex: 0, replay: undefined });
+    const index = stream.nextIndex;
+    if (index >= SRTCP_INDEX_MODULUS) {
+      throw new SrtpError('SRTP_INDEX_EXHAUSTED', `SRTCP index exhausted for SSRC ${ssrc}`);
+    }
+    const encrypt = this.#encryptRtcp;
+    const eIndex = ((encrypt ? 0x80000000 : 0) | index) >>> 0;
+    const crypto = this.#rtcp;
+    if (crypto.gcm) {
+      // RFC 7714 §17: AAD = first 8 octets (whole packet if unencrypted) || E||index;
+      // the E||index trailer follows the tag.
+      const aadEnd = encrypt ? 8 : length;
+      const aad = this.#rtcpAad(packet, aadEnd, eIndex);
+      this.#gcmIv(crypto.salt, ssrc, 0, 0, index);
+      if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
+      crypto.gcm.seal(this.#gcmNonce, aad, packet.subarray(aadEnd), out, offset + aadEnd);
+      writeU32(out, offset + length + 16, eIndex);
+    } else {
+      if (out !== packet || offset !== 0) out.set(packet, offset);
+      if (encrypt) {
+        this.#cmIv(crypto.salt, ssrc, index >>> 16, index & 0xffff);
+        this.#xorKeystream(crypto.ecb!, out, offset + 8, offset + length);
+      }
+      writeU32(out, offset + length, eIndex);
+      const hmac = crypto.hmac!;
+      hmac.start();
+      hmac.update(out, offset, offset + length + 4);
+      hmac.finish(out, offset + length + 4, this.profile.rtcpTagLength);
+    }
+    stream.nextIndex = index + 1;
+    return total;
+  }
+
+  /** Verifies and decrypts an SRTCP packet; returns a new array with the RTCP packet. */
+  unprotectRtcp(packet: Uint8Array): Uint8Array {
+    const out = new Uint8Array(Math.max(0, packet.length - this.rtcpOverhead));
+    this.unprotectRtcpInto(packet, out, 0);
+    return out;
+  }
+
+  /**
+   * Verifies and decrypts an SRTCP packet into `out` at `offset`; returns the RTCP length.
+   * Packets with the E flag clear are authenticated only, whatever `encryptRtcp` says.
+   */
+  unprotectRtcpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+    const tagLength = this.profile.rtcpTagLength;
+    const length = packet.length - tagLength - 4;
+    checkRtcp(packet, tagLength + 4);
+    checkRoom(out, offset, length);
+    const ssrc = readU32(packet, 4);
+    const crypto = this.#rtcp;
+    // RFC 3711 §3.4: E||index follows the encrypted portion; RFC 7714 §17: it follows the tag.
+    const eIndex = readU32(packet, crypto.gcm ? packet.length - 4 : length);
+    const encrypted = eIndex >= 0x80000000;
+    const index = eIndex & 0x7fffffff;
+    const stream = this.#receiveRtcp.get(ssrc);
+    stream?.replay!.check(index);
+
+    if (crypto.gcm) {
+      const aadEnd = encrypted ? 8 : length;
+      const aad = this.#rtcpAad(packet, aadEnd, eIndex);
+      this.#gcmIv(crypto.salt, ssrc, 0, 0, index);
+      crypto.gcm.open(
+        this.#gcmNonce,
+        aad,
+        packet.subarray(aadEnd, length),
+        packet.subarray(length, length + 16),
+        out,
+        offset + aadEnd,
+      );
+      if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
+    } else {
+      const hmac = crypto.hmac!;
+      hmac.start();
+      hmac.update(packet, 0, length + 4);
+      if (!hmac.verify(packet, length + 4, tagLength)) {
+        throw new SrtpError('SRTP_AUTH_FAILED', `SRTCP authentication failed (SSRC ${ssrc})`);
+      }
+      if (out !== packet || offset !== 0) out.set(packet.subarray(0, length), offset);
+      if (encrypted) {
+        this.#cmIv(crypto.salt, ssrc, index >>> 16, index & 0xffff);
+        this.#xorKeystream(crypto.ecb!, out, offset + 8, offset + length);
+      }
+    }
+    const state =
+      stream ??
+      this.#addStream(this.#receiveRtcp, ssrc, {
+        nextIndex: 0,
+        replay: new ReplayWindow(this.#replayWindow),
+      });
+    state.replay!.accept(index);
+    return length;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Stream state
+
+  /** The rollover counter of an outgoing (`send`) or incoming SSRC, if the stream is known. */
+  rolloverCounter(ssrc: number, direction: 'send' | 'receive' = 'send'): number | undefined {
+    return (direction === 'send' ? this.#sendRtp : this.#receiveRtp).get(ssrc)?.roc;
+  }
+
+  /**
+   * Sets the rollover counter of an SSRC before its first packet (RFC 3711 §3.3.1: signalled out
+   * of band, e.g. when joining a stream in progress). `highestSequence` seeds the ROC estimate.
+   */
+  setRolloverCounter(
+    ssrc: number,
+    roc: number,
+    direction: 'send' | 'receive' = 'send',
+    highestSequence = 0,
+  ): void {
+    if (!Number.isInteger(roc) || roc < 0 || roc > 0xffffffff) {
+      throw new SrtpError('SRTP_INVALID_ARGUMENT', `rollover counter ${roc} not in 0..2^32-1`);
+    }
+    const map = direction === 'send' ? this.#sendRtp : this.#receiveRtp;
+    const replay = direction === 'send' ? undefined : new ReplayWindow(this.#replayWindow);
+    map.delete(ssrc);
+    this.#addStream(map, ssrc, { roc, highestSequence, replay });
+  }
+
+  /** Sets the next SRTCP index sent for an SSRC (RFC 3711 §3.4; starts at 0). */
+  setSrtcpIndex(ssrc: number, nextIndex: number): void {
+    if (!Number.isInteger(nextIndex) || nextIndex < 0 || nextIndex >= SRTCP_INDEX_MODULUS) {
+      throw new SrtpError('SRTP_INVALID_ARGUMENT', `SRTCP index ${nextIndex} not in 0..2^31-1`);
+    }
+    this.#sendRtcp.delete(ssrc);
+    this.#addStream(this.#sendRtcp, ssrc, { nextIndex, replay: undefined });
+  }
+
+  /** Forgets every state kept for an SSRC (after RTCP BYE, or when a stream is torn down). */
+  removeStream(ssrc: number): void {
+    this.#sendRtp.delete(ssrc);
+    this.#receiveRtp.delete(ssrc);
+    this.#sendRtcp.delete(ssrc);
+    this.#receiveRtcp.delete(ssrc);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+
+  #addStream<T>(map: Map<number, T>, ssrc: number, state: T): T {
+    if (map.size >= MAX_STREAMS) {
+      // Bound memory against SSRC floods: forget the oldest stream.
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
+    }
+    map.set(ssrc, state);
+    return state;
+  }
+
+  #rtpHeaderLength(packet: Uint8Array, tagLength: number): number {
+    try {
+      return rtpHeaderLength(
+        tagLength > 0 ? packet.subarray(0, packet.length - tagLength) : packet,
+      );
+    } catch (error) {
+      if (error instanceof RtpError) {
+        throw new SrtpError('SRTP_MALFORMED', `not an RTP packet: ${error.message}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * RFC 3711 §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), i = ROC || SEQ
+   * (for SRTCP, i is the 31-bit index). `high32` and `low16` are the upper and lower parts of i.
+   */
+  #cmIv(salt: Uint8Array, ssrc: number, high32: number, low16: number): void {
+    const iv = this.#iv;
+    iv.set(salt);
+    iv[14] = 0;
+    iv[15] = 0;
+    iv[4]! ^= ssrc >>> 24;
+    iv[5]! ^= ssrc >>> 16;
+    iv[6]! ^= ssrc >>> 8;
+    iv[7]! ^= ssrc;
+    iv[8]! ^= high32 >>> 24;
+    iv[9]! ^= high32 >>> 16;
+    iv[10]! ^= high32 >>> 8;
+    iv[11]! ^= high32;
+    iv[12]! ^= low16 >>> 8;
+    iv[13]! ^= low16;
+  }
+
+  /**
+   * RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt for SRTP, and §9.1:
+   * (00 00 || SSRC || 00 00 || 0 || SRTCP index) XOR salt for SRTCP (pass roc = seq = 0).
+   */
+  #gcmIv(salt: Uint8Array, ssrc: number, roc: number, seq: number, rtcpIndex = 0): void {
+    const iv = this.#gcmNonce;
+    iv.set(salt);
+    iv[2]! ^= ssrc >>> 24;
+    iv[3]! ^= ssrc >>> 16;
+    iv[4]! ^= ssrc >>> 8;
+    iv[5]! ^= ssrc;
+    iv[6]! ^= roc >>> 24;
+    iv[7]! ^= roc >>> 16;
+    iv[8]! ^= (roc >>> 8) | (rtcpIndex >>> 24);
+    iv[9]! ^= roc | (rtcpIndex >>> 16);
+    iv[10]! ^= (seq >>> 8) | (rtcpIndex >>> 8);
+    iv[11]! ^= seq | rtcpIndex;
+  }
+  readonly #gcmNonce = new Uint8Array(12);
+
+  /** RFC 7714 §17: the SRTCP AAD, the first `end` octets followed by E||index. */
+  #rtcpAad(packet: Uint8Array, end: number, eIndex: number): Uint8Array {
+    if (this.#aad.length < end + 4) this.#aad = new Uint8Array(end + 4);
+    const aad = this.#aad.subarray(0, end + 4);
+    aad.set(packet.subarray(0, end));
+    writeU32(aad, end, eIndex);
+    return aad;
+  }
+  #aad = new Uint8Array(64);
+
+  #ensureCounterBlocks(blocks: number): void {
+    if (this.#counterLow.length >= blocks) return;
+    const count = Math.min(0x10000, Math.max(blocks, this.#counterLow.length * 2));
+    this.#counter = new Uint8Array(count * 16);
+    this.#counterWords = new Uint32Array(this.#counter.buffer);
+    this.#counterLow = new Uint32Array(count);
+    // The word holding octets 12..15 of block j, with octets 14..15 = j and 12..13 = 0, in the
+    // host's byte order.
+    const probe = new Uint8Array(4);
+    const probeWord = new Uint32Array(probe.buffer);
+    for (let j = 0; j < count; j++) {
+      probe[2] = j >>> 8;
+      probe[3] = j;
+      this.#counterLow[j] = probeWord[0]!;
+    }
+  }
+
+  /** XORs `data[start..end)` with the AES-CM keystream from the IV in `#iv`. */
+  #xorKeystream(ecb: AesEcb, data: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    if (length <= 0) return;
+    const blocks = (length + 15) >>> 4;
+    if (blocks > 0x10000) {
+      throw new SrtpError('SRTP_MALFORMED', `packet of ${length} octets exceeds AES-CM limits`);
+    }
+    this.#ensureCounterBlocks(blocks);
+    const iv = this.#ivWords;
+    const w0 = iv[0]!;
+    const w1 = iv[1]!;
+    const w2 = iv[2]!;
+    const w3 = iv[3]!;
+    const words = this.#counterWords;
+    const low = this.#counterLow;
+    for (let j = 0, k = 0; j < blocks; j++, k += 4) {
+      words[k] = w0;
+      words[k + 1] = w1;
+      words[k + 2] = w2;
+      words[k + 3] = w3 | low[j]!;
+    }
+    const keystream = ecb.encryptBlocks(this.#counter.subarray(0, blocks * 16));
+    for (let i = 0; i < length; i++) data[start + i]! ^= keystream[i]!;
+  }
+}
+
+/** RFC 3711 §3.3.1 / Appendix A: the ROC guess `v` for sequence number `seq`. */
+function estimateRoc(stream: { roc: number; highestSequence: number }, seq: number): number {
+  const sl = stream.highestSequence;
+  const roc = stream.roc;
+  if (sl < 0x8000) {
+    return seq - sl > 0x8000 && roc > 0 ? roc - 1 : roc;
+  }
+  return sl - 0x8000 > seq ? (roc + 1) >>> 0 : roc;
+}
+
+function checkRoom(out: Uint8Array, offset: number, length: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset + length > out.length) {
+    throw new SrtpError(
+      'SRTP_BUFFER_TOO_SMALL',
+      `need ${length} octets at offset ${offset}, buffer has ${out.length}`,
+    );
+  }
+}
+
+function checkRtcp(packet: Uint8Array, trailer: number): void {
+  if (packet.length - trailer < 8 || packet[0]! >>> 6 !== 2) {
+    throw new SrtpError('SRTP_MALFORMED', 'not an RTCP packet (too short or not version 2)');
+  }
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+function writeU32(b: Uint8Array, at: number, value: number): void {
+  b[at] = value >>> 24;
+  b[at + 1] = value >>> 16;
+  b[at + 2] = value >>> 8;
+  b[at + 3] = value;
+}
