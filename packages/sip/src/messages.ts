@@ -74,3 +74,7 @@ export {
   reasonPhrase,
 } from './create.js';
 export type { HeaderInit, RequestInit, ResponseOptions } from './create.js';
+export { SipStreamFramer } from './framer.js';
+export type { SipStreamItem, FramerOptions } from './framer.js';
+export { KNOWN_METHODS, checkHeaders, validateRequest, validateResponse } from './validate.js';
+export type { RequestPolicy, RequestVerdict, ResponseVerdict, Role } from './validate.js';
