@@ -12,6 +12,7 @@
  *   the call-control service maps that to the API error.
  */
 import type { Clock } from './clock.js';
+import type { GatewayConfig, SipTransport } from './config.js';
 import type { Logger } from './log.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { DtmfType, Failure } from './model/status.js';
@@ -182,12 +183,35 @@ export interface CallBackend {
 
 /** What a backend gets when the gateway creates it. */
 export interface BackendContext {
+  readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly clock: Clock;
+  /** The embedded demo when it runs: its SIP server is where accounts register. */
+  readonly demo: EmbeddedDemo | null;
 }
 
 export type CallBackendFactory = (context: BackendContext) => CallBackend | Promise<CallBackend>;
+
+/**
+ * The embedded demo (a SIP registrar/proxy with demo accounts and numbers on 127.0.0.1),
+ * started before the backend when the configuration has no SIP server of its own.
+ */
+export interface EmbeddedDemo {
+  readonly domain: string;
+  /** Where the demo SIP server listens; the backend sends every account's traffic there. */
+  readonly sipServer: {
+    readonly host: string;
+    readonly port: number;
+    readonly transport: SipTransport;
+  };
+  /** Demo accounts; their passwords are documented and public by design. */
+  readonly accounts: readonly { readonly login: string; readonly password: string }[];
+  readonly numbers: readonly { readonly number: string; readonly description: string }[];
+  stop(): Promise<void>;
+}
+
+export type EmbeddedDemoFactory = (context: Omit<BackendContext, 'demo'>) => Promise<EmbeddedDemo>;
 
 /** A backend error that carries the failure to report (e.g. registration server unreachable). */
 export class BackendFailureError extends Error {

@@ -70,6 +70,8 @@ export interface OpenSessionRequest {
   readonly account: SipAccount;
   /** Remote address, for logs. */
   readonly source: string;
+  /** Close the session when its last call ends (REST calls with their own account). */
+  readonly ephemeral?: boolean;
 }
 
 export interface StartCallRequest {
@@ -140,6 +142,7 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
       resumeToken: randomBytes(24).toString('base64url'),
       createdAt: this.#options.clock.now(),
       source: request.source,
+      ephemeral: request.ephemeral ?? false,
     });
     this.sessions.add(session);
     this.#log.info('session opened', {
@@ -687,7 +690,7 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
     const id = call.id;
     this.#startCallTimer(id, this.#options.retainEndedCallsMs, () => this.calls.delete(id));
     // A REST session exists for its calls only.
-    if (session && session.origin === 'rest' && session.callIds.size === 0) {
+    if (session?.ephemeral && session.callIds.size === 0) {
       void this.closeSession(session.id);
     }
   }
@@ -775,7 +778,9 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
     for (const callId of [...session.callIds]) {
       void this.hangupCall(callId).catch(() => undefined);
     }
-    if (session.origin === 'rest' || !session.attached) void this.closeSession(session.id);
+    if (session.ephemeral || (session.origin === 'websocket' && !session.attached)) {
+      void this.closeSession(session.id);
+    }
   }
 
   #startCallTimer(callId: string, ms: number, fn: () => void): void {

@@ -157,6 +157,8 @@ export class GatewaySession {
   readonly createdAt: number;
   /** Where the session came from (IP address), for rate limits and logs. */
   readonly source: string;
+  /** Opened for one REST call only: closed when its last call ends. */
+  readonly ephemeral: boolean;
   #status: SessionState = 'CONNECTED';
   failure: Failure | null = null;
   binding: SipAccountBinding | null = null;
@@ -171,6 +173,7 @@ export class GatewaySession {
     resumeToken: string;
     createdAt: number;
     source: string;
+    ephemeral: boolean;
   }) {
     this.id = init.id;
     this.origin = init.origin;
@@ -178,6 +181,7 @@ export class GatewaySession {
     this.resumeToken = init.resumeToken;
     this.createdAt = init.createdAt;
     this.source = init.source;
+    this.ephemeral = init.ephemeral;
     this.attached = init.origin === 'websocket';
   }
 
