@@ -23,3 +23,17 @@ export type {
 export { L16Decoder, replayTrace } from './simulation.js';
 export type { ReplayOptions, ReplayResult } from './simulation.js';
 export { speechLikeSignal } from './signals.js';
+export {
+  DTMF_COLUMN_FREQUENCIES,
+  DTMF_ROW_FREQUENCIES,
+  digitToEvent,
+  eventToDigit,
+  parseDigit,
+} from './dtmf/digits.js';
+export type { DtmfDigit } from './dtmf/digits.js';
+export { DBM0_PEAK, DtmfGenerator } from './dtmf/generator.js';
+export type { DtmfGeneratorOptions } from './dtmf/generator.js';
+export { DtmfDetector } from './dtmf/detector.js';
+export type { DetectedDigit, DtmfDetectorOptions } from './dtmf/detector.js';
+export { formatDtmfInfo, parseDtmfInfo } from './dtmf/sip-info.js';
+export type { DtmfInfo, DtmfInfoContentType } from './dtmf/sip-info.js';
