@@ -1,5 +1,5 @@
 /** Opaque handle returned by {@link Clock.setTimeout}. */
-export type TimerHandle = unknown;
+export type TimerHandle = object | number;
 
 /** Every timer of this package goes through a clock so tests can run on fake time. */
 export interface Clock {
