@@ -2,3 +2,5 @@ export {};
 export * from './messages.js';
 export * from './clock.js';
 export * from './auth/index.js';
+export * from './transaction/index.js';
+export * from './transport/index.js';
