@@ -115,6 +115,7 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
   readonly #log: Logger;
   readonly #callTimers = new Map<string, TimerHandle>();
   readonly #sessionTimers = new Map<string, TimerHandle>();
+  readonly #closing = new Map<string, Promise<void>>();
   #shuttingDown = false;
 
   constructor(options: CallControlOptions) {
@@ -247,9 +248,22 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
   }
 
   /** Ends the session's calls, unregisters, and reports DISCONNECTED. */
-  async closeSession(sessionId: string): Promise<void> {
+  closeSession(sessionId: string): Promise<void> {
     const session = this.sessions.get(sessionId);
-    if (!session || session.isEnded) return;
+    if (!session || session.isEnded) return Promise.resolve();
+    // Ending the calls can end the session again (an ephemeral session's last call): share one close.
+    let closing = this.#closing.get(sessionId);
+    if (!closing) {
+      closing = Promise.resolve()
+        .then(() => this.#close(session))
+        .finally(() => this.#closing.delete(sessionId));
+      this.#closing.set(sessionId, closing);
+    }
+    return closing;
+  }
+
+  async #close(session: GatewaySession): Promise<void> {
+    const sessionId = session.id;
     this.#clearSessionTimer(sessionId);
     await Promise.all(
       [...session.callIds].map((callId) =>

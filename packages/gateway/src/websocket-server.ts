@@ -287,14 +287,12 @@ class BrowserConnection {
         }
         this.send({ type: 'session.status', sessionId: session.id, status: session.status });
         // Binding outcomes (ESTABLISHED, REGISTERED, FAILED) arrive as session.status events.
-        service
-          .bindSession(session.id)
-          .catch((error: unknown) =>
-            this.hub.log.info('session could not bind its account', {
-              sessionId: session.id,
-              error,
-            }),
-          );
+        service.bindSession(session.id).catch((error: unknown) =>
+          this.hub.log.info('session could not bind its account', {
+            sessionId: session.id,
+            error,
+          }),
+        );
         return undefined;
       }
       case 'session.resume': {

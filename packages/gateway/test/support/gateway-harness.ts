@@ -1,0 +1,61 @@
+import type { RunningGateway, GatewayConfig } from '@callbridge/gateway';
+import { loadConfig, silentLogger, startGateway } from '@callbridge/gateway';
+import { BackendDouble } from './backend-double.js';
+
+export const API_TOKEN = 'test-token-0123456789abcdef';
+
+export interface Harness {
+  gateway: RunningGateway;
+  backend: BackendDouble;
+  config: GatewayConfig;
+  post(
+    path: string,
+    body: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; json: Record<string, unknown> }>;
+}
+
+/** A gateway on 127.0.0.1 with an OS-chosen port, in front of the backend test double. */
+export async function startHarness(
+  extraArgs: string[] = [],
+  options: { fetch?: typeof fetch; staticMounts?: Record<string, string> } = {},
+): Promise<Harness> {
+  const backend = new BackendDouble();
+  const config = loadConfig({
+    argv: [
+      '--listen-host',
+      '127.0.0.1',
+      '--listen-port',
+      '0',
+      '--api-tokens',
+      API_TOKEN,
+      '--sip-domain',
+      'example.test',
+      ...extraArgs,
+    ],
+    env: {},
+  });
+  const gateway = await startGateway({
+    config,
+    backendFactory: () => backend,
+    logger: silentLogger,
+    staticMounts: options.staticMounts ?? {},
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  return {
+    gateway,
+    backend,
+    config,
+    async post(path, body, token = API_TOKEN) {
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    },
+  };
+}
