@@ -1,5 +1,7 @@
 import type { AudioCodec, AudioFormat, CodecOptions } from './codec.js';
 import { G711Codec } from './g711.js';
+import { opusDescriptor } from './opus.js';
+import { speexDescriptor } from './speex.js';
 import { CodecRegistry, type CodecDescriptor } from './registry.js';
 
 /** Describes a codec implemented in TypeScript: always loaded, created synchronously. */
@@ -29,6 +31,7 @@ export function typescriptCodec(
 
 /** Registers the codecs of this package, most preferred first. */
 export function registerBuiltinCodecs(registry: CodecRegistry): void {
+  registry.register(opusDescriptor());
   registry.register(
     typescriptCodec(
       { name: 'PCMU', clockRate: 8000, staticPayloadType: 0 },
@@ -41,6 +44,8 @@ export function registerBuiltinCodecs(registry: CodecRegistry): void {
       (o) => new G711Codec('a', o),
     ),
   );
+  registry.register(speexDescriptor(16000));
+  registry.register(speexDescriptor(8000));
 }
 
 /** The process-wide registry with every codec of this package (G.729 adds itself when installed). */

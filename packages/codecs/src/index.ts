@@ -11,3 +11,8 @@ export { CodecRegistry, type CodecDescriptor } from './registry.js';
 export { codecRegistry, createCodec, registerBuiltinCodecs, typescriptCodec } from './builtin.js';
 export { G711Codec, decodeG711, encodeG711, type G711Law } from './g711.js';
 export { PitchPlc } from './plc.js';
+export { OpusCodec, opusDescriptor, opusWasm } from './opus.js';
+export { SpeexCodec, speexDescriptor, speexWasm, type SpeexOptions } from './speex.js';
+export { SpeexResampler, createResampler, resamplerWasm } from './resampler.js';
+export { LazyWasm, WasmLibrary, compileWasm, setWasmLoader, type WasmLoader } from './wasm.js';
+export { GrowableInt16, GrowableUint8, outputView, closedError } from './buffers.js';

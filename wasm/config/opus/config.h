@@ -1,0 +1,11 @@
+/* Hand-written configuration for libopus 1.3.1 compiled to wasm32-wasi (autotools does not
+ * accept this compiler). Floating-point build, C99 variable-length arrays for scratch space,
+ * no CPU-specific code paths (none exist for WebAssembly in 1.3.1). */
+#define OPUS_BUILD 1
+#define VAR_ARRAYS 1
+#define HAVE_LRINT 1
+#define HAVE_LRINTF 1
+#define HAVE_STDINT_H 1
+#define HAVE_STDLIB_H 1
+#define HAVE_STRING_H 1
+#define PACKAGE_VERSION "1.3.1"
