@@ -6,6 +6,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { WebRtcError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import {
+  certificateFingerprint,
   matchesFingerprint,
   type CertificateFingerprint,
   type DtlsCertificate,
@@ -212,6 +213,7 @@ export class DtlsConnection extends TypedEmitter<DtlsConnectionEvents> {
   #peerCertificate: X509Certificate | undefined;
   #peerCertificateDer: Uint8Array | undefined;
   #certificateRequested = false;
+  #remoteFingerprints: readonly CertificateFingerprint[];
   #masterSecret: Uint8Array | undefined;
   #transcript: Uint8Array[] = [];
 
@@ -251,6 +253,7 @@ export class DtlsConnection extends TypedEmitter<DtlsConnectionEvents> {
       return p;
     });
     this.#curves = options.curves ?? DEFAULT_CURVES;
+    this.#remoteFingerprints = options.remoteFingerprints ?? [];
     const keyAuth = options.certificate.keyType === 'ec' ? 'ecdsa' : 'rsa';
     const names = options.cipherSuites;
     this.#suites = CIPHER_SUITES.filter(
@@ -271,6 +274,31 @@ export class DtlsConnection extends TypedEmitter<DtlsConnectionEvents> {
   /** The failure that ended the connection, if it failed. */
   get error(): WebRtcError | undefined {
     return this.#error;
+  }
+
+  /** The negotiated cipher suite name, once known. */
+  get cipherSuite(): string | undefined {
+    return this.#suite?.name;
+  }
+
+  /** Whether the peer certificate has been checked against expected fingerprints. */
+  get remoteFingerprintVerified(): boolean {
+    return this.#peerCertificateDer !== undefined && this.#remoteFingerprints.length > 0;
+  }
+
+  /**
+   * Sets the expected peer fingerprints (RFC 8122), e.g. when the remote description arrives
+   * after the handshake started. A certificate already received is checked at once; a mismatch
+   * fails the connection with DTLS_FINGERPRINT_MISMATCH.
+   */
+  setRemoteFingerprints(fingerprints: readonly CertificateFingerprint[]): void {
+    this.#remoteFingerprints = fingerprints;
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    try {
+      this.#checkFingerprint();
+    } catch (e) {
+      this.#fail(e);
+    }
   }
 
   /** The peer's certificate (DER), once received. */
@@ -1048,14 +1076,7 @@ export class DtlsConnection extends TypedEmitter<DtlsConnectionEvents> {
       );
     }
     this.#peerCertificateDer = der.slice();
-    const expected = this.#options.remoteFingerprints;
-    if (expected && expected.length > 0 && !matchesFingerprint(der, expected)) {
-      throw new DtlsProtocolError(
-        'DTLS_FINGERPRINT_MISMATCH',
-        `peer certificate fingerprint does not match the a=fingerprint from SDP (expected ${expected.map((f) => `${f.algorithm} ${f.value}`).join(', ')})`,
-        AlertDescription.BadCertificate,
-      );
-    }
+    this.#checkFingerprint();
     const keyType = this.#peerCertificate.publicKey.asymmetricKeyType;
     if (
       this.role === 'client' &&
@@ -1065,6 +1086,18 @@ export class DtlsConnection extends TypedEmitter<DtlsConnectionEvents> {
         'CERTIFICATE_INVALID',
         `server certificate key (${String(keyType)}) does not fit the cipher suite`,
         AlertDescription.UnsupportedCertificate,
+      );
+    }
+  }
+
+  #checkFingerprint(): void {
+    const der = this.#peerCertificateDer;
+    const expected = this.#remoteFingerprints;
+    if (der && expected.length > 0 && !matchesFingerprint(der, expected)) {
+      throw new DtlsProtocolError(
+        'DTLS_FINGERPRINT_MISMATCH',
+        `peer certificate fingerprint ${certificateFingerprint(der).value} does not match the a=fingerprint from SDP (expected ${expected.map((f) => `${f.algorithm} ${f.value}`).join(', ')})`,
+        AlertDescription.BadCertificate,
       );
     }
   }

@@ -1,0 +1,18 @@
+export {
+  IceLiteAgent,
+  addressKey,
+  generateIceParameters,
+  type IceAgentCounters,
+  type IceAgentEvents,
+  type IceLiteAgentOptions,
+  type IceParameters,
+  type IceState,
+  type RemoteAddress,
+} from './agent.js';
+export {
+  candidatePriority,
+  formatCandidate,
+  hostCandidate,
+  type IceCandidate,
+} from './candidate.js';
+export { UdpMux, type MuxEndpoint, type UdpMuxCounters, type UdpMuxOptions } from './udp-mux.js';
