@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { rtpHeaderLength, RtpError } from '@callbridge/rtp';
 import { AesEcb, KdfLabel, deriveSessionKey } from './aes.js';
 import { SrtpError } from './errors.js';
@@ -49,6 +50,11 @@ interface RtcpStreamState {
 }
 
 const SRTCP_INDEX_MODULUS = 0x80000000;
+/**
+ * Above this many authenticated octets the inner SHA-1 runs natively (one `crypto.hash` call);
+ * below it the plain-JS HMAC is faster than the cost of a native call.
+ */
+const NATIVE_HASH_THRESHOLD = 384;
 const MAX_STREAMS = 1024;
 
 /** Keyed primitives for one of SRTP or SRTCP. */
@@ -85,6 +91,71 @@ class SessionCrypto {
       this.gcm = undefined;
     }
   }
+
+  /**
+   * RFC 3711 §4.2: HMAC-SHA1 over `data[start..end)` followed by the 32-bit `roc` (SRTP) or by
+   * nothing (SRTCP, `roc` < 0), truncated to `length` octets and written to `out[at..]`.
+   */
+  tag(
+    data: Uint8Array,
+    start: number,
+    end: number,
+    roc: number,
+    out: Uint8Array,
+    at: number,
+    length: number,
+  ): void {
+    const hmac = this.hmac!;
+    if (end - start < NATIVE_HASH_THRESHOLD) {
+      hmac.start();
+      hmac.update(data, start, end);
+      if (roc >= 0) hmac.updateU32(roc);
+      hmac.finish(out, at, length);
+    } else {
+      hmac.finishOuter(this.#nativeInnerHash(data, start, end, roc), out, at, length);
+    }
+  }
+
+  /** Verifies a tag computed as by `tag()` against `tag[at..at+length)`, in constant time. */
+  check(
+    data: Uint8Array,
+    start: number,
+    end: number,
+    roc: number,
+    tag: Uint8Array,
+    at: number,
+    length: number,
+  ): boolean {
+    const hmac = this.hmac!;
+    if (end - start < NATIVE_HASH_THRESHOLD) {
+      hmac.start();
+      hmac.update(data, start, end);
+      if (roc >= 0) hmac.updateU32(roc);
+      return hmac.verify(tag, at, length);
+    }
+    return hmac.verifyOuter(this.#nativeInnerHash(data, start, end, roc), tag, at, length);
+  }
+
+  /** SHA1((key XOR ipad) || message [|| ROC]) in one native call. */
+  #nativeInnerHash(data: Uint8Array, start: number, end: number, roc: number): Uint8Array {
+    const length = 64 + end - start + (roc >= 0 ? 4 : 0);
+    if (this.#hashInput.length < length) {
+      const grown = new Uint8Array(Math.max(length, this.#hashInput.length * 2));
+      grown.set(this.hmac!.innerPadBlock);
+      this.#hashInput = grown;
+    }
+    const input = this.#hashInput;
+    input.set(data.subarray(start, end), 64);
+    if (roc >= 0) {
+      const at = 64 + end - start;
+      input[at] = roc >>> 24;
+      input[at + 1] = roc >>> 16;
+      input[at + 2] = roc >>> 8;
+      input[at + 3] = roc;
+    }
+    return hash('sha1', input.subarray(0, length), 'buffer');
+  }
+  #hashInput = new Uint8Array(0);
 
   /** RFC 3711 §4.3 (RFC 7714 §11 for AEAD): session keys from the master key and salt. */
   static derive(
@@ -131,6 +202,9 @@ export class SrtpContext {
   #counter = new Uint8Array(0);
   #counterWords = new Uint32Array(0);
   #counterLow = new Uint32Array(0);
+  #keystream = new Uint8Array(0);
+  #keystreamView: DataView<ArrayBufferLike> = new DataView(this.#keystream.buffer);
+  #dataView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   readonly #iv = new Uint8Array(16);
   readonly #ivWords = new Uint32Array(this.#iv.buffer);
 
@@ -241,11 +315,15 @@ export class SrtpContext {
         this.#xorKeystream(crypto.ecb!, out, offset + headerLength, offset + length);
       }
       // RFC 3711 §4.2: tag = HMAC(authenticated portion || ROC), truncated.
-      const hmac = crypto.hmac!;
-      hmac.start();
-      hmac.update(out, offset, offset + length);
-      hmac.updateU32(roc);
-      hmac.finish(out, offset + length, this.profile.rtpTagLength);
+      crypto.tag(
+        out,
+        offset,
+        offset + length,
+        roc,
+        out,
+        offset + length,
+        this.profile.rtpTagLength,
+      );
     }
     if (roc * 0x10000 + seq > stream.roc * 0x10000 + stream.highestSequence) {
       stream.roc = roc;
@@ -296,11 +374,7 @@ export class SrtpContext {
       );
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
     } else {
-      const hmac = crypto.hmac!;
-      hmac.start();
-      hmac.update(packet, 0, length);
-      hmac.updateU32(roc);
-      if (!hmac.verify(packet, length, tagLength)) {
+      if (!crypto.check(packet, 0, length, roc, packet, length, tagLength)) {
         throw new SrtpError('SRTP_AUTH_FAILED', `SRTP authentication failed (SSRC ${ssrc})`);
       }
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, length), offset);
@@ -368,10 +442,15 @@ export class SrtpContext {
         this.#xorKeystream(crypto.ecb!, out, offset + 8, offset + length);
       }
       writeU32(out, offset + length, eIndex);
-      const hmac = crypto.hmac!;
-      hmac.start();
-      hmac.update(out, offset, offset + length + 4);
-      hmac.finish(out, offset + length + 4, this.profile.rtcpTagLength);
+      crypto.tag(
+        out,
+        offset,
+        offset + length + 4,
+        -1,
+        out,
+        offset + length + 4,
+        this.profile.rtcpTagLength,
+      );
     }
     stream.nextIndex = index + 1;
     return total;
@@ -416,10 +495,7 @@ export class SrtpContext {
       );
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
     } else {
-      const hmac = crypto.hmac!;
-      hmac.start();
-      hmac.update(packet, 0, length + 4);
-      if (!hmac.verify(packet, length + 4, tagLength)) {
+      if (!crypto.check(packet, 0, length + 4, -1, packet, length + 4, tagLength)) {
         throw new SrtpError('SRTP_AUTH_FAILED', `SRTCP authentication failed (SSRC ${ssrc})`);
       }
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, length), offset);
@@ -565,6 +641,8 @@ export class SrtpContext {
     if (this.#counterLow.length >= blocks) return;
     const count = Math.min(0x10000, Math.max(blocks, this.#counterLow.length * 2));
     this.#counter = new Uint8Array(count * 16);
+    this.#keystream = new Uint8Array(count * 16);
+    this.#keystreamView = new DataView(this.#keystream.buffer);
     this.#counterWords = new Uint32Array(this.#counter.buffer);
     this.#counterLow = new Uint32Array(count);
     // The word holding octets 12..15 of block j, with octets 14..15 = j and 12..13 = 0, in the
@@ -600,8 +678,19 @@ export class SrtpContext {
       words[k + 2] = w2;
       words[k + 3] = w3 | low[j]!;
     }
-    const keystream = ecb.encryptBlocks(this.#counter.subarray(0, blocks * 16));
-    for (let i = 0; i < length; i++) data[start + i]! ^= keystream[i]!;
+    // One native call for the whole packet's keystream, then XOR four octets at a time.
+    const keystream = this.#keystream;
+    keystream.set(ecb.encryptBlocks(this.#counter.subarray(0, blocks * 16)));
+    const ks = this.#keystreamView;
+    let view = this.#dataView;
+    if (view.buffer !== data.buffer) view = this.#dataView = new DataView(data.buffer);
+    const base = data.byteOffset + start;
+    const wholeWords = length & ~3;
+    let i = 0;
+    for (; i < wholeWords; i += 4) {
+      view.setInt32(base + i, view.getInt32(base + i, true) ^ ks.getInt32(i, true), true);
+    }
+    for (; i < length; i++) data[start + i]! ^= keystream[i]!;
   }
 }
 

@@ -5,6 +5,7 @@
  * microseconds of call overhead per packet, more than the hashing itself.
  */
 export class HmacSha1 {
+  readonly #innerPad = new Uint8Array(64);
   readonly #innerInit = new Int32Array(5);
   readonly #outerInit = new Int32Array(5);
   readonly #h = new Int32Array(5);
@@ -28,6 +29,7 @@ export class HmacSha1 {
     const pad = new Uint8Array(64);
     pad.set(k);
     for (let i = 0; i < 64; i++) pad[i]! ^= 0x36;
+    this.#innerPad.set(pad);
     this.#h.set(SHA1_INIT);
     this.#compress(pad, 0);
     this.#innerInit.set(this.#h);
@@ -79,10 +81,24 @@ export class HmacSha1 {
   }
   readonly #scratch = new Uint8Array(20);
 
+  /** The key XOR ipad block (RFC 2104), for hashing the inner message elsewhere. */
+  get innerPadBlock(): Uint8Array {
+    return this.#innerPad;
+  }
+
   /** Finishes the MAC and writes its first `length` octets to `out` at `offset`. */
   finish(out: Uint8Array, offset: number, length: number): void {
     const inner = this.#scratch;
     this.#finishHash(inner);
+    this.finishOuter(inner, out, offset, length);
+  }
+
+  /**
+   * Completes the MAC from the inner hash SHA1((key XOR ipad) || message), computed by the
+   * caller, and writes its first `length` octets to `out` at `offset`.
+   */
+  finishOuter(innerDigest: Uint8Array, out: Uint8Array, offset: number, length: number): void {
+    const inner = innerDigest;
     this.#h.set(this.#outerInit);
     this.#blockFill = 0;
     this.#length = 64;
@@ -97,6 +113,17 @@ export class HmacSha1 {
   verify(tag: Uint8Array, offset: number, length: number): boolean {
     const mac = this.#macOut;
     this.finish(mac, 0, length);
+    return this.#equal(mac, tag, offset, length);
+  }
+
+  /** Like `verify`, from an inner hash computed by the caller (see `finishOuter`). */
+  verifyOuter(innerDigest: Uint8Array, tag: Uint8Array, offset: number, length: number): boolean {
+    const mac = this.#macOut;
+    this.finishOuter(innerDigest, mac, 0, length);
+    return this.#equal(mac, tag, offset, length);
+  }
+
+  #equal(mac: Uint8Array, tag: Uint8Array, offset: number, length: number): boolean {
     let diff = 0;
     for (let i = 0; i < length; i++) diff |= mac[i]! ^ tag[offset + i]!;
     return diff === 0;

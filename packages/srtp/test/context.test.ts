@@ -102,7 +102,7 @@ describe.each(NAMES)('SrtpContext %s', (name: SrtpProfileName) => {
     const sender = new SrtpContext(options);
     const receiver = new SrtpContext(options);
     for (let seq = 100; seq < 110; seq++) {
-      const plain = rtp(seq);
+      const plain = rtp(seq, 0x1234, seq % 2 ? 1100 : 160);
       const sealed = sender.protectRtp(plain);
       expect(sealed.length).toBe(plain.length + profile.rtpTagLength);
       expect(sealed.subarray(12, plain.length)).not.toEqual(plain.subarray(12));

@@ -63,7 +63,11 @@ describe.skipIf(flags === undefined)('libsrtp interop', () => {
             paddingLength: 4,
           }
         : {}),
-      payload: Uint8Array.from({ length: 16 * (i + 1) + (i % 3) }, (_, j) => (j * 31 + i) & 0xff),
+      // i = 5 and 9: large enough for the natively hashed HMAC path
+      payload: Uint8Array.from(
+        { length: i === 5 || i === 9 ? 1100 + i : 16 * (i + 1) + (i % 3) },
+        (_, j) => (j * 31 + i) & 0xff,
+      ),
     }).bytes.slice(),
   );
   const plainRtcp = [0, 1, 2].map((i) =>
