@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './auth/index.js';
 export * from './transaction/index.js';
 export * from './transport/index.js';
+export * from './dialog/index.js';

@@ -90,10 +90,7 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('DTLS interop with openssl', () 
     );
     opensslFingerprint = new X509Certificate(readFileSync(dir.file('cert.pem'))).fingerprint256;
     writeFileSync(dir.file('ours.pem'), new X509Certificate(ours.der).toString());
-    writeFileSync(
-      dir.file('ours.key'),
-      ours.privateKey.export({ type: 'pkcs8', format: 'pem' }),
-    );
+    writeFileSync(dir.file('ours.key'), ours.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   });
 
   afterAll(async () => {
