@@ -1,1 +1,35 @@
-export {};
+export {
+  CALL_STATUS,
+  CALL_EVENT,
+  SESSION_STATUS,
+  SESSION_EVENT,
+  FAILURE_REASON,
+  CLIENT_FAILURE_REASON,
+  DTMF_TYPE,
+  FINAL_CALL_STATUSES,
+  PROTOCOL_VERSION,
+  WEBSOCKET_SUBPROTOCOL,
+} from './constants.js';
+export type { CallStatus, SessionStatus, Failure, FailureReason, DtmfType } from './constants.js';
+export { CallbridgeError, CLIENT_ERROR_CODES } from './errors.js';
+export type { ClientErrorCode } from './errors.js';
+export { Call } from './call.js';
+export type {
+  CallOptions,
+  CallEvents,
+  CallStatusEvent,
+  CallStats,
+  InboundStats,
+  OutboundStats,
+} from './call.js';
+export { Session, createSession, connectSession, fetchGatewayInfo } from './session.js';
+export type {
+  SessionOptions,
+  SipOptions,
+  SessionEvents,
+  SessionStatusEvent,
+  GatewayInfo,
+} from './session.js';
+export { getUserMedia, mediaError } from './media.js';
+export type { MediaConstraints } from './media.js';
+export { websocketUrl } from './signalling.js';
