@@ -846,7 +846,10 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   async close(graceMs = 1000): Promise<void> {
     const byes = Promise.allSettled([...this.#sessions.values()].map((s) => s.bye()));
     // Wait for the BYEs to be answered, but not for their transactions to time out.
-    await Promise.race([byes, new Promise((resolve) => this.clock.setTimeout(resolve, graceMs))]);
+    await Promise.race([
+      byes,
+      new Promise<void>((resolve) => this.clock.setTimeout(() => resolve(), graceMs)),
+    ]);
     this.transactions.terminateAll();
     await this.transports.close();
   }
