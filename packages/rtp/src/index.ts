@@ -39,3 +39,16 @@ export {
   type ParseRtcpOptions,
 } from './rtcp.js';
 export { classifyPacket, isRtcpPacket, type PacketClass } from './demux.js';
+export {
+  TelephoneEventReceiver,
+  telephoneEventTrain,
+  parseTelephoneEvent,
+  writeTelephoneEvent,
+  eventToDigit,
+  digitToEvent,
+  type TelephoneEvent,
+  type TelephoneEventNotice,
+  type TelephoneEventPacket,
+  type TelephoneEventTrainOptions,
+  type TelephoneEventReceiverOptions,
+} from './telephone-event.js';
