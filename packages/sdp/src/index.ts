@@ -93,3 +93,23 @@ export {
   type OfferMedia,
   type OfferOptions,
 } from './offer-answer.js';
+export {
+  bridgeAnswer,
+  bridgeOffer,
+  type BridgeAnswer,
+  type BridgedStream,
+  type BridgeLeg,
+  type BridgeMode,
+  type BridgeOffer,
+  type BridgeOptions,
+} from './bridge.js';
+export {
+  browserAnswerToSip,
+  browserOfferToSip,
+  sipAnswerToBrowser,
+  sipOfferToBrowser,
+  type BridgedMedia,
+  type GatewayAnswer,
+  type GatewayMediaConfig,
+  type GatewayOffer,
+} from './gateway.js';

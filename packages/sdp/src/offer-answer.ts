@@ -128,63 +128,92 @@ export function negotiateCodecs(
   return chosen.length === 0 ? [] : [...chosen, ...associated];
 }
 
-/** Picks payload types for the formats of an offer, from capabilities (RFC 3551 §3). */
-export function offerCodecs(
-  capabilities: readonly CodecCapability[],
-  reserved: ReadonlySet<number> = new Set(),
-): RtpCodec[] {
+/** Hands out payload types: the preferred one when free, else a dynamic one (RFC 3551 §3). */
+export type PayloadTypeAllocator = (preferred?: number) => number;
+
+export function payloadTypeAllocator(reserved: Iterable<number> = []): PayloadTypeAllocator {
   const used = new Set(reserved);
-  const take = (preferred: number | undefined): number => {
+  return (preferred) => {
     if (preferred !== undefined && !used.has(preferred)) {
       used.add(preferred);
       return preferred;
     }
-    // 96..127 first, then 35..63 as browsers do; 64..95 would clash with RTCP types under rtcp-mux (RFC 5761 §4).
+    // 96..127 first, then 35..63 as browsers do; 64..95 would clash with RTCP packet types
+    // under rtcp-mux (RFC 5761 §4).
     for (let pt = DYNAMIC_PAYLOAD_TYPES.first; pt <= DYNAMIC_PAYLOAD_TYPES.last; pt++)
       if (!used.has(pt)) return (used.add(pt), pt);
     for (let pt = 35; pt <= 63; pt++) if (!used.has(pt)) return (used.add(pt), pt);
     throw new SdpError('SDP_INVALID_ARGUMENT', 'more formats than free payload types');
   };
-  const media: RtpCodec[] = [];
-  const build = (c: CodecCapability, payloadType: number, fmtp: string | undefined): RtpCodec => ({
+}
+
+/** An offered format from a capability, with the given payload type and fmtp. */
+export function formatFromCapability(
+  capability: CodecCapability,
+  payloadType: number,
+  fmtp: string | undefined = capability.fmtp,
+): RtpCodec {
+  return {
     payloadType,
-    name: c.name,
-    clockRate: c.clockRate,
-    channels: c.channels ?? 1,
+    name: capability.name,
+    clockRate: capability.clockRate,
+    channels: capability.channels ?? 1,
     ...(fmtp === undefined ? {} : { fmtp }),
-    rtcpFeedback: c.rtcpFeedback ?? [],
-  });
-  for (const c of capabilities) {
-    if (codecRole(c.name) !== 'media') continue;
-    const fixed = staticPayloadTypeFor(c.name, c.clockRate, c.channels ?? 1);
-    media.push(build(c, take(fixed ?? c.payloadType), c.fmtp));
-  }
+    rtcpFeedback: capability.rtcpFeedback ?? [],
+  };
+}
+
+const staticTypeOf = (c: CodecCapability): number | undefined =>
+  staticPayloadTypeFor(c.name, c.clockRate, c.channels ?? 1);
+
+/**
+ * The formats that travel with the given media formats, from capabilities: telephone-event and
+ * CN at each media clock rate, red carrying the first media format of its rate (RFC 2198), one
+ * rtx per media format (RFC 4588 §8.6), FEC. `preferred` may suggest a payload type per capability.
+ */
+export function associatedFormats(
+  media: readonly RtpCodec[],
+  capabilities: readonly CodecCapability[],
+  take: PayloadTypeAllocator,
+  preferred: (capability: CodecCapability) => number | undefined = () => undefined,
+): RtpCodec[] {
   const associated: RtpCodec[] = [];
   for (const c of capabilities) {
+    const sameRate = media.filter((x) => x.clockRate === c.clockRate);
+    if (sameRate.length === 0) continue;
     switch (codecRole(c.name)) {
       case 'media':
         break;
       case 'retransmission':
-        // RFC 4588 §8.6: one rtx format per media format it repairs.
-        for (const m of media.filter((x) => x.clockRate === c.clockRate))
-          associated.push(build(c, take(undefined), `apt=${m.payloadType}`));
+        for (const m of sameRate)
+          associated.push(formatFromCapability(c, take(undefined), `apt=${m.payloadType}`));
         break;
       case 'redundancy': {
-        const carried = media.find((x) => x.clockRate === c.clockRate);
-        if (!carried) break;
+        const carried = sameRate[0]!;
         const fmtp =
           c.clockRate === 90000 ? undefined : `${carried.payloadType}/${carried.payloadType}`;
-        associated.push(build(c, take(c.payloadType), fmtp));
+        associated.push(formatFromCapability(c, take(preferred(c) ?? c.payloadType), fmtp));
         break;
       }
       default:
-        if (media.some((x) => x.clockRate === c.clockRate)) {
-          const fixed = staticPayloadTypeFor(c.name, c.clockRate, c.channels ?? 1);
-          associated.push(build(c, take(fixed ?? c.payloadType), c.fmtp));
-        }
+        associated.push(
+          formatFromCapability(c, take(preferred(c) ?? staticTypeOf(c) ?? c.payloadType)),
+        );
     }
   }
-  return media.length === 0 ? [] : [...media, ...associated];
+  return associated;
+}
+
+/** Picks payload types for the formats of an offer from capabilities (static ones as assigned). */
+export function offerCodecs(
+  capabilities: readonly CodecCapability[],
+  reserved: Iterable<number> = [],
+): RtpCodec[] {
+  const take = payloadTypeAllocator(reserved);
+  const media = capabilities
+    .filter((c) => codecRole(c.name) === 'media')
+    .map((c) => formatFromCapability(c, take(staticTypeOf(c) ?? c.payloadType)));
+  return media.length === 0 ? [] : [...media, ...associatedFormats(media, capabilities, take)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +301,7 @@ export interface AnswerResult {
 }
 
 /** Why an offered m= section cannot be taken on this leg, or undefined when its transport is fine. */
-function transportProblem(
+export function transportProblem(
   offer: SessionDescription,
   section: MediaSection,
   local: LocalEndpoint,
@@ -463,7 +492,7 @@ export function createAnswer(
   return buildAnswer(offer, local, plans, options);
 }
 
-function noMediaMessage(code: SdpErrorCode): string {
+export function noMediaMessage(code: SdpErrorCode): string {
   switch (code) {
     case 'SDP_NO_COMMON_CODECS':
       return 'no offered codec is acceptable';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CodecCapability } from '@callbridge/sdp';
+import type { CodecCapability, SipEndpoint, WebRtcEndpoint } from '@callbridge/sdp';
 
 export function fixture(name: string): string {
   return readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
@@ -64,3 +64,33 @@ export const H264_CB: CodecCapability = {
   payloadType: 102,
 };
 export const RTX: CodecCapability = { name: 'rtx', clockRate: 90000, relayOnly: true };
+
+export const GATEWAY_WEBRTC: WebRtcEndpoint = {
+  profile: 'webrtc',
+  ice: { ufrag: 'gw01', pwd: 'gatewaypassword0123456789' },
+  candidates: [
+    {
+      foundation: '1',
+      component: 1,
+      transport: 'udp',
+      priority: 2130706431,
+      address: '127.0.0.1',
+      port: 40000,
+      type: 'host',
+    },
+  ],
+  fingerprints: [
+    {
+      algorithm: 'sha-256',
+      value: Array.from({ length: 32 }, (_, i) =>
+        (i * 7).toString(16).padStart(2, '0').toUpperCase(),
+      ).join(':'),
+    },
+  ],
+};
+export const GATEWAY_SIP: SipEndpoint = {
+  profile: 'sip',
+  address: '127.0.0.1',
+  ports: { audio: 30000, video: 30002 },
+  ptime: 20,
+};

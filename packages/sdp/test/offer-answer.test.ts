@@ -22,37 +22,9 @@ import {
   TE8K,
   VP8,
   fixture,
+  GATEWAY_SIP,
+  GATEWAY_WEBRTC,
 } from './helpers.js';
-
-export const GATEWAY_WEBRTC: WebRtcEndpoint = {
-  profile: 'webrtc',
-  ice: { ufrag: 'gw01', pwd: 'gatewaypassword0123456789' },
-  candidates: [
-    {
-      foundation: '1',
-      component: 1,
-      transport: 'udp',
-      priority: 2130706431,
-      address: '127.0.0.1',
-      port: 40000,
-      type: 'host',
-    },
-  ],
-  fingerprints: [
-    {
-      algorithm: 'sha-256',
-      value: Array.from({ length: 32 }, (_, i) =>
-        (i * 7).toString(16).padStart(2, '0').toUpperCase(),
-      ).join(':'),
-    },
-  ],
-};
-export const GATEWAY_SIP: SipEndpoint = {
-  profile: 'sip',
-  address: '127.0.0.1',
-  ports: { audio: 30000, video: 30002 },
-  ptime: 20,
-};
 
 function errorOf(fn: () => unknown): SdpError {
   try {
