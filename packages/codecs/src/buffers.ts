@@ -21,21 +21,32 @@ export class GrowableInt16 {
   constructor(initial: number) {
     this.#buffer = new Int16Array(initial);
   }
+
+  /** The first `length` elements; growing keeps the current content (callers fill in steps). */
   view(length: number): Int16Array {
-    if (length > this.#buffer.length)
-      this.#buffer = new Int16Array(Math.max(length, this.#buffer.length * 2));
+    if (length > this.#buffer.length) {
+      const grown = new Int16Array(Math.max(length, this.#buffer.length * 2));
+      grown.set(this.#buffer);
+      this.#buffer = grown;
+    }
     return this.#buffer.subarray(0, length);
   }
 }
 
+/** Byte counterpart of `GrowableInt16`. */
 export class GrowableUint8 {
   #buffer: Uint8Array;
   constructor(initial: number) {
     this.#buffer = new Uint8Array(initial);
   }
+
+  /** The first `length` bytes; growing keeps the current content. */
   view(length: number): Uint8Array {
-    if (length > this.#buffer.length)
-      this.#buffer = new Uint8Array(Math.max(length, this.#buffer.length * 2));
+    if (length > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(length, this.#buffer.length * 2));
+      grown.set(this.#buffer);
+      this.#buffer = grown;
+    }
     return this.#buffer.subarray(0, length);
   }
 }

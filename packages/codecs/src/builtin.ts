@@ -1,5 +1,6 @@
 import type { AudioCodec, AudioFormat, CodecOptions } from './codec.js';
 import { G711Codec } from './g711.js';
+import { G722Codec } from './g722.js';
 import { opusDescriptor } from './opus.js';
 import { speexDescriptor } from './speex.js';
 import { CodecRegistry, type CodecDescriptor } from './registry.js';
@@ -32,6 +33,12 @@ export function typescriptCodec(
 /** Registers the codecs of this package, most preferred first. */
 export function registerBuiltinCodecs(registry: CodecRegistry): void {
   registry.register(opusDescriptor());
+  registry.register(
+    typescriptCodec(
+      { name: 'G722', clockRate: 8000, staticPayloadType: 9 },
+      (o) => new G722Codec(o),
+    ),
+  );
   registry.register(
     typescriptCodec(
       { name: 'PCMU', clockRate: 8000, staticPayloadType: 0 },

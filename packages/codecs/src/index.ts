@@ -11,6 +11,7 @@ export { CodecRegistry, type CodecDescriptor } from './registry.js';
 export { codecRegistry, createCodec, registerBuiltinCodecs, typescriptCodec } from './builtin.js';
 export { G711Codec, decodeG711, encodeG711, type G711Law } from './g711.js';
 export { PitchPlc } from './plc.js';
+export { G722Codec, G722Decoder, G722Encoder } from './g722.js';
 export { OpusCodec, opusDescriptor, opusWasm } from './opus.js';
 export { SpeexCodec, speexDescriptor, speexWasm, type SpeexOptions } from './speex.js';
 export { SpeexResampler, createResampler, resamplerWasm } from './resampler.js';

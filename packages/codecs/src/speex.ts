@@ -128,7 +128,7 @@ export class SpeexCodec implements AudioCodec {
     lib.u8.set(payload, this.#packet);
     lib.exports.speex_glue_decode_start(this.#glue, payload.length);
     const frame = this.frameSamples;
-    // A frame is at least 43 bits narrowband (2.15 kbit/s mode 1), fewer with the terminator.
+    // Every frame consumes at least 5 bits (the mode field), which bounds the loop.
     const maxFrames = Math.ceil((payload.length * 8) / 5);
     let written = 0;
     let target = output ?? this.#decoded.view(frame);
@@ -140,10 +140,7 @@ export class SpeexCodec implements AudioCodec {
         throw new CodecError('ERR_CODEC_INVALID_PAYLOAD', 'speex payload is not a valid bitstream');
       }
       if (output) outputView(output, written + frame, 'speex decode');
-      else if (target.length < written + frame) {
-        const grown = this.#decoded.view(written + frame);
-        target = grown;
-      }
+      else if (target.length < written + frame) target = this.#decoded.view(written + frame);
       target.set(lib.i16.subarray(this.#pcm, this.#pcm + frame), written);
       written += frame;
     }
