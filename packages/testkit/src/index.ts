@@ -234,3 +234,12 @@ export function tempDir(prefix: string): TempDir {
     remove: () => rmSync(path, { recursive: true, force: true }),
   };
 }
+
+export {
+  CHROMIUM_ARGS,
+  CHROMIUM_EXECUTABLE,
+  CHROMIUM_TEST_ORIGIN,
+  launchChromium,
+  type LaunchChromiumOptions,
+  type LaunchedChromium,
+} from './chromium.js';

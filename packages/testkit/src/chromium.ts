@@ -1,0 +1,86 @@
+// Headless Chromium for interop tests, launched with exactly the flags that are known to work on
+// this kind of machine (shared/peers/README.md): a persistent profile in a fresh temp dir, fake
+// camera and microphone, and loopback ICE candidates allowed. Nothing is downloaded.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_EXECUTABLE = '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+];
+
+/** The origin test pages are served from; localhost is a secure context, so getUserMedia works. */
+export const CHROMIUM_TEST_ORIGIN = 'http://localhost/';
+
+export interface LaunchedChromium {
+  readonly context: BrowserContext;
+  /** The profile directory, removed by close(). */
+  readonly profileDir: string;
+  /**
+   * A new page on CHROMIUM_TEST_ORIGIN, answered inside the browser (no server, no network), so
+   * navigator.mediaDevices and RTCPeerConnection are available.
+   */
+  newPage(html?: string): Promise<Page>;
+  /** Closes the browser and removes the profile directory. */
+  close(): Promise<void>;
+}
+
+export interface LaunchChromiumOptions {
+  /** Launch timeout in milliseconds (default 30000). */
+  readonly timeoutMs?: number;
+}
+
+/** Launches headless Chromium with a fresh profile; always call close() (e.g. in afterAll). */
+export async function launchChromium(
+  options: LaunchChromiumOptions = {},
+): Promise<LaunchedChromium> {
+  const profileDir = mkdtempSync(join(tmpdir(), 'callbridge-chromium-'));
+  let context: BrowserContext;
+  try {
+    // The profile goes as the first argument, not as --user-data-dir (see the peers README).
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM_EXECUTABLE,
+      headless: true,
+      args: [...CHROMIUM_ARGS],
+      timeout: options.timeoutMs ?? 30_000,
+    });
+  } catch (error) {
+    rmSync(profileDir, { recursive: true, force: true });
+    throw error;
+  }
+  let closed = false;
+  return {
+    context,
+    profileDir,
+    async newPage(html = '<!doctype html><title>callbridge test</title>') {
+      const page = await context.newPage();
+      await page.route(`${CHROMIUM_TEST_ORIGIN}**`, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html', body: html }),
+      );
+      await page.goto(CHROMIUM_TEST_ORIGIN);
+      return page;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await context.close();
+      } finally {
+        rmSync(profileDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, needsPeers, PEERS, type LaunchedChromium } from '@callbridge/testkit';
+
+describe.skipIf(needsPeers(PEERS.chromium).skip)('launchChromium', () => {
+  let browser: LaunchedChromium;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('runs headless Chromium with a fresh profile and a secure test origin', async () => {
+    expect(existsSync(browser.profileDir)).toBe(true);
+    const page = await browser.newPage();
+    const info = await page.evaluate(() => ({
+      userAgent: navigator.userAgent,
+      secure: window.isSecureContext,
+      href: location.href,
+    }));
+    expect(info.userAgent).toContain('HeadlessChrome');
+    expect(info.secure).toBe(true);
+    expect(info.href).toBe('http://localhost/');
+    await page.close();
+  });
+
+  it('has fake media devices and gathers a 127.0.0.1 host candidate', async () => {
+    const page = await browser.newPage();
+    const sdp = await page.evaluate(async () => {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const pc = new RTCPeerConnection();
+      for (const track of stream.getTracks()) pc.addTrack(track, stream);
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise<void>((resolve) => {
+        if (pc.iceGatheringState === 'complete') resolve();
+        pc.addEventListener('icegatheringstatechange', () => {
+          if (pc.iceGatheringState === 'complete') resolve();
+        });
+      });
+      const text = pc.localDescription?.sdp ?? '';
+      pc.close();
+      for (const track of stream.getTracks()) track.stop();
+      return text;
+    });
+    expect(sdp).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF /m);
+    expect(sdp).toMatch(/^a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/m);
+    await page.close();
+  });
+
+  it('removes the profile directory on close, and close is idempotent', async () => {
+    const second = await launchChromium();
+    const dir = second.profileDir;
+    await second.close();
+    await second.close();
+    expect(existsSync(dir)).toBe(false);
+  });
+});
