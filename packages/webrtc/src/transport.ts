@@ -176,6 +176,10 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     this.ice.on('validated', () => this.#onIceValidated());
     this.ice.on('selected', (address) => {
       this.#consentLost = false;
+      // The DTLS client speaks first once the browser has nominated a pair: by then its own
+      // ICE is connected and its DTLS endpoint listens (RFC 8842 §5.2). Starting at the first
+      // check instead loses the ClientHello to peers that are not ready yet.
+      if (this.dtls.state === 'new' && this.#options.dtlsRole === 'client') this.dtls.start();
       this.emit('ice-selected', address);
     });
     this.ice.on('consent-expired', () => {
@@ -356,8 +360,6 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
 
   #onIceValidated(): void {
     if (this.#state === 'new') this.#transition('connecting');
-    // The DTLS client speaks first once it knows where the browser is (RFC 8842 §5.2).
-    if (this.dtls.state === 'new' && this.#options.dtlsRole === 'client') this.dtls.start();
   }
 
   #onDtlsConnected(): void {
