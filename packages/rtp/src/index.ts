@@ -52,3 +52,21 @@ export {
   type TelephoneEventTrainOptions,
   type TelephoneEventReceiverOptions,
 } from './telephone-event.js';
+export {
+  ReceiverStatistics,
+  SenderStatistics,
+  buildReport,
+  ntpFromUnixMs,
+  ntpMiddle32,
+  roundTripTime,
+  type NtpTime,
+  type SequenceVerdict,
+} from './statistics.js';
+export {
+  RtcpScheduler,
+  rtcpInterval,
+  systemClock,
+  type Clock,
+  type RtcpIntervalInput,
+  type RtcpSchedulerOptions,
+} from './interval.js';

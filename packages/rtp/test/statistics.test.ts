@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ReceiverStatistics,
+  RtcpScheduler,
+  SenderStatistics,
+  buildReport,
+  ntpFromUnixMs,
+  ntpMiddle32,
+  parseRtcp,
+  roundTripTime,
+  rtcpInterval,
+  serializeRtcp,
+  type Clock,
+} from '@callbridge/rtp';
+
+/** Feeds packets 20 ms apart (8 kHz, 160 units) with the given sequence numbers. */
+function feed(stats: ReceiverStatistics, seqs: number[], startMs = 0) {
+  return seqs.map((seq, i) => stats.receive(seq, (i * 160) >>> 0, startMs + i * 20, 160));
+}
+const range = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => (from + i) & 0xffff);
+
+describe('ReceiverStatistics (RFC 3550 A.1, A.3, A.8)', () => {
+  it('puts a new source on probation, then counts in-order packets with no loss', () => {
+    const stats = new ReceiverStatistics(7, 8000);
+    const verdicts = feed(stats, range(1000, 50));
+    expect(verdicts.slice(0, 2)).toEqual(['probation', 'valid']);
+    expect(stats.packetsReceived).toBe(49);
+    expect(stats.packetsExpected).toBe(49);
+    expect(stats.extendedHighestSequence).toBe(1049);
+    expect(stats.reportBlock(1000)).toMatchObject({
+      ssrc: 7,
+      fractionLost: 0,
+      cumulativeLost: 0,
+      jitter: 0,
+    });
+  });
+
+  it('extends the sequence number across the wrap', () => {
+    const stats = new ReceiverStatistics(7, 8000);
+    feed(stats, range(65500, 100));
+    expect(stats.extendedHighestSequence).toBe(0x10000 + 63);
+    expect(stats.packetsLost).toBe(0);
+  });
+
+  it('computes cumulative and fractional loss per interval', () => {
+    const stats = new ReceiverStatistics(7, 8000);
+    // probation takes packet 0; 1..201 are expected, 10, 20 … 200 are lost
+    const seqs = range(0, 202).filter((seq) => seq < 2 || seq % 10 !== 0);
+    feed(stats, seqs);
+    const first = stats.reportBlock(5000);
+    expect(first.cumulativeLost).toBe(20);
+    expect(first.fractionLost).toBe(Math.floor((20 * 256) / 201));
+    // nothing lost in the next interval
+    feed(stats, range(202, 50), 5000);
+    expect(stats.reportBlock(6000)).toMatchObject({ fractionLost: 0, cumulativeLost: 20 });
+  });
+
+  it('counts duplicates, so loss may go negative, and keeps reordered packets', () => {
+    const stats = new ReceiverStatistics(7, 8000);
+    feed(stats, [...range(0, 10), 5, 5, 5, 3, 10]);
+    expect(stats.packetsLost).toBe(-4);
+    expect(stats.reportBlock(0).cumulativeLost).toBe(-4);
+  });
+
+  it('treats a large jump as a restart only when the next packet confirms it', () => {
+    const stats = new ReceiverStatistics(7, 8000);
+    feed(stats, range(100, 10));
+    expect(stats.receive(20000, 0, 500)).toBe('dropped');
+    expect(stats.extendedHighestSequence).toBe(109);
+    expect(stats.receive(50, 0, 510)).toBe('valid'); // 59 behind: reordered, still counted
+    expect(stats.receive(30000, 0, 520)).toBe('dropped'); // another stray jump
+    expect(stats.receive(20000, 0, 540)).toBe('dropped');
+    expect(stats.receive(20001, 0, 560)).toBe('valid'); // confirmed: re-synchronised
+    expect(stats.extendedHighestSequence).toBe(20001);
+    expect(stats.packetsExpected).toBe(1);
+  });
+
+  it('estimates interarrival jitter as A.8 does', () => {
+    const steady = new ReceiverStatistics(7, 8000);
+    feed(steady, range(0, 100));
+    expect(steady.jitter).toBe(0);
+    // arrival alternates 10 ms early/late: D = 80 units every packet, J converges to 80
+    const jittery = new ReceiverStatistics(7, 8000);
+    for (let i = 0; i < 400; i++) jittery.receive(i, i * 160, i * 20 + (i % 2 ? 10 : 0));
+    expect(jittery.jitter).toBeGreaterThan(79);
+    expect(jittery.jitter).toBeLessThanOrEqual(80);
+    expect(jittery.reportBlock(0).jitter).toBe(79);
+    // RTP timestamp wrap does not disturb it
+    const wrapping = new ReceiverStatistics(7, 8000);
+    for (let i = 0; i < 100; i++) wrapping.receive(i, (0xffffff00 + i * 160) >>> 0, i * 20);
+    expect(wrapping.jitter).toBe(0);
+  });
+
+  it('reports LSR and DLSR, from which the sender gets the round-trip time', () => {
+    const stats = new ReceiverStatistics(7, 8000);
+    feed(stats, range(0, 5));
+    stats.receiveSenderReport({ seconds: 0x12345678, fraction: 0x9abcdef0 }, 10_000);
+    const block = stats.reportBlock(11_500);
+    expect(block.lastSenderReport).toBe(0x56789abc);
+    expect(block.delaySinceLastSenderReport).toBe(98304); // 1.5 s in 1/65536 s
+    // the SR's sender receives this 1.75 s after sending the SR: RTT = 0.25 s
+    const arrival = (0x56789abc + Math.round(1.75 * 65536)) >>> 0;
+    expect(roundTripTime(block, arrival)).toBeCloseTo(0.25, 4);
+    expect(roundTripTime({ ...block, lastSenderReport: 0 }, arrival)).toBeUndefined();
+  });
+});
+
+describe('reports', () => {
+  it('converts Unix time to NTP', () => {
+    const ntp = ntpFromUnixMs(1_000_500);
+    expect(ntp).toEqual({ seconds: 2208988800 + 1000, fraction: 0x80000000 });
+    expect(ntpMiddle32(ntp)).toBe(((((2208988800 + 1000) & 0xffff) << 16) | 0x8000) >>> 0);
+  });
+
+  it('builds SR + SDES when we sent, RR + SDES otherwise, splitting over 31 blocks', () => {
+    const sender = new SenderStatistics(1, 8000);
+    const sources = Array.from({ length: 40 }, (_, i) => new ReceiverStatistics(100 + i, 8000));
+    const rr = buildReport({ ssrc: 1, cname: 'leg-a', nowMs: 0, nowUnixMs: 0, sender, sources });
+    expect(rr.map((p) => p.type)).toEqual(['rr', 'rr', 'sdes']);
+    sender.send(1000, 160, 0);
+    sender.send(1160, 160, 20);
+    const sr = buildReport({ ssrc: 1, cname: 'leg-a', nowMs: 120, nowUnixMs: 1_000_000, sender });
+    expect(sr[0]).toMatchObject({
+      type: 'sr',
+      packetCount: 2,
+      octetCount: 320,
+      rtpTimestamp: 1160 + 800,
+    });
+    expect(parseRtcp(serializeRtcp(sr), { requireCompound: true })).toEqual(sr);
+  });
+});
+
+class FakeClock implements Clock {
+  time = 0;
+  timers: { at: number; callback: () => void; id: number }[] = [];
+  next = 1;
+  now() {
+    return this.time;
+  }
+  setTimeout(callback: () => void, ms: number) {
+    const id = this.next++;
+    this.timers.push({ at: this.time + ms, callback, id });
+    return id;
+  }
+  clearTimeout(handle: unknown) {
+    this.timers = this.timers.filter((t) => t.id !== handle);
+  }
+  advance(ms: number) {
+    const end = this.time + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const due = this.timers[0];
+      if (!due || due.at > end) break;
+      this.timers.shift();
+      this.time = due.at;
+      due.callback();
+    }
+    this.time = end;
+  }
+}
+
+describe('RTCP interval (RFC 3550 §6.2, A.7)', () => {
+  const base = {
+    members: 2,
+    senders: 2,
+    rtcpBandwidth: 400,
+    weSent: true,
+    averageRtcpSize: 128,
+    initial: false,
+  };
+
+  it('uses the 5 s minimum (2.5 s initially), randomized and compensated', () => {
+    expect(rtcpInterval(base, () => 0.5)).toBeCloseTo(5 / (Math.E - 1.5), 6);
+    expect(rtcpInterval({ ...base, initial: true }, () => 0.5)).toBeCloseTo(
+      2.5 / (Math.E - 1.5),
+      6,
+    );
+    expect(rtcpInterval(base, () => 0)).toBeCloseTo(2.5 / (Math.E - 1.5), 6);
+    expect(rtcpInterval(base, () => 0.999999)).toBeCloseTo(7.5 / (Math.E - 1.5), 4);
+  });
+
+  it('scales with members and splits bandwidth between senders and receivers', () => {
+    const big = { ...base, members: 1000, senders: 10, weSent: false };
+    expect(rtcpInterval(big, () => 0.5)).toBeCloseTo(
+      (128 * 990) / (400 * 0.75) / (Math.E - 1.5),
+      6,
+    );
+    expect(rtcpInterval({ ...big, weSent: true }, () => 0.5)).toBeCloseTo(
+      (128 * 10) / (400 * 0.25) / (Math.E - 1.5),
+      6,
+    );
+    expect(rtcpInterval({ ...base, minimumInterval: 1 }, () => 0.5)).toBeCloseTo(
+      1 / (Math.E - 1.5),
+      6,
+    );
+  });
+
+  it('schedules reports on a fake clock with timer reconsideration', () => {
+    const clock = new FakeClock();
+    const sent: number[] = [];
+    const scheduler = new RtcpScheduler({
+      sessionBandwidth: 64_000,
+      sendReport: () => {
+        sent.push(clock.now());
+        return 72;
+      },
+      weSent: () => true,
+      clock,
+      random: () => 0.5,
+    });
+    scheduler.start();
+    clock.advance(60_000);
+    const first = (2.5 / (Math.E - 1.5)) * 1000;
+    const regular = (5 / (Math.E - 1.5)) * 1000;
+    expect(sent[0]).toBeCloseTo(first, 6);
+    expect(sent[1]! - sent[0]!).toBeCloseTo(regular, 6);
+    expect(sent).toHaveLength(1 + Math.floor((60_000 - first) / regular));
+    expect(scheduler.averageRtcpSize).toBeLessThan(128);
+    scheduler.stop();
+    const count = sent.length;
+    clock.advance(60_000);
+    expect(sent).toHaveLength(count);
+  });
+
+  it('defers a report when the group grew since the timer was set (§6.3.6)', () => {
+    const clock = new FakeClock();
+    const sent: number[] = [];
+    const scheduler = new RtcpScheduler({
+      sessionBandwidth: 1_000, // 6.25 octets/s of RTCP: the interval is size-bound
+      sendReport: () => (sent.push(clock.now()), 100),
+      weSent: () => false,
+      clock,
+      random: () => 0.5,
+    });
+    scheduler.start(); // timer set for 2 members: ~ 33.6 s
+    scheduler.setPeers(50);
+    clock.advance(200_000);
+    expect(sent).toEqual([]); // reconsidered at expiry: 51 members need far longer
+    clock.advance(800_000);
+    // 128 octets × 51 members / 6.25 octets/s, compensated: ~ 857 s after the start
+    expect(sent[0]!).toBeCloseTo(((128 * 51) / 6.25 / (Math.E - 1.5)) * 1000, 3);
+  });
+});
