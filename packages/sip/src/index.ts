@@ -5,3 +5,5 @@ export * from './auth/index.js';
 export * from './transaction/index.js';
 export * from './transport/index.js';
 export * from './dialog/index.js';
+export * from './registration/index.js';
+export * from './proxy/index.js';
