@@ -1,5 +1,5 @@
 /** Opaque handle returned by {@link Clock.setTimeout}. */
-export type TimerHandle = unknown;
+export type TimerHandle = number | object;
 
 /**
  * Time source for everything in this package. Milliseconds, monotonic. Tests and the network
@@ -15,7 +15,7 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
 };
 
 interface ManualTimer {

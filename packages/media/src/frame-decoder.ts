@@ -5,8 +5,12 @@
 export interface FrameDecoder {
   /** Sample rate of the PCM this decoder produces (may differ from the RTP clock rate, e.g. G.722). */
   readonly sampleRate: number;
-  /** Decodes one payload into `out` from index 0; returns the number of samples written. */
-  decode(payload: Uint8Array, out: Int16Array): number;
+  /**
+   * Decodes one payload into `out` from index 0; returns the number of samples written.
+   * `payloadType` is the RTP payload type the packet came with (for decoders that serve several
+   * formats of one leg, such as a codec plus comfort noise), or -1 when unknown.
+   */
+  decode(payload: Uint8Array, out: Int16Array, payloadType: number): number;
   /**
    * Fills `samples` samples of `out` (from index 0) with the codec's packet-loss concealment,
    * continuing from the last decoded audio; returns the number written.
@@ -17,6 +21,11 @@ export interface FrameDecoder {
    * that payload carries it; returns samples written, or 0 when it carries none.
    */
   decodeFec?(nextPayload: Uint8Array, out: Int16Array, samples: number): number;
+  /**
+   * Fills `samples` samples of a gap the sender left on purpose (silence suppression, RFC 3551
+   * §4.1): comfort noise (RFC 3389) when the sender described some, otherwise silence.
+   */
+  fillSilence?(out: Int16Array, samples: number): number;
   /** Clears decoder state after a stream discontinuity (new SSRC). */
   reset?(): void;
 }

@@ -37,3 +37,30 @@ export { DtmfDetector } from './dtmf/detector.js';
 export type { DetectedDigit, DtmfDetectorOptions } from './dtmf/detector.js';
 export { formatDtmfInfo, parseDtmfInfo } from './dtmf/sip-info.js';
 export type { DtmfInfo, DtmfInfoContentType } from './dtmf/sip-info.js';
+export { MediaSession } from './session.js';
+export type { MediaSessionOptions, ResamplerFactory } from './session.js';
+export type {
+  DtmfEvent,
+  DtmfMode,
+  LegAudioConfig,
+  LegConfig,
+  LegId,
+  LegSrtpConfig,
+  LegStatistics,
+  LegVideoConfig,
+  MediaDirection,
+  MediaSessionEvents,
+  MediaTransport,
+  PathMode,
+  PayloadFormat,
+  TelephoneEventFormat,
+} from './session-types.js';
+export { StreamRewriter } from './rewriter.js';
+export { LegDecoder } from './codec-decoder.js';
+export { ReceptionStats } from './reception.js';
+export {
+  TelephoneEventReceiver,
+  readTelephoneEvent,
+  writeTelephoneEvent,
+} from './dtmf/telephone-event.js';
+export type { TelephoneEventCallbacks, TelephoneEventPayload } from './dtmf/telephone-event.js';

@@ -80,6 +80,7 @@ export interface JitterBufferReport {
 interface Slot {
   /** Extended sequence number held, or -1 when empty. */
   extSeq: number;
+  payloadType: number;
   extTs: number;
   arrival: number;
   length: number;
@@ -204,6 +205,7 @@ export class AdaptiveJitterBuffer {
       const bytes = new Uint8Array(this.#maxPayloadBytes);
       this.#slots.push({
         extSeq: -1,
+        payloadType: -1,
         extTs: 0,
         arrival: 0,
         length: 0,
@@ -231,13 +233,14 @@ export class AdaptiveJitterBuffer {
 
   /**
    * Hands one received RTP packet to the buffer. The payload is copied, so the caller may reuse
-   * its receive buffer at once.
+   * its receive buffer at once. `payloadType` is handed back to the decoder.
    */
   insert(
     ssrc: number,
     sequenceNumber: number,
     timestamp: number,
     payload: Uint8Array,
+    payloadType = -1,
   ): InsertOutcome {
     const now = this.#clock.now();
     if (payload.length > this.#maxPayloadBytes) return 'too-large';
@@ -295,6 +298,7 @@ export class AdaptiveJitterBuffer {
 
     if (slot.extSeq !== -1) this.#buffered--; // cannot happen within the window; keep counts exact
     slot.extSeq = extSeq;
+    slot.payloadType = payloadType;
     slot.extTs = extTs;
     slot.arrival = now;
     if (slot.view.length !== payload.length) slot.view = slot.bytes.subarray(0, payload.length);
@@ -447,7 +451,7 @@ export class AdaptiveJitterBuffer {
           if (skipTs >= gapTs) return;
         }
         const samples = Math.min(frameSamples, Math.ceil(gapTs / this.#tsPerSample));
-        this.#appendSilence(samples);
+        this.#appendGap(samples);
         if (!(adaptive && error < expandBelow)) this.#decodedTs += samples * this.#tsPerSample;
         else this.#expanded += samples;
         return;
@@ -504,7 +508,7 @@ export class AdaptiveJitterBuffer {
     accelerateAbove: number,
     expandBelow: number,
   ): void {
-    const produced = this.#decoder.decode(slot.view, this.#scratch);
+    const produced = this.#decoder.decode(slot.view, this.#scratch, slot.payloadType);
     this.#delays.add(outTime - slot.arrival);
     this.#playedSeq[slot.extSeq & this.#mask] = slot.extSeq;
     slot.extSeq = -1;
@@ -573,6 +577,16 @@ export class AdaptiveJitterBuffer {
       if (slot.extSeq === seq) return slot;
     }
     return undefined;
+  }
+
+  /** Audio for a gap the sender left on purpose: the decoder's comfort noise, or silence. */
+  #appendGap(samples: number): void {
+    if (this.#decoder.fillSilence === undefined || samples > this.#scratch.length) {
+      this.#appendSilence(samples);
+      return;
+    }
+    const produced = this.#decoder.fillSilence(this.#scratch, samples);
+    this.#append(this.#scratch, produced);
   }
 
   #appendSilence(samples: number): void {

@@ -13,7 +13,7 @@ import {
   speechLikeSignal,
 } from '@callbridge/media';
 import type { DetectedDigit, DtmfDigit } from '@callbridge/media';
-import { hasCommand, tempDir } from '@callbridge/testkit';
+import { PEERS, needsPeers, tempDir } from '@callbridge/testkit';
 
 const ALL: DtmfDigit[] = [
   '1',
@@ -210,9 +210,9 @@ describe('DtmfDetector', () => {
   });
 });
 
-const speechSynth = hasCommand('espeak-ng') && hasCommand('sox');
-describe.skipIf(!speechSynth)('DtmfDetector on synthesized speech (espeak-ng, sox)', () => {
-  const dir = tempDir();
+const speechSynth = needsPeers({ command: 'espeak-ng', debianPackage: 'espeak-ng' }, PEERS.sox);
+describe.skipIf(speechSynth.skip)('DtmfDetector on synthesized speech (espeak-ng, sox)', () => {
+  const dir = tempDir('dtmf-speech');
   afterAll(() => dir.remove());
 
   function synthesize(voice: string, pitch: number, text: string): Int16Array {

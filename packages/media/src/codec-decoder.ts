@@ -1,0 +1,81 @@
+import type { AudioCodec } from '@callbridge/codecs';
+import type { FrameDecoder } from './frame-decoder.js';
+import { SeededRandom } from './random.js';
+
+/**
+ * Presents the audio codecs one leg may send (keyed by payload type) plus RFC 3389 comfort noise
+ * as one {@link FrameDecoder}, so a jitter buffer follows the sender when it switches payload
+ * type mid-stream (RFC 3264 §5.1 lets it use any format of the answer) without a gap.
+ * All codecs must produce PCM at the same `sampleRate`.
+ */
+export class LegDecoder implements FrameDecoder {
+  readonly sampleRate: number;
+  readonly #codecs: Map<number, AudioCodec>;
+  readonly #primary: AudioCodec;
+  readonly #comfortNoisePayloadType: number;
+  #current: AudioCodec;
+  /** Amplitude bound of the comfort noise the sender last described; 0 for silence. */
+  #noiseAmplitude = 0;
+  readonly #rng = new SeededRandom(0x5eed);
+
+  constructor(codecs: Map<number, AudioCodec>, primary: AudioCodec, comfortNoisePayloadType = -1) {
+    this.#codecs = codecs;
+    this.#primary = primary;
+    this.#current = primary;
+    this.sampleRate = primary.sampleRate;
+    this.#comfortNoisePayloadType = comfortNoisePayloadType;
+  }
+
+  decode(payload: Uint8Array, out: Int16Array, payloadType: number): number {
+    if (payloadType === this.#comfortNoisePayloadType && payloadType >= 0) {
+      // RFC 3389 §3: the first octet is the noise level in -dBov; spectral detail is optional
+      // and white noise at that level is an accepted rendering.
+      const level = payload.length > 0 ? payload[0]! & 0x7f : 127;
+      const rms = 32767 * 10 ** (-level / 20);
+      this.#noiseAmplitude = rms * Math.sqrt(3); // uniform noise: peak = rms·√3
+      const samples = Math.min(out.length, Math.round(this.sampleRate / 50));
+      return this.fillSilence(out, samples);
+    }
+    const codec = this.#codecs.get(payloadType) ?? this.#primary;
+    this.#current = codec;
+    this.#noiseAmplitude = 0;
+    const pcm = codec.decode(payload);
+    const n = Math.min(pcm.length, out.length);
+    for (let i = 0; i < n; i++) out[i] = pcm[i]!;
+    return n;
+  }
+
+  conceal(out: Int16Array, samples: number): number {
+    if (this.#noiseAmplitude > 0) return this.fillSilence(out, samples);
+    const pcm = this.#current.conceal(samples);
+    const n = Math.min(pcm.length, out.length);
+    for (let i = 0; i < n; i++) out[i] = pcm[i]!;
+    return n;
+  }
+
+  decodeFec(nextPayload: Uint8Array, out: Int16Array, samples: number): number {
+    const codec = this.#current;
+    if (codec.recoverFec === undefined) return 0;
+    const pcm = codec.recoverFec(nextPayload, samples);
+    const n = Math.min(pcm.length, out.length);
+    for (let i = 0; i < n; i++) out[i] = pcm[i]!;
+    return n;
+  }
+
+  fillSilence(out: Int16Array, samples: number): number {
+    const n = Math.min(samples, out.length);
+    const a = this.#noiseAmplitude;
+    if (a === 0) {
+      out.fill(0, 0, n);
+      return n;
+    }
+    for (let i = 0; i < n; i++) out[i] = Math.round((this.#rng.next() * 2 - 1) * a);
+    return n;
+  }
+
+  reset(): void {
+    for (const codec of this.#codecs.values()) codec.reset();
+    this.#primary.reset();
+    this.#noiseAmplitude = 0;
+  }
+}

@@ -1,0 +1,1204 @@
+import { RtpError, RtpPacket, parseRtcp, writeRtcp, writeRtpPacket } from '@callbridge/rtp';
+import type { ReportBlock, RtcpPacket, RtpPacketInit } from '@callbridge/rtp';
+import { SrtpContext, SrtpError } from '@callbridge/srtp';
+import { codecRegistry } from '@callbridge/codecs';
+import type { AudioCodec, CodecRegistry, Resampler, ResamplerOptions } from '@callbridge/codecs';
+import { systemClock } from './clock.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { LegDecoder } from './codec-decoder.js';
+import { DtmfDetector } from './dtmf/detector.js';
+import type { DtmfDigit } from './dtmf/digits.js';
+import { DtmfGenerator } from './dtmf/generator.js';
+import { formatDtmfInfo, parseDtmfInfo } from './dtmf/sip-info.js';
+import {
+  TELEPHONE_EVENT_PAYLOAD_LENGTH,
+  TelephoneEventReceiver,
+  writeTelephoneEvent,
+} from './dtmf/telephone-event.js';
+import { MediaError } from './errors.js';
+import { TypedEmitter } from './events.js';
+import { AdaptiveJitterBuffer } from './jitter-buffer.js';
+import type { JitterBufferOptions } from './jitter-buffer.js';
+import { SeededRandom } from './random.js';
+import { ReceptionStats } from './reception.js';
+import { StreamRewriter } from './rewriter.js';
+import type {
+  DtmfMode,
+  LegConfig,
+  LegId,
+  LegStatistics,
+  MediaSessionEvents,
+  PathMode,
+  PayloadFormat,
+  TelephoneEventFormat,
+} from './session-types.js';
+
+export type ResamplerFactory = (options: ResamplerOptions) => Promise<Resampler>;
+
+export interface MediaSessionOptions {
+  readonly a: LegConfig;
+  readonly b: LegConfig;
+  readonly clock?: Clock;
+  /** Codec implementations (default: the process-wide registry of `@callbridge/codecs`). */
+  readonly codecs?: CodecRegistry;
+  /** Creates sample-rate converters for transcoding between codecs of different rates. */
+  readonly createResampler?: ResamplerFactory;
+  /** Report a leg `inactive` after this long without RTP or RTCP (default 30 s; 0 disables). */
+  readonly inactivityTimeoutMs?: number;
+  /** Mean RTCP report interval per leg (default 5 s, RFC 3550 §6.2). */
+  readonly rtcpIntervalMs?: number;
+  /** Play a soft tone to the other leg while a leg is on hold (default false: silence). */
+  readonly holdTone?: boolean;
+  /** Jitter buffer settings of transcoding paths. */
+  readonly jitterBuffer?: Omit<JitterBufferOptions, 'clock' | 'decoder' | 'clockRate'>;
+  /** Seed for SSRCs and RTCP timing (default: random). */
+  readonly seed?: number;
+}
+
+const MAX_PACKET = 1500;
+/** Room for the SRTP tag and MKI after the largest packet. */
+const BUFFER_SIZE = MAX_PACKET + 64;
+/** SSRC of audio we generate ourselves; the outgoing rewriter maps it like any other source. */
+const GENERATED_SOURCE = 0x6d656469;
+const KEYFRAME_REQUEST_INTERVAL_MS = 300;
+/** RFC 4733 §2.5.1.2: redundant end packets. */
+const END_PACKETS = 3;
+
+/** Byte views of one buffer, one per length, created on first use so steady state allocates nothing. */
+class ViewCache {
+  readonly buffer = new Uint8Array(BUFFER_SIZE);
+  readonly #views: (Uint8Array | undefined)[] = [];
+  view(length: number): Uint8Array {
+    let view = this.#views[length];
+    if (view === undefined) {
+      view = this.buffer.subarray(0, length);
+      this.#views[length] = view;
+    }
+    return view;
+  }
+}
+
+interface Counters {
+  rtpReceived: number;
+  rtpSent: number;
+  rtcpReceived: number;
+  rtcpSent: number;
+  srtpFailures: number;
+  discarded: number;
+  suppressed: number;
+}
+
+/** The runtime state of one leg. */
+class Leg {
+  readonly id: LegId;
+  config: LegConfig;
+  srtpSend: SrtpContext | undefined;
+  srtpReceive: SrtpContext | undefined;
+  readonly audioOut: StreamRewriter;
+  readonly videoOut: StreamRewriter;
+  audioFormats = new Map<number, PayloadFormat>();
+  videoFormats = new Map<number, PayloadFormat>();
+  telephoneEvents = new Map<number, TelephoneEventFormat>();
+  comfortNoisePayloadType = -1;
+  held = false;
+  lastReceivedAt: number;
+  inactiveReported = false;
+  readonly reception = new Map<number, ReceptionStats>();
+  audioSourceSsrc = -1;
+  videoSourceSsrc = -1;
+  lastKeyframeRequestAt = -Infinity;
+  /** Codec of this leg's first audio format: decodes what it sends, encodes what it gets. */
+  codec: AudioCodec | undefined;
+  decoder: LegDecoder | undefined;
+  readonly receive = new ViewCache();
+  readonly send = new Uint8Array(BUFFER_SIZE);
+  readonly generated = new ViewCache();
+  view: RtpPacket | undefined;
+  generatedView: RtpPacket | undefined;
+  readonly counters: Counters = {
+    rtpReceived: 0,
+    rtpSent: 0,
+    rtcpReceived: 0,
+    rtcpSent: 0,
+    srtpFailures: 0,
+    discarded: 0,
+    suppressed: 0,
+  };
+  rtcpTimer: TimerHandle | undefined;
+
+  constructor(id: LegId, config: LegConfig, clock: Clock, rng: SeededRandom) {
+    this.id = id;
+    this.config = config;
+    const audioRate = config.audio?.formats[0]?.clockRate ?? 8000;
+    this.audioOut = new StreamRewriter(rng.nextUint32(), audioRate, clock);
+    this.videoOut = new StreamRewriter(rng.nextUint32(), 90000, clock, false);
+    this.lastReceivedAt = clock.now();
+    this.applyConfig(config);
+  }
+
+  applyConfig(config: LegConfig): void {
+    const keysChanged = config.srtp !== this.config.srtp || this.srtpSend === undefined;
+    this.config = config;
+    if (keysChanged) {
+      this.srtpSend = config.srtp ? new SrtpContext(config.srtp.send) : undefined;
+      this.srtpReceive = config.srtp ? new SrtpContext(config.srtp.receive) : undefined;
+    }
+    this.audioFormats = new Map((config.audio?.formats ?? []).map((f) => [f.payloadType, f]));
+    this.videoFormats = new Map((config.video?.formats ?? []).map((f) => [f.payloadType, f]));
+    this.telephoneEvents = new Map(
+      (config.audio?.telephoneEvents ?? []).map((t) => [t.payloadType, t]),
+    );
+    this.comfortNoisePayloadType = config.audio?.comfortNoisePayloadType ?? -1;
+  }
+
+  get primaryAudio(): PayloadFormat | undefined {
+    return this.config.audio?.formats[0];
+  }
+  get ptime(): number {
+    return this.config.audio?.ptime ?? 20;
+  }
+  get dtmfMode(): DtmfMode {
+    return this.config.dtmf ?? (this.telephoneEvents.size > 0 ? 'rfc4733' : 'inband');
+  }
+  /** Whether the leg may send us media (its SDP says so and it is not held). */
+  get sends(): boolean {
+    const d = this.config.direction ?? 'sendrecv';
+    return !this.held && (d === 'sendrecv' || d === 'sendonly');
+  }
+  /** Whether we may send the leg media. */
+  get receives(): boolean {
+    const d = this.config.direction ?? 'sendrecv';
+    return !this.held && (d === 'sendrecv' || d === 'recvonly');
+  }
+  /** The telephone-event format to send, preferring the audio clock rate (RFC 4733 §2.1). */
+  telephoneEventOut(): TelephoneEventFormat | undefined {
+    const rate = this.primaryAudio?.clockRate;
+    let chosen: TelephoneEventFormat | undefined;
+    for (const t of this.telephoneEvents.values()) {
+      if (chosen === undefined || t.clockRate === rate) chosen = t;
+    }
+    return chosen;
+  }
+  statistics(): LegStatistics {
+    return { ...this.counters };
+  }
+}
+
+function sameFormat(a: PayloadFormat, b: PayloadFormat): boolean {
+  return (
+    a.name.toLowerCase() === b.name.toLowerCase() &&
+    a.clockRate === b.clockRate &&
+    (a.channels ?? 1) === (b.channels ?? 1)
+  );
+}
+
+interface MutablePacketInit extends RtpPacketInit {
+  payloadType: number;
+  sequenceNumber: number;
+  timestamp: number;
+  marker: boolean;
+  payload: Uint8Array;
+}
+
+/** DTMF digit travelling towards a leg. */
+interface OutgoingDigit {
+  readonly digit: DtmfDigit;
+  /** Known once the digit has ended; undefined while it lasts. */
+  durationMs: number | undefined;
+  startedAt: number;
+  /** RFC 4733 state: timestamp of the event and packets sent. */
+  eventTimestamp: number;
+  endPacketsSent: number;
+  lastUpdateAt: number;
+}
+
+/**
+ * Audio from one leg (`from`) to the other (`to`): relay with payload-type mapping, or
+ * transcoding (jitter buffer, decode with concealment, resample, encode at the target ptime),
+ * plus DTMF conversion and generated audio (tones, hold tone) that share the target's stream.
+ */
+class AudioPath {
+  readonly from: Leg;
+  readonly to: Leg;
+  mode: PathMode = 'none';
+  /** Relay: payload type from `from` to `to`, -1 for none. */
+  readonly payloadTypeMap = new Int16Array(128).fill(-1);
+  jitterBuffer: AdaptiveJitterBuffer | undefined;
+  resampler: Resampler | undefined;
+  /** PCM at the source rate read from the jitter buffer per tick. */
+  sourceFrame = new Int16Array(0);
+  /** PCM at the target rate waiting to be encoded. */
+  pending = new Int16Array(0);
+  pendingLength = 0;
+  targetFrame = new Int16Array(0);
+  generator: DtmfGenerator | undefined;
+  holdTone: HoldTone | undefined;
+  detector: DtmfDetector | undefined;
+  readonly receiver: TelephoneEventReceiver;
+  readonly digits: OutgoingDigit[] = [];
+  timer: TimerHandle | undefined;
+  nextTickAt = 0;
+  /** Generated stream counters (our own source, rewritten into the target's stream). */
+  generatedSeq = 0;
+  generatedTs = 0;
+  generatedMarker = true;
+  generating = false;
+  /** PCM decoded only for DTMF detection while relaying. */
+  detectorScratch = new Int16Array(0);
+  /** Header fields of generated packets, reused for every packet. */
+  readonly packetInit: MutablePacketInit = {
+    payloadType: 0,
+    sequenceNumber: 0,
+    timestamp: 0,
+    ssrc: GENERATED_SOURCE,
+    marker: false,
+    payload: new Uint8Array(0),
+  };
+  /** Relay: video payload type from `from` to `to`, -1 for none. */
+  readonly videoPayloadTypeMap = new Int16Array(128).fill(-1);
+
+  constructor(
+    from: Leg,
+    to: Leg,
+    onDigitStart: (path: AudioPath, digit: DtmfDigit, via: DtmfMode) => void,
+    onDigitEnd: (path: AudioPath, digit: DtmfDigit, durationMs: number, via: DtmfMode) => void,
+  ) {
+    this.from = from;
+    this.to = to;
+    this.receiver = new TelephoneEventReceiver({
+      onStart: (digit) => onDigitStart(this, digit, 'rfc4733'),
+      onEnd: (digit, duration) => {
+        const rate = this.currentEventRate;
+        onDigitEnd(this, digit, (duration * 1000) / rate, 'rfc4733');
+      },
+    });
+  }
+
+  currentEventRate = 8000;
+}
+
+/** A gentle 425 Hz beep, 200 ms every 4 s, for a leg whose peer is on hold. */
+class HoldTone {
+  readonly #sampleRate: number;
+  #position = 0;
+  constructor(sampleRate: number) {
+    this.#sampleRate = sampleRate;
+  }
+  render(out: Int16Array, length: number): void {
+    const period = this.#sampleRate * 4;
+    const on = this.#sampleRate * 0.2;
+    for (let i = 0; i < length; i++) {
+      const p = this.#position++ % period;
+      out[i] = p < on ? Math.round(2000 * Math.sin((2 * Math.PI * 425 * p) / this.#sampleRate)) : 0;
+    }
+  }
+}
+
+/**
+ * The media of one call between two legs. Packets received on one leg go out on the other:
+ * relayed with SSRC/sequence/timestamp rewriting when both legs share a codec, transcoded
+ * otherwise. RTCP is terminated on each leg (our own SR/RR; PLI/FIR/NACK translated), DTMF is
+ * converted between RFC 4733, SIP INFO and in-band tones per leg, hold and inactivity are
+ * tracked. Create with {@link MediaSession.create}; feed packets with {@link receiveRtp} and
+ * {@link receiveRtcp}; packets leave through each leg's {@link MediaTransport}.
+ */
+export class MediaSession extends TypedEmitter<MediaSessionEvents> {
+  readonly #clock: Clock;
+  readonly #codecs: CodecRegistry;
+  readonly #createResampler: ResamplerFactory | undefined;
+  readonly #inactivityTimeoutMs: number;
+  readonly #rtcpIntervalMs: number;
+  readonly #holdToneEnabled: boolean;
+  readonly #jitterBufferOptions: Omit<JitterBufferOptions, 'clock' | 'decoder' | 'clockRate'>;
+  readonly #rng: SeededRandom;
+  readonly #a: Leg;
+  readonly #b: Leg;
+  readonly #aToB: AudioPath;
+  readonly #bToA: AudioPath;
+  readonly #rtcpBuffer = new Uint8Array(BUFFER_SIZE);
+  readonly #rtcpOut = new Uint8Array(BUFFER_SIZE);
+  #inactivityTimer: TimerHandle | undefined;
+  #closed = false;
+  #switching = false;
+
+  private constructor(options: MediaSessionOptions) {
+    super();
+    this.#clock = options.clock ?? systemClock;
+    this.#codecs = options.codecs ?? codecRegistry;
+    this.#createResampler = options.createResampler;
+    this.#inactivityTimeoutMs = options.inactivityTimeoutMs ?? 30_000;
+    this.#rtcpIntervalMs = options.rtcpIntervalMs ?? 5000;
+    this.#holdToneEnabled = options.holdTone ?? false;
+    this.#jitterBufferOptions = options.jitterBuffer ?? {};
+    this.#rng = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.#a = new Leg('a', options.a, this.#clock, this.#rng);
+    this.#b = new Leg('b', options.b, this.#clock, this.#rng);
+    const start = (path: AudioPath, digit: DtmfDigit, via: DtmfMode): void =>
+      this.#digitStarted(path, digit, via);
+    const end = (path: AudioPath, digit: DtmfDigit, ms: number, via: DtmfMode): void =>
+      this.#digitEnded(path, digit, ms, via);
+    this.#aToB = new AudioPath(this.#a, this.#b, start, end);
+    this.#bToA = new AudioPath(this.#b, this.#a, start, end);
+  }
+
+  /** Creates the media of a call; codecs (WebAssembly ones included) are loaded first. */
+  static async create(options: MediaSessionOptions): Promise<MediaSession> {
+    const session = new MediaSession(options);
+    await session.#configure();
+    session.#scheduleRtcp(session.#a);
+    session.#scheduleRtcp(session.#b);
+    session.#scheduleInactivityCheck();
+    return session;
+  }
+
+  /** How audio currently flows from `leg` to the other one. */
+  mode(from: LegId): PathMode {
+    return this.#path(from).mode;
+  }
+
+  statistics(leg: LegId): LegStatistics {
+    return this.#leg(leg).statistics();
+  }
+
+  /** Jitter buffer report of the transcoding path from `leg`, if it transcodes. */
+  jitterBufferReport(from: LegId): ReturnType<AdaptiveJitterBuffer['report']> | undefined {
+    return this.#path(from).jitterBuffer?.report();
+  }
+
+  /**
+   * Hands the session one RTP (or SRTP) packet received on `leg`. The bytes may be modified in
+   * place (headers are rewritten where they lie).
+   */
+  receiveRtp(leg: LegId, data: Uint8Array): void {
+    if (this.#closed) return;
+    const from = this.#leg(leg);
+    from.counters.rtpReceived++;
+    from.lastReceivedAt = this.#clock.now();
+    from.inactiveReported = false;
+    let bytes = data;
+    if (from.srtpReceive !== undefined) {
+      if (data.length > MAX_PACKET) {
+        from.counters.discarded++;
+        return;
+      }
+      try {
+        bytes = from.receive.view(from.srtpReceive.unprotectRtpInto(data, from.receive.buffer, 0));
+      } catch (error) {
+        if (!(error instanceof SrtpError)) throw error;
+        from.counters.srtpFailures++;
+        return;
+      }
+    }
+    let packet: RtpPacket;
+    try {
+      packet =
+        from.view === undefined ? (from.view = RtpPacket.parse(bytes)) : from.view.wrap(bytes);
+    } catch (error) {
+      if (!(error instanceof RtpError)) throw error;
+      from.counters.discarded++;
+      return;
+    }
+    if (!from.sends) {
+      from.counters.suppressed++;
+      return;
+    }
+    const payloadType = packet.payloadType;
+    const path = from === this.#a ? this.#aToB : this.#bToA;
+    const video = from.videoFormats.get(payloadType);
+    if (video !== undefined) {
+      this.#count(from, packet, video.clockRate);
+      from.videoSourceSsrc = packet.ssrc;
+      this.#relayVideo(path, packet);
+      return;
+    }
+    const event = from.telephoneEvents.get(payloadType);
+    if (event !== undefined) {
+      this.#count(from, packet, event.clockRate);
+      this.#onTelephoneEvent(path, packet, event);
+      return;
+    }
+    const audio = from.audioFormats.get(payloadType);
+    if (audio === undefined && payloadType !== from.comfortNoisePayloadType) {
+      from.counters.discarded++;
+      return;
+    }
+    this.#count(from, packet, audio?.clockRate ?? 8000);
+    from.audioSourceSsrc = packet.ssrc;
+    this.#onAudio(path, packet);
+  }
+
+  /** Hands the session one RTCP (or SRTCP) compound packet received on `leg`. */
+  receiveRtcp(leg: LegId, data: Uint8Array): void {
+    if (this.#closed) return;
+    const from = this.#leg(leg);
+    from.counters.rtcpReceived++;
+    from.lastReceivedAt = this.#clock.now();
+    from.inactiveReported = false;
+    let bytes = data;
+    if (from.srtpReceive !== undefined) {
+      try {
+        bytes = from.srtpReceive.unprotectRtcp(data);
+      } catch (error) {
+        if (!(error instanceof SrtpError)) throw error;
+        from.counters.srtpFailures++;
+        return;
+      }
+    }
+    let packets: RtcpPacket[];
+    try {
+      packets = parseRtcp(bytes);
+    } catch (error) {
+      if (!(error instanceof RtpError)) throw error;
+      from.counters.discarded++;
+      return;
+    }
+    const to = from === this.#a ? this.#b : this.#a;
+    const now = this.#clock.now();
+    for (const packet of packets) {
+      switch (packet.type) {
+        case 'sr':
+          from.reception
+            .get(packet.ssrc)
+            ?.onSenderReport(packet.ntpSeconds, packet.ntpFraction, now);
+          break;
+        case 'pli':
+        case 'fir':
+          // The leg lost our video: ask the source on the other leg for a keyframe.
+          if (packet.mediaSsrc === from.videoOut.ssrc || packet.type === 'fir')
+            this.#requestKeyframeFrom(to);
+          break;
+        case 'nack':
+          if (packet.mediaSsrc === from.videoOut.ssrc)
+            this.#forwardNack(from, to, packet.lostSequenceNumbers);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** A SIP INFO with a DTMF body arrived on `leg` (RFC 4733 alternative for SIP-only peers). */
+  receiveSipInfo(leg: LegId, contentType: string, body: string): void {
+    const info = parseDtmfInfo(contentType, body);
+    const path = this.#path(leg);
+    const durationMs = info.durationMs ?? 250;
+    this.#digitStarted(path, info.digit, 'sip-info');
+    this.#digitEnded(path, info.digit, durationMs, 'sip-info');
+  }
+
+  /** Sends a digit to `leg` in that leg's DTMF mode (an application's own digit). */
+  sendDtmf(leg: LegId, digit: DtmfDigit, durationMs = 160): void {
+    const path = leg === 'a' ? this.#bToA : this.#aToB;
+    this.#queueDigit(path, digit, durationMs);
+  }
+
+  /** The SIP side of `leg` asked for a keyframe (RFC 5168 INFO): ask the other leg's source. */
+  requestKeyframe(leg: LegId): void {
+    this.#requestKeyframeFrom(leg === 'a' ? this.#b : this.#a);
+  }
+
+  /**
+   * Puts `leg` on hold or resumes it: while held nothing is forwarded to or from it, its silence
+   * does not count as inactivity, and the other leg hears silence (or the hold tone).
+   */
+  setHold(leg: LegId, held: boolean): void {
+    const target = this.#leg(leg);
+    if (target.held === held) return;
+    target.held = held;
+    target.lastReceivedAt = this.#clock.now();
+    const other = target === this.#a ? this.#b : this.#a;
+    // The stream towards each leg restarts when media resumes.
+    target.audioOut.newSource();
+    other.audioOut.newSource();
+    const toOther = this.#path(leg);
+    toOther.holdTone =
+      held && this.#holdToneEnabled && other.codec
+        ? new HoldTone(other.codec.sampleRate)
+        : undefined;
+    this.#updateTicker(toOther);
+  }
+
+  /**
+   * Applies a re-INVITE's outcome to `leg`: new formats, keys, direction or transport. The new
+   * paths are prepared before the switch, so audio continues without a gap longer than a frame.
+   */
+  async updateLeg(leg: LegId, config: LegConfig): Promise<void> {
+    const target = this.#leg(leg);
+    const previous = target.primaryAudio;
+    target.applyConfig(config);
+    const next = target.primaryAudio;
+    if (previous !== undefined && next !== undefined && !sameFormat(previous, next)) {
+      target.audioOut.newSource(next.clockRate);
+    }
+    await this.#configure();
+  }
+
+  /** Stops everything; packets received afterwards are ignored. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const path of [this.#aToB, this.#bToA]) this.#stopTicker(path);
+    for (const leg of [this.#a, this.#b]) {
+      if (leg.rtcpTimer !== undefined) this.#clock.clearTimeout(leg.rtcpTimer);
+      leg.codec?.close();
+    }
+    for (const path of [this.#aToB, this.#bToA]) path.resampler?.close();
+    if (this.#inactivityTimer !== undefined) this.#clock.clearTimeout(this.#inactivityTimer);
+  }
+
+  // ---- configuration -------------------------------------------------------------------------
+
+  #leg(id: LegId): Leg {
+    if (id === 'a') return this.#a;
+    if (id === 'b') return this.#b;
+    throw new MediaError('INVALID_ARGUMENT', `leg must be 'a' or 'b', got ${String(id)}`);
+  }
+
+  #path(from: LegId): AudioPath {
+    return from === 'a' ? this.#aToB : this.#bToA;
+  }
+
+  /** (Re)builds codecs and both audio paths from the legs' current configuration. */
+  async #configure(): Promise<void> {
+    if (this.#switching)
+      throw new MediaError('INVALID_STATE', 'a leg update is already in progress');
+    this.#switching = true;
+    try {
+      const plans = [this.#planPath(this.#aToB), this.#planPath(this.#bToA)];
+      // Everything that may await happens before the switch.
+      const codecs = await Promise.all([
+        this.#prepareCodec(this.#a, plans),
+        this.#prepareCodec(this.#b, plans),
+      ]);
+      const resamplers = await Promise.all(
+        [this.#aToB, this.#bToA].map((path, i) => this.#prepareResampler(path, plans[i]!, codecs)),
+      );
+      // The switch itself is synchronous: no packet sees a half-built path.
+      this.#installCodec(this.#a, codecs[0]);
+      this.#installCodec(this.#b, codecs[1]);
+      this.#installPath(this.#aToB, plans[0]!, resamplers[0]);
+      this.#installPath(this.#bToA, plans[1]!, resamplers[1]);
+    } finally {
+      this.#switching = false;
+    }
+  }
+
+  #planPath(path: AudioPath): PathMode {
+    const source = path.from.primaryAudio;
+    const target = path.to.primaryAudio;
+    if (source === undefined || target === undefined) return 'none';
+    const relay = [...path.to.audioFormats.values()].some((f) => sameFormat(f, source));
+    return relay ? 'relay' : 'transcode';
+  }
+
+  /** Whether a leg needs a codec instance: transcoding, or tones/detection in its audio. */
+  #needsCodec(leg: Leg, plans: PathMode[]): boolean {
+    if (leg.primaryAudio === undefined) return false;
+    if (plans.includes('transcode')) return true;
+    const other = leg === this.#a ? this.#b : this.#a;
+    const inbandOut = leg.dtmfMode === 'inband' && other.dtmfMode !== 'inband';
+    return inbandOut || this.#holdToneEnabled;
+  }
+
+  async #prepareCodec(leg: Leg, plans: PathMode[]): Promise<AudioCodec | undefined> {
+    const format = leg.primaryAudio;
+    if (format === undefined || !this.#needsCodec(leg, plans)) return undefined;
+    const current = leg.codec;
+    if (
+      current !== undefined &&
+      current.name.toLowerCase() === format.name.toLowerCase() &&
+      current.clockRate === format.clockRate
+    ) {
+      return current;
+    }
+    try {
+      return await this.#codecs.create(
+        {
+          name: format.name,
+          clockRate: format.clockRate,
+          channels: format.channels ?? 1,
+          ...(format.fmtp !== undefined ? { fmtp: format.fmtp } : {}),
+        },
+        { frameDuration: leg.ptime, ...this.#opusRate(leg) },
+      );
+    } catch (error) {
+      throw new MediaError(
+        'CODEC_UNAVAILABLE',
+        `leg ${leg.id}: no codec for ${format.name}/${format.clockRate}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Opus towards a narrowband leg runs at 8 kHz: no resampler, less than half the CPU. */
+  #opusRate(leg: Leg): { sampleRate?: number } {
+    const format = leg.primaryAudio;
+    if (format?.name.toLowerCase() !== 'opus') return {};
+    const other = (leg === this.#a ? this.#b : this.#a).primaryAudio;
+    if (other === undefined || other.name.toLowerCase() === 'opus') return {};
+    const otherRate = other.name.toUpperCase() === 'G722' ? 16000 : other.clockRate;
+    return [8000, 12000, 16000, 24000, 48000].includes(otherRate) ? { sampleRate: otherRate } : {};
+  }
+
+  async #prepareResampler(
+    path: AudioPath,
+    plan: PathMode,
+    codecs: (AudioCodec | undefined)[],
+  ): Promise<Resampler | undefined> {
+    if (plan !== 'transcode') return undefined;
+    const source = codecs[path.from === this.#a ? 0 : 1];
+    const target = codecs[path.to === this.#a ? 0 : 1];
+    if (source === undefined || target === undefined || source.sampleRate === target.sampleRate)
+      return undefined;
+    const existing = path.resampler;
+    if (existing?.inputRate === source.sampleRate && existing.outputRate === target.sampleRate)
+      return existing;
+    if (this.#createResampler === undefined) {
+      throw new MediaError(
+        'CODEC_UNAVAILABLE',
+        `transcoding ${source.sampleRate} Hz to ${target.sampleRate} Hz needs a resampler (createResampler option)`,
+      );
+    }
+    return this.#createResampler({ inputRate: source.sampleRate, outputRate: target.sampleRate });
+  }
+
+  #installCodec(leg: Leg, codec: AudioCodec | undefined): void {
+    if (leg.codec !== undefined && leg.codec !== codec) leg.codec.close();
+    leg.codec = codec;
+    if (codec === undefined) {
+      leg.decoder = undefined;
+      return;
+    }
+    // Every format of the leg with the same codec name decodes through the same instance.
+    const byType = new Map<number, AudioCodec>();
+    for (const [pt, format] of leg.audioFormats) {
+      if (format.name.toLowerCase() === codec.name.toLowerCase()) byType.set(pt, codec);
+    }
+    leg.decoder = new LegDecoder(byType, codec, leg.comfortNoisePayloadType);
+  }
+
+  #installPath(path: AudioPath, plan: PathMode, resampler: Resampler | undefined): void {
+    const previous = path.mode;
+    path.videoPayloadTypeMap.fill(-1);
+    for (const [pt, format] of path.from.videoFormats) {
+      const match = [...path.to.videoFormats.values()].find((f) => sameFormat(f, format));
+      if (match !== undefined) path.videoPayloadTypeMap[pt] = match.payloadType;
+    }
+    path.payloadTypeMap.fill(-1);
+    if (plan === 'relay') {
+      for (const [pt, format] of path.from.audioFormats) {
+        const match = [...path.to.audioFormats.values()].find((f) => sameFormat(f, format));
+        if (match !== undefined) path.payloadTypeMap[pt] = match.payloadType;
+      }
+      if (path.from.comfortNoisePayloadType >= 0 && path.to.comfortNoisePayloadType >= 0) {
+        path.payloadTypeMap[path.from.comfortNoisePayloadType] = path.to.comfortNoisePayloadType;
+      }
+    }
+    if (path.resampler !== undefined && path.resampler !== resampler) path.resampler.close();
+    path.resampler = resampler;
+    const source = path.from.codec;
+    const target = path.to.codec;
+    if (
+      plan === 'transcode' &&
+      source !== undefined &&
+      target !== undefined &&
+      path.from.decoder !== undefined
+    ) {
+      const fresh = path.jitterBuffer === undefined || previous !== 'transcode';
+      if (fresh || path.jitterBuffer!.sampleRate !== source.sampleRate) {
+        // A mid-call switch starts playing the first packet at once so the gap stays under a
+        // frame; the buffer grows its delay from there as jitter shows up.
+        const switching = previous !== 'none';
+        path.jitterBuffer = new AdaptiveJitterBuffer({
+          ...this.#jitterBufferOptions,
+          ...(switching ? { initialDelayMs: 0, minDelayMs: 0 } : {}),
+          clock: this.#clock,
+          decoder: path.from.decoder,
+          clockRate: path.from.primaryAudio!.clockRate,
+        });
+      }
+      const targetMs = path.to.ptime;
+      path.sourceFrame = new Int16Array(Math.round((source.sampleRate * targetMs) / 1000));
+      path.targetFrame = new Int16Array(target.frameSamples);
+      path.pending = new Int16Array(target.frameSamples * 4 + path.sourceFrame.length * 2);
+      path.pendingLength = 0;
+    } else {
+      path.jitterBuffer = undefined;
+    }
+    // In-band DTMF: detect in what `from` sends when `to` wants digits another way; generate
+    // towards `to` when it wants tones.
+    const detect =
+      path.from.dtmfMode === 'inband' && path.to.dtmfMode !== 'inband' && source !== undefined;
+    path.detector = detect
+      ? path.detector?.sampleRate === source.sampleRate
+        ? path.detector
+        : new DtmfDetector({
+            sampleRate: source.sampleRate,
+            onDigitStart: (digit) => this.#digitStarted(path, digit, 'inband'),
+            onDigit: (d) => this.#digitEnded(path, d.digit, d.durationMs, 'inband'),
+          })
+      : undefined;
+    if (detect && path.detectorScratch.length < source.sampleRate * 0.12) {
+      path.detectorScratch = new Int16Array(Math.ceil(source.sampleRate * 0.12));
+    }
+    path.generator =
+      target !== undefined
+        ? path.generator?.sampleRate === target.sampleRate
+          ? path.generator
+          : new DtmfGenerator({ sampleRate: target.sampleRate })
+        : undefined;
+    path.mode = plan;
+    if (previous !== plan) {
+      path.to.audioOut.newSource(path.to.primaryAudio?.clockRate);
+      if (previous !== 'none' || plan !== 'none')
+        this.emit('modeChange', { from: path.from.id, mode: plan });
+    }
+    this.#updateTicker(path);
+  }
+
+  // ---- audio ---------------------------------------------------------------------------------
+
+  #count(from: Leg, packet: RtpPacket, clockRate: number): void {
+    const ssrc = packet.ssrc;
+    let stats = from.reception.get(ssrc);
+    if (stats === undefined) {
+      stats = new ReceptionStats(ssrc, clockRate, packet.sequenceNumber);
+      from.reception.set(ssrc, stats);
+    }
+    stats.update(packet.sequenceNumber, packet.timestamp, this.#clock.now(), clockRate);
+  }
+
+  #onAudio(path: AudioPath, packet: RtpPacket): void {
+    const { from, to } = path;
+    if (path.detector !== undefined && from.decoder !== undefined) {
+      const n = from.decoder.decode(packet.payload, path.detectorScratch, packet.payloadType);
+      path.detector.process(path.detectorScratch, n);
+    }
+    if (path.mode === 'transcode') {
+      path.jitterBuffer!.insert(
+        packet.ssrc,
+        packet.sequenceNumber,
+        packet.timestamp,
+        packet.payload,
+        packet.payloadType,
+      );
+      return;
+    }
+    if (path.mode !== 'relay') return;
+    if (!to.receives || path.generating) {
+      to.counters.suppressed++;
+      return;
+    }
+    const mapped = path.payloadTypeMap[packet.payloadType]!;
+    if (mapped < 0) {
+      from.counters.discarded++;
+      return;
+    }
+    packet.payloadType = mapped;
+    if (!to.audioOut.rewrite(packet, packet.payloadLength)) return;
+    this.#send(to, packet.bytes);
+  }
+
+  #relayVideo(path: AudioPath, packet: RtpPacket): void {
+    const { from, to } = path;
+    if (!to.receives) {
+      to.counters.suppressed++;
+      return;
+    }
+    const mapped = path.videoPayloadTypeMap[packet.payloadType]!;
+    if (mapped < 0) {
+      from.counters.discarded++;
+      return;
+    }
+    packet.payloadType = mapped;
+    if (!to.videoOut.rewrite(packet, packet.payloadLength)) return;
+    this.#send(to, packet.bytes);
+  }
+
+  /** Sends an RTP packet to a leg, protecting it when the leg uses SRTP. */
+  #send(to: Leg, bytes: Uint8Array): void {
+    to.counters.rtpSent++;
+    if (to.srtpSend !== undefined) {
+      const length = to.srtpSend.protectRtpInto(bytes, to.send, 0);
+      to.config.transport.sendRtp(to.send, length);
+    } else {
+      to.config.transport.sendRtp(bytes, bytes.length);
+    }
+  }
+
+  /** Starts or stops the path's playout clock: needed to transcode or to generate audio. */
+  #updateTicker(path: AudioPath): void {
+    const needed = this.#needsTicks(path);
+    if (needed && path.timer === undefined) {
+      // First tick from the timer, never re-entrantly from a packet handler.
+      path.nextTickAt = this.#clock.now();
+      path.timer = this.#clock.setTimeout(() => this.#tick(path), 0);
+    } else if (!needed) {
+      this.#stopTicker(path);
+    }
+  }
+
+  #stopTicker(path: AudioPath): void {
+    if (path.timer !== undefined) this.#clock.clearTimeout(path.timer);
+    path.timer = undefined;
+    if (path.generating) {
+      path.generating = false;
+      path.to.audioOut.newSource();
+    }
+  }
+
+  /** One output frame towards `path.to`, every ptime, on a drift-free schedule. */
+  #tick(path: AudioPath): void {
+    path.timer = undefined;
+    if (this.#closed) return;
+    try {
+      this.#produceFrame(path);
+    } catch (error) {
+      this.emit(
+        'error',
+        error instanceof MediaError
+          ? error
+          : new MediaError('INVALID_STATE', 'audio frame failed', { cause: error }),
+      );
+    }
+    if (!this.#needsTicks(path)) {
+      this.#stopTicker(path);
+      return;
+    }
+    path.nextTickAt += path.to.ptime;
+    const now = this.#clock.now();
+    if (path.nextTickAt < now - 200) path.nextTickAt = now; // the host stalled: do not burst
+    path.timer = this.#clock.setTimeout(() => this.#tick(path), Math.max(0, path.nextTickAt - now));
+  }
+
+  #needsTicks(path: AudioPath): boolean {
+    return (
+      !this.#closed &&
+      (path.mode === 'transcode' ||
+        path.holdTone !== undefined ||
+        path.digits.length > 0 ||
+        path.generator?.busy === true)
+    );
+  }
+
+  #produceFrame(path: AudioPath): void {
+    const { to } = path;
+    const target = to.codec;
+    const rfc4733Digit = to.dtmfMode === 'rfc4733' ? path.digits[0] : undefined;
+    if (rfc4733Digit !== undefined) {
+      this.#sendTelephoneEvent(path, rfc4733Digit);
+      // Audio keeps flowing through the jitter buffer underneath so playout stays in time.
+      if (path.jitterBuffer !== undefined) path.jitterBuffer.read(path.sourceFrame);
+      return;
+    }
+    if (target === undefined) return;
+    const tone = path.generator?.busy === true || path.holdTone !== undefined;
+    if (path.mode === 'transcode') {
+      path.jitterBuffer!.read(path.sourceFrame);
+      this.#pushPending(path, path.sourceFrame);
+    } else if (tone) {
+      // Relay with generated audio: silence under the tone.
+      if (path.pending.length < target.frameSamples)
+        path.pending = new Int16Array(target.frameSamples * 2);
+      path.pending.fill(0, path.pendingLength, path.pendingLength + target.frameSamples);
+      path.pendingLength += target.frameSamples;
+    } else {
+      return;
+    }
+    while (path.pendingLength >= target.frameSamples) {
+      const frame =
+        path.targetFrame.length === target.frameSamples
+          ? path.targetFrame
+          : (path.targetFrame = new Int16Array(target.frameSamples));
+      for (let i = 0; i < frame.length; i++) frame[i] = path.pending[i]!;
+      path.pending.copyWithin(0, frame.length, path.pendingLength);
+      path.pendingLength -= frame.length;
+      if (path.holdTone !== undefined) path.holdTone.render(frame, frame.length);
+      else if (to.dtmfMode === 'inband') path.generator?.render(frame, frame.length);
+      if (!to.receives) {
+        to.counters.suppressed++;
+        continue;
+      }
+      const payload = target.encode(frame);
+      const samples = Math.round((frame.length * target.clockRate) / target.sampleRate);
+      if (payload.length > 0)
+        this.#sendGenerated(path, to.primaryAudio!.payloadType, false, payload, samples);
+      else path.generatedTs = (path.generatedTs + samples) >>> 0;
+    }
+  }
+
+  #pushPending(path: AudioPath, pcm: Int16Array): void {
+    let input = pcm;
+    if (path.resampler !== undefined) input = path.resampler.process(pcm);
+    if (path.pendingLength + input.length > path.pending.length) {
+      const grown = new Int16Array((path.pendingLength + input.length) * 2);
+      grown.set(path.pending.subarray(0, path.pendingLength));
+      path.pending = grown;
+    }
+    path.pending.set(input, path.pendingLength);
+    path.pendingLength += input.length;
+  }
+
+  /**
+   * Sends one packet of our own audio (or an RFC 4733 event) into `path.to`'s stream.
+   * `advance` timestamp units are added after the packet (0 for event packets, which repeat
+   * their timestamp).
+   */
+  #sendGenerated(
+    path: AudioPath,
+    payloadType: number,
+    marker: boolean,
+    payload: Uint8Array,
+    advance: number,
+    timestamp = path.generatedTs,
+  ): void {
+    const to = path.to;
+    if (!path.generating) {
+      path.generating = true;
+      to.audioOut.newSource(to.primaryAudio?.clockRate);
+    }
+    const init = path.packetInit;
+    init.payloadType = payloadType;
+    init.sequenceNumber = path.generatedSeq;
+    init.timestamp = timestamp;
+    init.marker = marker || path.generatedMarker;
+    init.payload = payload;
+    const length = writeRtpPacket(init, to.generated.buffer, 0);
+    path.generatedMarker = false;
+    path.generatedSeq = (path.generatedSeq + 1) & 0xffff;
+    path.generatedTs = (path.generatedTs + advance) >>> 0;
+    const bytes = to.generated.view(length);
+    const view =
+      to.generatedView === undefined
+        ? (to.generatedView = RtpPacket.parse(bytes))
+        : to.generatedView.wrap(bytes);
+    if (!to.audioOut.rewrite(view, payload.length)) return;
+    this.#send(to, bytes);
+  }
+
+  // ---- DTMF ----------------------------------------------------------------------------------
+
+  #onTelephoneEvent(path: AudioPath, packet: RtpPacket, format: TelephoneEventFormat): void {
+    const { to } = path;
+    path.currentEventRate = format.clockRate;
+    path.receiver.receive(packet.timestamp, packet.payload, this.#clock.now());
+    // Same event format on both legs and a relayed stream: pass the packets through untouched,
+    // which keeps the sender's timing exactly.
+    if (path.mode === 'relay' && to.dtmfMode === 'rfc4733' && !path.generating) {
+      const out = [...to.telephoneEvents.values()].find((t) => t.clockRate === format.clockRate);
+      if (out !== undefined && to.receives) {
+        packet.payloadType = out.payloadType;
+        if (to.audioOut.rewrite(packet, packet.payloadLength)) this.#send(to, packet.bytes);
+      }
+    }
+  }
+
+  /** Whether digits from `path.from` reach `path.to` by relaying the event packets themselves. */
+  #relaysEvents(path: AudioPath, via: DtmfMode): boolean {
+    if (via !== 'rfc4733' || path.mode !== 'relay' || path.to.dtmfMode !== 'rfc4733') return false;
+    const rate = path.currentEventRate;
+    return [...path.to.telephoneEvents.values()].some((t) => t.clockRate === rate);
+  }
+
+  #digitStarted(path: AudioPath, digit: DtmfDigit, via: DtmfMode): void {
+    if (this.#relaysEvents(path, via)) return;
+    if (via === 'sip-info') return; // the whole digit is known at once; queued on its end
+    // Start converting at once so the tone or event begins while the key is still down.
+    if (path.to.dtmfMode !== 'sip-info') this.#queueDigit(path, digit, undefined);
+  }
+
+  #digitEnded(path: AudioPath, digit: DtmfDigit, durationMs: number, via: DtmfMode): void {
+    this.emit('dtmf', { leg: path.from.id, digit, durationMs, via });
+    if (this.#relaysEvents(path, via)) return;
+    const to = path.to;
+    // A SIP INFO digit, or any digit towards a SIP INFO leg, is sent whole now that its
+    // duration is known; otherwise the tone or event started with the digit ends now.
+    if (via === 'sip-info' || to.dtmfMode === 'sip-info') {
+      this.#queueDigit(path, digit, durationMs);
+      return;
+    }
+    if (to.dtmfMode === 'inband') {
+      path.generator?.end(durationMs);
+      return;
+    }
+    const open = path.digits.find((d) => d.digit === digit && d.durationMs === undefined);
+    if (open !== undefined) open.durationMs = durationMs;
+    else this.#queueDigit(path, digit, durationMs);
+  }
+
+  #queueDigit(path: AudioPath, digit: DtmfDigit, durationMs: number | undefined): void {
+    const to = path.to;
+    if (to.dtmfMode === 'sip-info') {
+      const contentType = to.config.sipInfoContentType ?? 'application/dtmf-relay';
+      this.emit('sipInfo', {
+        leg: to.id,
+        contentType,
+        body: formatDtmfInfo(contentType, digit, durationMs ?? 160),
+      });
+      return;
+    }
+    if (to.dtmfMode === 'inband') {
+      path.generator?.play(digit, durationMs);
+      this.#updateTicker(path);
+      return;
+    }
+    if (to.telephoneEventOut() === undefined) return;
+    path.digits.push({
+      digit,
+      durationMs,
+      startedAt: -1,
+      eventTimestamp: 0,
+      endPacketsSent: 0,
+      lastUpdateAt: 0,
+    });
+    this.#updateTicker(path);
+  }
+
+  /**
+   * RFC 4733 §2.5.1 packet train for the digit at the head of the queue, one packet per tick:
+   * the first with the marker, duration updates, then three end packets with the final duration.
+   */
+  #sendTelephoneEvent(path: AudioPath, digit: OutgoingDigit): void {
+    const format = path.to.telephoneEventOut()!;
+    const now = this.#clock.now();
+    const rate = format.clockRate;
+    const audioRate = path.to.primaryAudio?.clockRate ?? rate;
+    let first = false;
+    if (digit.startedAt < 0) {
+      digit.startedAt = now;
+      digit.eventTimestamp = path.generatedTs;
+      first = true;
+    }
+    const elapsedMs = now - digit.startedAt + path.to.ptime;
+    const ended = digit.durationMs !== undefined && elapsedMs >= digit.durationMs;
+    const durationMs = ended ? digit.durationMs! : elapsedMs;
+    const payload = this.#eventPayload;
+    writeTelephoneEvent(payload, 0, digit.digit, ended, 10, (durationMs * rate) / 1000);
+    // The event timestamp stays fixed; the stream's clock moves on for the audio that follows.
+    const advance = Math.round((path.to.ptime * audioRate) / 1000);
+    this.#sendGenerated(path, format.payloadType, first, payload, advance, digit.eventTimestamp);
+    if (ended && ++digit.endPacketsSent >= END_PACKETS) {
+      path.digits.shift();
+      path.generatedMarker = true;
+    }
+  }
+
+  readonly #eventPayload = new Uint8Array(TELEPHONE_EVENT_PAYLOAD_LENGTH);
+
+  // ---- RTCP ----------------------------------------------------------------------------------
+
+  #requestKeyframeFrom(source: Leg): void {
+    const now = this.#clock.now();
+    if (now - source.lastKeyframeRequestAt < KEYFRAME_REQUEST_INTERVAL_MS) return;
+    source.lastKeyframeRequestAt = now;
+    if (source.videoSourceSsrc >= 0) {
+      this.#sendRtcp(source, [
+        { type: 'pli', senderSsrc: source.videoOut.ssrc, mediaSsrc: source.videoSourceSsrc },
+      ]);
+    }
+    this.emit('pictureFastUpdate', { leg: source.id });
+  }
+
+  #forwardNack(receiver: Leg, source: Leg, lost: readonly number[]): void {
+    if (source.videoSourceSsrc < 0) return;
+    const translated = lost.map((seq) => receiver.videoOut.sourceSequence(seq));
+    this.#sendRtcp(source, [
+      {
+        type: 'nack',
+        senderSsrc: source.videoOut.ssrc,
+        mediaSsrc: source.videoSourceSsrc,
+        lostSequenceNumbers: translated,
+      },
+    ]);
+  }
+
+  /** Our periodic report to a leg: SR when we send it media, else RR, plus SDES CNAME. */
+  #report(leg: Leg): void {
+    const now = this.#clock.now();
+    const blocks: ReportBlock[] = [];
+    for (const stats of leg.reception.values()) {
+      if (blocks.length < 31) blocks.push(stats.reportBlock(now));
+    }
+    const packets: RtcpPacket[] = [];
+    const out = leg.audioOut;
+    if (out.started) {
+      // RFC 3550 §6.4.1: NTP time now and the RTP time that corresponds to it.
+      const wallMs = Date.now();
+      const ntpSeconds = Math.floor(wallMs / 1000) + 2208988800;
+      const ntpFraction = Math.floor(((wallMs % 1000) / 1000) * 4294967296);
+      const rtpTimestamp =
+        (out.lastTimestamp + Math.round(((now - out.lastSentAt) * out.clockRate) / 1000)) >>> 0;
+      packets.push({
+        type: 'sr',
+        ssrc: out.ssrc,
+        ntpSeconds: ntpSeconds >>> 0,
+        ntpFraction: ntpFraction >>> 0,
+        rtpTimestamp,
+        packetCount: out.packetCount >>> 0,
+        octetCount: out.octetCount >>> 0,
+        reports: blocks,
+      });
+    } else {
+      packets.push({ type: 'rr', ssrc: out.ssrc, reports: blocks });
+    }
+    packets.push({
+      type: 'sdes',
+      chunks: [
+        { ssrc: out.ssrc, items: [{ type: 1, value: leg.config.cname ?? `callbridge-${leg.id}` }] },
+      ],
+    });
+    this.#sendRtcp(leg, packets);
+  }
+
+  #sendRtcp(leg: Leg, packets: RtcpPacket[]): void {
+    const length = writeRtcp(packets, this.#rtcpBuffer, 0);
+    leg.counters.rtcpSent++;
+    if (leg.srtpSend !== undefined) {
+      const protectedLength = leg.srtpSend.protectRtcpInto(
+        this.#rtcpBuffer.subarray(0, length),
+        this.#rtcpOut,
+        0,
+      );
+      leg.config.transport.sendRtcp(this.#rtcpOut, protectedLength);
+    } else {
+      leg.config.transport.sendRtcp(this.#rtcpBuffer, length);
+    }
+  }
+
+  /** RFC 3550 §6.3.1: intervals randomised over [0.5, 1.5] of the mean so legs do not synchronise. */
+  #scheduleRtcp(leg: Leg): void {
+    if (this.#closed || this.#rtcpIntervalMs <= 0) return;
+    const delay = this.#rtcpIntervalMs * (0.5 + this.#rng.next());
+    leg.rtcpTimer = this.#clock.setTimeout(() => {
+      leg.rtcpTimer = undefined;
+      if (this.#closed) return;
+      this.#report(leg);
+      this.#scheduleRtcp(leg);
+    }, delay);
+  }
+
+  #scheduleInactivityCheck(): void {
+    if (this.#closed || this.#inactivityTimeoutMs <= 0) return;
+    const period = Math.min(1000, this.#inactivityTimeoutMs / 2);
+    this.#inactivityTimer = this.#clock.setTimeout(() => {
+      this.#inactivityTimer = undefined;
+      const now = this.#clock.now();
+      for (const leg of [this.#a, this.#b]) {
+        // A leg on hold or one that said it will not send is allowed to be silent.
+        if (!leg.sends) {
+          leg.lastReceivedAt = now;
+          continue;
+        }
+        const silent = now - leg.lastReceivedAt;
+        if (silent >= this.#inactivityTimeoutMs && !leg.inactiveReported) {
+          leg.inactiveReported = true;
+          this.emit('inactive', { leg: leg.id, silentForMs: silent });
+        }
+      }
+      for (const path of [this.#aToB, this.#bToA]) path.receiver.expire(now);
+      this.#scheduleInactivityCheck();
+    }, period);
+  }
+}

@@ -1,0 +1,484 @@
+import { describe, expect, it } from 'vitest';
+import { createRtpPacket, serializeRtcp } from '@callbridge/rtp';
+import { SrtpContext } from '@callbridge/srtp';
+import { DtmfDetector, ManualClock, MediaSession } from '@callbridge/media';
+import type { DtmfEvent, LegConfig, MediaSessionEvents } from '@callbridge/media';
+import {
+  PCMA,
+  PCMU,
+  RecordingTransport,
+  ToneSender,
+  decodeAll,
+  eventPacket,
+  pcmuLeg,
+  rms,
+  srtpKeys,
+  toneAmplitude,
+} from './helpers.js';
+
+interface Call {
+  clock: ManualClock;
+  session: MediaSession;
+  a: RecordingTransport;
+  b: RecordingTransport;
+  events: { [K in keyof MediaSessionEvents]: MediaSessionEvents[K][] };
+}
+
+async function call(
+  aConfig: (t: RecordingTransport) => LegConfig,
+  bConfig: (t: RecordingTransport) => LegConfig,
+  options: {
+    inactivityTimeoutMs?: number;
+    holdTone?: boolean;
+    peerKeys?: { a?: number; b?: number };
+  } = {},
+): Promise<Call> {
+  const clock = new ManualClock(10_000);
+  const now = (): number => clock.now();
+  const a = new RecordingTransport(
+    now,
+    options.peerKeys?.a !== undefined ? srtpKeys(options.peerKeys.a) : undefined,
+  );
+  const b = new RecordingTransport(
+    now,
+    options.peerKeys?.b !== undefined ? srtpKeys(options.peerKeys.b) : undefined,
+  );
+  const session = await MediaSession.create({
+    a: aConfig(a),
+    b: bConfig(b),
+    clock,
+    seed: 7,
+    inactivityTimeoutMs: options.inactivityTimeoutMs ?? 0,
+    ...(options.holdTone !== undefined ? { holdTone: options.holdTone } : {}),
+  });
+  const events = {
+    dtmf: [],
+    sipInfo: [],
+    pictureFastUpdate: [],
+    inactive: [],
+    modeChange: [],
+    error: [],
+  } as Call['events'];
+  for (const name of Object.keys(events) as (keyof MediaSessionEvents)[]) {
+    session.on(name, (e) => (events[name] as unknown[]).push(e));
+  }
+  return { clock, session, a, b, events };
+}
+
+/** Sends `count` 20 ms packets from `sender` on `leg`, advancing the clock between them. */
+function stream(
+  c: Call,
+  leg: 'a' | 'b',
+  sender: ToneSender,
+  count: number,
+  frequency = 1000,
+): void {
+  for (let i = 0; i < count; i++) {
+    c.session.receiveRtp(leg, sender.next(frequency));
+    c.clock.advance(20);
+  }
+}
+
+describe('MediaSession relay', () => {
+  it('relays PCMU with its own SSRC and continuous numbering across source changes', async () => {
+    const c = await call(pcmuLeg, pcmuLeg);
+    expect(c.session.mode('a')).toBe('relay');
+    const first = new ToneSender('mu', 0, 0x1111, 65500, 4294960000);
+    stream(c, 'a', first, 50);
+    // Re-INVITE on A's side: a new source with unrelated numbering, after a 100 ms pause.
+    c.clock.advance(100);
+    const second = new ToneSender('mu', 0, 0x2222, 7, 123);
+    stream(c, 'a', second, 50);
+    const out = c.b.rtp;
+    expect(out).toHaveLength(100);
+    const ssrc = out[0]!.ssrc;
+    expect(ssrc).not.toBe(0x1111);
+    for (let i = 1; i < out.length; i++) {
+      expect(out[i]!.ssrc).toBe(ssrc);
+      expect(out[i]!.sequenceNumber).toBe((out[i - 1]!.sequenceNumber + 1) & 0xffff);
+      const tsStep = (out[i]!.timestamp - out[i - 1]!.timestamp) >>> 0;
+      expect(tsStep).toBe(i === 50 ? 160 * 6 : 160); // 20 ms frame + 100 ms pause at the switch
+    }
+    expect(out[50]!.marker).toBe(true);
+    // Payload untouched.
+    expect(rms(decodeAll(out, 'mu'))).toBeGreaterThan(5000);
+    expect(c.session.statistics('b').rtpSent).toBe(100);
+  });
+
+  it('maps payload types between legs and drops formats the other leg did not negotiate', async () => {
+    const c = await call(
+      (t) => ({
+        transport: t,
+        audio: {
+          formats: [
+            { payloadType: 0, name: 'PCMU', clockRate: 8000 },
+            { payloadType: 8, name: 'PCMA', clockRate: 8000 },
+          ],
+        },
+      }),
+      (t) => ({
+        transport: t,
+        audio: { formats: [{ payloadType: 0, name: 'PCMU', clockRate: 8000 }] },
+      }),
+    );
+    const mu = new ToneSender('mu', 0, 5);
+    const alaw = new ToneSender('a', 8, 5, 2000, 0);
+    c.session.receiveRtp('a', mu.next());
+    c.session.receiveRtp('a', alaw.next());
+    c.session.receiveRtp(
+      'a',
+      createRtpPacket({
+        payloadType: 99,
+        sequenceNumber: 1,
+        timestamp: 1,
+        ssrc: 5,
+        payload: new Uint8Array(10),
+      }).bytes,
+    );
+    c.session.receiveRtp('a', Uint8Array.of(1, 2, 3));
+    expect(c.b.rtp.map((p) => p.payloadType)).toEqual([0]);
+    expect(c.session.statistics('a').discarded).toBe(3);
+  });
+
+  it('bridges SRTP on one leg to plain RTP on the other, both ways', async () => {
+    // Leg A (browser side) uses SRTP: keys 1 for what it sends, 2 for what we send it.
+    const c = await call(
+      (t) => pcmuLeg(t, { srtp: { send: srtpKeys(2), receive: srtpKeys(1) } }),
+      (t) => pcmuLeg(t),
+      { peerKeys: { a: 2 } },
+    );
+    const browser = new SrtpContext(srtpKeys(1));
+    const fromBrowser = new ToneSender('mu', 0, 0xaaaa);
+    const fromPhone = new ToneSender('mu', 0, 0xbbbb);
+    for (let i = 0; i < 20; i++) {
+      c.session.receiveRtp('a', browser.protectRtp(fromBrowser.next()));
+      c.session.receiveRtp('b', fromPhone.next(500));
+      c.clock.advance(20);
+    }
+    expect(c.b.rtp).toHaveLength(20);
+    expect(c.a.rtp).toHaveLength(20); // the recording transport unprotected them with keys 2
+    expect(toneAmplitude(decodeAll(c.a.rtp, 'mu'), 500, 8000)).toBeGreaterThan(6000);
+    expect(toneAmplitude(decodeAll(c.b.rtp, 'mu'), 1000, 8000)).toBeGreaterThan(6000);
+    // A forged packet fails authentication and is counted, not forwarded.
+    const forged = browser.protectRtp(fromBrowser.next());
+    forged[forged.length - 1]! ^= 1;
+    c.session.receiveRtp('a', forged);
+    expect(c.session.statistics('a').srtpFailures).toBe(1);
+    expect(c.b.rtp).toHaveLength(20);
+  });
+
+  it('bridges SDES-SRTP to DTLS-SRTP keys (SRTP on both legs, different keys)', async () => {
+    const c = await call(
+      (t) => pcmuLeg(t, { srtp: { send: srtpKeys(2), receive: srtpKeys(1) } }),
+      (t) => pcmuLeg(t, { srtp: { send: srtpKeys(4), receive: srtpKeys(3) } }),
+      { peerKeys: { a: 2, b: 4 } },
+    );
+    const peerA = new SrtpContext(srtpKeys(1));
+    const sender = new ToneSender('mu', 0, 1);
+    for (let i = 0; i < 10; i++) {
+      c.session.receiveRtp('a', peerA.protectRtp(sender.next()));
+      c.clock.advance(20);
+    }
+    expect(c.b.rtp).toHaveLength(10);
+  });
+
+  it('forwards nothing while a leg is held, plays an optional hold tone, and resumes continuously', async () => {
+    const c = await call(pcmuLeg, pcmuLeg, { holdTone: true });
+    const fromA = new ToneSender('mu', 0, 1);
+    const fromB = new ToneSender('mu', 0, 2);
+    stream(c, 'a', fromA, 10);
+    c.session.setHold('b', true);
+    for (let i = 0; i < 100; i++) {
+      c.session.receiveRtp('a', fromA.next());
+      c.session.receiveRtp('b', fromB.next());
+      c.clock.advance(20);
+    }
+    // Nothing from A reached B, nothing from B reached A except our hold tone.
+    expect(c.b.rtp).toHaveLength(10);
+    const toneToA = decodeAll(c.a.rtp, 'mu');
+    expect(c.a.rtp.length).toBeGreaterThan(90);
+    expect(toneAmplitude(toneToA.subarray(0, 1600), 425, 8000)).toBeGreaterThan(1000);
+    c.session.setHold('b', false);
+    stream(c, 'a', fromA, 10);
+    const resumed = c.b.rtp.slice(10);
+    expect(resumed).toHaveLength(10);
+    expect(resumed[0]!.sequenceNumber).toBe((c.b.rtp[9]!.sequenceNumber + 1) & 0xffff);
+    expect(resumed[0]!.marker).toBe(true);
+  });
+
+  it('reports a silent leg as inactive, but not while it is on hold', async () => {
+    const c = await call(pcmuLeg, pcmuLeg, { inactivityTimeoutMs: 5000 });
+    const fromA = new ToneSender('mu', 0, 1);
+    const fromB = new ToneSender('mu', 0, 2);
+    c.session.setHold('b', true);
+    for (let i = 0; i < 400; i++) {
+      c.session.receiveRtp('a', fromA.next());
+      c.clock.advance(20);
+    }
+    expect(c.events.inactive).toEqual([]);
+    c.session.setHold('b', false);
+    c.session.receiveRtp('b', fromB.next());
+    for (let i = 0; i < 400; i++) {
+      c.session.receiveRtp('a', fromA.next());
+      c.clock.advance(20);
+    }
+    expect(c.events.inactive).toHaveLength(1);
+    expect(c.events.inactive[0]!.leg).toBe('b');
+    expect(c.events.inactive[0]!.silentForMs).toBeGreaterThanOrEqual(5000);
+  });
+});
+
+describe('MediaSession transcoding', () => {
+  it('transcodes PCMU at 20 ms to PCMA at 30 ms and back', async () => {
+    const c = await call(pcmuLeg, (t) => ({ transport: t, audio: { formats: [PCMA], ptime: 30 } }));
+    expect(c.session.mode('a')).toBe('transcode');
+    expect(c.session.mode('b')).toBe('transcode');
+    const fromA = new ToneSender('mu', 0, 1);
+    stream(c, 'a', fromA, 150);
+    const out = c.b.rtp;
+    expect(out.length).toBeGreaterThan(90);
+    for (let i = 1; i < out.length; i++) {
+      expect(out[i]!.payloadType).toBe(8);
+      expect(out[i]!.sequenceNumber).toBe((out[i - 1]!.sequenceNumber + 1) & 0xffff);
+      expect((out[i]!.timestamp - out[i - 1]!.timestamp) >>> 0).toBe(240);
+      expect(out[i]!.payloadLength).toBe(240);
+    }
+    const pcm = decodeAll(out, 'a');
+    const steady = pcm.subarray(2400, 2400 + 8000);
+    expect(toneAmplitude(steady, 1000, 8000)).toBeGreaterThan(7000);
+    expect(toneAmplitude(steady, 500, 8000)).toBeLessThan(200);
+    const report = c.session.jitterBufferReport('a')!;
+    expect(report.packetsPlayed).toBeGreaterThan(140);
+  });
+
+  it('switches from relay to transcoding on a re-INVITE without a gap longer than one frame', async () => {
+    const c = await call(pcmuLeg, pcmuLeg);
+    const fromA = new ToneSender('mu', 0, 1);
+    stream(c, 'a', fromA, 50);
+    expect(c.session.mode('a')).toBe('relay');
+    // A's re-INVITE moves it to PCMA; B stays on PCMU.
+    await c.session.updateLeg('a', { transport: c.a, audio: { formats: [PCMA] } });
+    expect(c.session.mode('a')).toBe('transcode');
+    expect(c.events.modeChange.map((e) => e.mode)).toEqual(['transcode', 'transcode']);
+    const alaw = new ToneSender('a', 8, 9, 300, 9_000_000);
+    stream(c, 'a', alaw, 50);
+    const out = c.b.rtp;
+    for (let i = 1; i < out.length; i++) {
+      expect(out[i]!.sequenceNumber).toBe((out[i - 1]!.sequenceNumber + 1) & 0xffff);
+    }
+    // The first transcoded packet with sound follows the last relayed one within a frame.
+    const lastRelayed = 49;
+    const firstSound = out.findIndex((p, i) => i > lastRelayed && rms(decodeAll([p], 'mu')) > 1000);
+    expect(c.b.rtpTimes[firstSound]! - c.b.rtpTimes[lastRelayed]!).toBeLessThanOrEqual(40);
+    const tsGap = (out[firstSound]!.timestamp - out[lastRelayed]!.timestamp) >>> 0;
+    expect(tsGap).toBeLessThanOrEqual(2 * 160 + 160);
+  });
+});
+
+describe('MediaSession DTMF interworking', () => {
+  /** An RFC 4733 train for one digit: marker start, updates, three end packets, plus a duplicate end. */
+  function sendEvent(
+    c: Call,
+    leg: 'a' | 'b',
+    ssrc: number,
+    seq: number,
+    ts: number,
+    event: number,
+    durationMs: number,
+  ): number {
+    const total = durationMs * 8;
+    let s = seq;
+    for (let d = 160; d < total; d += 400) {
+      c.session.receiveRtp(leg, eventPacket(101, ssrc, s++, ts, event, false, d, d === 160));
+      c.clock.advance(50);
+    }
+    for (let i = 0; i < 3; i++)
+      c.session.receiveRtp(leg, eventPacket(101, ssrc, s++, ts, event, true, total));
+    c.session.receiveRtp(leg, eventPacket(101, ssrc, s - 1, ts, event, true, total));
+    return s;
+  }
+
+  it('RFC 4733 to SIP INFO: one INFO per digit with its duration', async () => {
+    const c = await call(pcmuLeg, (t) => pcmuLeg(t, { dtmf: 'sip-info' }));
+    const next = sendEvent(c, 'a', 1, 10, 8000, 5, 200);
+    sendEvent(c, 'a', 1, next, 16000, 11, 120);
+    expect(c.events.sipInfo).toEqual([
+      { leg: 'b', contentType: 'application/dtmf-relay', body: 'Signal=5\r\nDuration=200\r\n' },
+      { leg: 'b', contentType: 'application/dtmf-relay', body: 'Signal=#\r\nDuration=120\r\n' },
+    ]);
+    expect(c.events.dtmf.map((d: DtmfEvent) => [d.leg, d.digit, d.durationMs, d.via])).toEqual([
+      ['a', '5', 200, 'rfc4733'],
+      ['a', '#', 120, 'rfc4733'],
+    ]);
+  });
+
+  it('RFC 4733 relayed between legs at the same rate keeps the packets, with remapped payload type', async () => {
+    const c = await call(pcmuLeg, (t) => ({
+      transport: t,
+      audio: { formats: [PCMU], telephoneEvents: [{ payloadType: 126, clockRate: 8000 }] },
+    }));
+    const sender = new ToneSender('mu', 0, 1);
+    stream(c, 'a', sender, 5);
+    sendEvent(c, 'a', 1, sender.seq, sender.ts, 1, 100);
+    const events = c.b.ofType(126);
+    expect(events.length).toBe(6); // 2 updates + 3 end + 1 duplicate end, as sent
+    expect(new Set(events.map((p) => p.ssrc))).toEqual(new Set([c.b.rtp[0]!.ssrc]));
+    expect(c.events.dtmf).toHaveLength(1);
+  });
+
+  it('SIP INFO to RFC 4733: a packet train with marker, duration and three end packets', async () => {
+    const c = await call((t) => pcmuLeg(t, { dtmf: 'sip-info' }), pcmuLeg);
+    const sender = new ToneSender('mu', 0, 1);
+    stream(c, 'b', new ToneSender('mu', 0, 2), 1);
+    stream(c, 'a', sender, 5);
+    c.session.receiveSipInfo('a', 'application/dtmf-relay', 'Signal=9\r\nDuration=160\r\n');
+    stream(c, 'a', sender, 30);
+    const events = c.b.ofType(101);
+    expect(events[0]!.marker).toBe(true);
+    const payloads = events.map((p) => p.payload);
+    expect(payloads.every((p) => p[0] === 9)).toBe(true);
+    const ends = payloads.filter((p) => (p[1]! & 0x80) !== 0);
+    expect(ends).toHaveLength(3);
+    for (const end of ends) expect((end[2]! << 8) | end[3]!).toBe(160 * 8);
+    expect(new Set(events.map((p) => p.timestamp)).size).toBe(1);
+    // Audio resumes after the event with continuous sequence numbers.
+    const all = c.b.rtp;
+    for (let i = 1; i < all.length; i++)
+      expect(all[i]!.sequenceNumber).toBe((all[i - 1]!.sequenceNumber + 1) & 0xffff);
+    expect(all[all.length - 1]!.payloadType).toBe(0);
+  });
+
+  it('RFC 4733 to in-band tones that a Q.24 detector recognises', async () => {
+    const c = await call(pcmuLeg, (t) => ({
+      transport: t,
+      audio: { formats: [PCMU] },
+      dtmf: 'inband',
+    }));
+    const sender = new ToneSender('mu', 0, 1);
+    stream(c, 'a', sender, 10, 300);
+    sendEvent(c, 'a', 1, sender.seq, sender.ts, 7, 200);
+    stream(c, 'a', sender, 20, 300);
+    const found: { digit: string; durationMs: number }[] = [];
+    const detector = new DtmfDetector({ sampleRate: 8000, onDigit: (d) => found.push(d) });
+    detector.process(decodeAll(c.b.rtp, 'mu'));
+    detector.flush();
+    expect(found.map((d) => d.digit)).toEqual(['7']);
+    // 200 ms sent; the tone follows the event within a frame and the detector's ±13 ms.
+    expect(found[0]!.durationMs).toBeGreaterThan(180);
+    expect(found[0]!.durationMs).toBeLessThan(260);
+  });
+
+  it('in-band tones to RFC 4733 events', async () => {
+    const c = await call(
+      (t) => ({ transport: t, audio: { formats: [PCMU] }, dtmf: 'inband' }),
+      pcmuLeg,
+    );
+    const sender = new ToneSender('mu', 0, 1);
+    const { DtmfGenerator } = await import('@callbridge/media');
+    const generator = new DtmfGenerator({ sampleRate: 8000 });
+    stream(c, 'a', sender, 10, 300);
+    generator.play('4', 160);
+    const frame = new Int16Array(160);
+    for (let i = 0; i < 20; i++) {
+      frame.fill(0);
+      generator.render(frame);
+      c.session.receiveRtp('a', sender.frame(frame));
+      c.clock.advance(20);
+    }
+    stream(c, 'a', sender, 20, 300);
+    expect(c.events.dtmf.map((d: DtmfEvent) => [d.digit, d.via])).toEqual([['4', 'inband']]);
+    const events = c.b.ofType(101);
+    expect(events.length).toBeGreaterThanOrEqual(4);
+    expect(events.every((p) => p.payload[0] === 4)).toBe(true);
+    const end = events[events.length - 1]!.payload;
+    const durationMs = ((end[2]! << 8) | end[3]!) / 8;
+    expect(durationMs).toBeGreaterThan(140);
+    expect(durationMs).toBeLessThan(180);
+  });
+
+  it('telephone-event/8000 to telephone-event/48000 rescales durations', async () => {
+    const c = await call(pcmuLeg, (t) => ({
+      transport: t,
+      audio: { formats: [PCMU], telephoneEvents: [{ payloadType: 110, clockRate: 48000 }] },
+    }));
+    const sender = new ToneSender('mu', 0, 1);
+    stream(c, 'a', sender, 5);
+    sendEvent(c, 'a', 1, sender.seq, sender.ts, 2, 100);
+    stream(c, 'a', sender, 20);
+    const events = c.b.ofType(110);
+    const last = events[events.length - 1]!.payload;
+    expect((last[1]! & 0x80) !== 0).toBe(true);
+    expect((last[2]! << 8) | last[3]!).toBe(100 * 48);
+  });
+
+  it('sends an application digit to a SIP INFO leg with the configured body type', async () => {
+    const c = await call(pcmuLeg, (t) =>
+      pcmuLeg(t, { dtmf: 'sip-info', sipInfoContentType: 'application/dtmf' }),
+    );
+    c.session.sendDtmf('b', '*', 100);
+    expect(c.events.sipInfo).toEqual([{ leg: 'b', contentType: 'application/dtmf', body: '*' }]);
+  });
+});
+
+describe('MediaSession RTCP and video', () => {
+  const VP8_A = { payloadType: 96, name: 'VP8', clockRate: 90000 } as const;
+  const VP8_B = { payloadType: 100, name: 'VP8', clockRate: 90000 } as const;
+
+  it('terminates RTCP per leg with its own SR, report blocks and CNAME', async () => {
+    const c = await call(pcmuLeg, (t) => pcmuLeg(t, { cname: 'gw@example' }));
+    const sender = new ToneSender('mu', 0, 0x42);
+    stream(c, 'a', sender, 400); // 8 s
+    const toB = c.b.rtcp.flat();
+    const sr = toB.find((p) => p.type === 'sr');
+    expect(sr).toBeDefined();
+    expect(sr?.type === 'sr' && sr.ssrc).toBe(c.b.rtp[0]!.ssrc);
+    expect(sr?.type === 'sr' && sr.packetCount).toBeGreaterThan(100);
+    const sdes = toB.find((p) => p.type === 'sdes');
+    expect(sdes?.type === 'sdes' && sdes.chunks[0]!.items[0]!.value).toBe('gw@example');
+    const toA = c.a.rtcp.flat();
+    const rr = toA.find((p) => p.type === 'rr');
+    expect(rr?.type === 'rr' && rr.reports[0]!.ssrc).toBe(0x42);
+    expect(rr?.type === 'rr' && rr.reports[0]!.cumulativeLost).toBe(0);
+  });
+
+  it('relays VP8 with payload type mapping and forwards keyframe requests and NACKs', async () => {
+    const video =
+      (formats: typeof VP8_A | typeof VP8_B) =>
+      (t: RecordingTransport): LegConfig => ({ transport: t, video: { formats: [formats] } });
+    const c = await call(video(VP8_A), video(VP8_B));
+    for (let i = 0; i < 5; i++) {
+      c.session.receiveRtp(
+        'a',
+        createRtpPacket({
+          payloadType: 96,
+          sequenceNumber: 100 + i,
+          timestamp: 3000 * i,
+          ssrc: 0x77,
+          marker: i === 4,
+          payload: new Uint8Array(900),
+        }).bytes,
+      );
+    }
+    expect(c.b.rtp.map((p) => p.payloadType)).toEqual([100, 100, 100, 100, 100]);
+    expect(c.b.rtp.map((p) => p.marker)).toEqual([false, false, false, false, true]);
+    const ourSsrc = c.b.rtp[0]!.ssrc;
+    const firstOut = c.b.rtp[0]!.sequenceNumber;
+    c.session.receiveRtcp('b', serializeRtcp([{ type: 'pli', senderSsrc: 9, mediaSsrc: ourSsrc }]));
+    c.session.receiveRtcp(
+      'b',
+      serializeRtcp([
+        { type: 'nack', senderSsrc: 9, mediaSsrc: ourSsrc, lostSequenceNumbers: [firstOut + 2] },
+      ]),
+    );
+    const toA = c.a.rtcp.flat();
+    expect(toA).toContainEqual(expect.objectContaining({ type: 'pli', mediaSsrc: 0x77 }));
+    expect(toA).toContainEqual(
+      expect.objectContaining({ type: 'nack', mediaSsrc: 0x77, lostSequenceNumbers: [102] }),
+    );
+    expect(c.events.pictureFastUpdate).toEqual([{ leg: 'a' }]);
+    // The SIP side of B asked for a keyframe (RFC 5168 INFO): throttled, then forwarded again.
+    c.clock.advance(500);
+    c.session.requestKeyframe('b');
+    expect(c.events.pictureFastUpdate).toHaveLength(2);
+  });
+});
