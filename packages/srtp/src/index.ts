@@ -15,3 +15,11 @@ export { ReplayWindow } from './replay.js';
 export { HmacSha1 } from './hmac-sha1.js';
 export { AesEcb, aesCmKeystream, aesF8Keystream, deriveSessionKey, KdfLabel } from './aes.js';
 export { AesGcm } from './gcm.js';
+export {
+  parseSdesCrypto,
+  formatSdesCrypto,
+  generateSdesKey,
+  sdesContextOptions,
+  type SdesCrypto,
+  type SdesKey,
+} from './sdes.js';
