@@ -149,3 +149,55 @@ export function compactHeaderName(name: string): string | undefined {
   for (const [short, full] of Object.entries(COMPACT)) if (full === key) return short;
   return undefined;
 }
+
+/**
+ * Small integer ids for well-known headers, so the parser can recognise a name without making a
+ * string of it. Id 0 is "unknown"; `HEADER_KEYS[id]` is the key.
+ */
+export const HEADER_KEYS: readonly string[] = ['', ...CANONICAL.map((n) => n.toLowerCase())];
+/** Canonical spelling by id. */
+export const HEADER_NAMES: readonly string[] = ['', ...CANONICAL];
+
+/** Id of a key, 0 when it has none. */
+export function headerId(key: string): number {
+  const id = HEADER_KEYS.indexOf(key);
+  return id === -1 ? 0 : id;
+}
+
+/** Candidates by `length * 128 + lower-case first char`. */
+const candidates = new Map<number, number[]>();
+/** Id of each compact form, by lower-case char code. */
+const compactIds = new Int32Array(128);
+for (let id = 1; id < HEADER_KEYS.length; id++) {
+  const key = HEADER_KEYS[id]!;
+  const slot = key.length * 128 + key.charCodeAt(0);
+  const list = candidates.get(slot);
+  if (list === undefined) candidates.set(slot, [id]);
+  else list.push(id);
+}
+for (const [short, key] of Object.entries(COMPACT)) {
+  compactIds[short.charCodeAt(0)] = HEADER_KEYS.indexOf(key);
+}
+
+/**
+ * Id of the header name `text[start, end)` (a token already checked), 0 when unknown.
+ * Letters compare case-insensitively via `| 0x20`, which maps no other token char onto a key char.
+ */
+export function identifyHeader(text: string, start: number, end: number): number {
+  const length = end - start;
+  const first = text.charCodeAt(start) | 0x20;
+  if (length === 1) return first < 128 ? compactIds[first]! : 0;
+  const list = candidates.get(length * 128 + first);
+  if (list === undefined) return 0;
+  outer: for (let n = 0; n < list.length; n++) {
+    const id = list[n]!;
+    const key = HEADER_KEYS[id]!;
+    for (let k = 1; k < length; k++) {
+      const c = text.charCodeAt(start + k);
+      // Controls (< 0x21) could alias "-" or digits under "| 0x20"; they are never token chars.
+      if ((c | 0x20) !== key.charCodeAt(k) || c < 0x21) continue outer;
+    }
+    return id;
+  }
+  return 0;
+}

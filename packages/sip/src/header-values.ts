@@ -4,10 +4,13 @@
  * {@link SipParseError} `BAD_HEADER_VALUE` with the offset in that text. Value objects are
  * immutable; `with…()` returns a changed copy and `toString()` gives the wire form.
  */
-import { CHAR_CLASS, TOKEN } from './chars.js';
+import { CHAR_CLASS, TOKEN, isLws } from './chars.js';
 import { SipParseError, badRequest } from './errors.js';
 import { Params, quote, unquote } from './params.js';
-import { parseUri, type Uri } from './uri.js';
+import { SipUri, parseUri, type Uri } from './uri.js';
+
+const EMPTY_PARAMS = new Params();
+const PLACEHOLDER_URI = new SipUri({ host: 'invalid' });
 
 /** A text cursor for one header value. */
 class Cursor {
@@ -109,7 +112,7 @@ class Cursor {
 
   /** *( SEMI generic-param ) */
   params(): Params {
-    if (!this.sepPeek(59)) return new Params();
+    if (!this.sepPeek(59)) return EMPTY_PARAMS;
     const names: string[] = [];
     const values: (string | null)[] = [];
     while (this.sep(59)) {
@@ -146,15 +149,6 @@ class Cursor {
       `${this.header}: ${message} at offset ${this.i} of "${this.s}"`,
       { offset: this.i, header: this.header, response: badRequest(`Bad ${this.header} header`) },
     );
-  }
-}
-
-function uriIn(c: Cursor, text: string, offset: number): Uri {
-  try {
-    return parseUri(text);
-  } catch (e) {
-    c.i = offset + (e instanceof SipParseError ? e.offset : 0);
-    return c.fail(e instanceof Error ? e.message : 'bad URI');
   }
 }
 
@@ -295,14 +289,56 @@ function parsePort(c: Cursor): number {
 export class NameAddr {
   /** Display name, unquoted; `undefined` when absent. */
   readonly displayName: string | undefined;
-  readonly uri: Uri;
   /** Header parameters after the address (`tag`, `expires`, `q`, `lr` lives in the URI). */
   readonly params: Params;
+  #uri: Uri | undefined;
+  /** URI text not parsed yet (parsed on first access to `uri`), and the header it came from. */
+  #uriText: string | undefined;
+  #header: string;
 
-  constructor(uri: Uri, params: Params = new Params(), displayName?: string) {
-    this.uri = uri;
+  constructor(uri: Uri, params: Params = EMPTY_PARAMS, displayName?: string) {
+    this.#uri = uri;
+    this.#uriText = undefined;
+    this.#header = '';
     this.params = params;
     this.displayName = displayName;
+  }
+
+  /** @internal An address whose URI text is parsed on first access to `uri`. */
+  static lazy(
+    uriText: string,
+    params: Params,
+    displayName: string | undefined,
+    header: string,
+  ): NameAddr {
+    const value = new NameAddr(PLACEHOLDER_URI, params, displayName);
+    value.#uri = undefined;
+    value.#uriText = uriText;
+    value.#header = header;
+    return value;
+  }
+
+  /** The address. Parsed on first access; throws `SipParseError` when malformed. */
+  get uri(): Uri {
+    let uri = this.#uri;
+    if (uri === undefined) {
+      const text = this.#uriText!;
+      try {
+        uri = parseUri(text);
+      } catch (e) {
+        const c = new Cursor(text, this.#header);
+        c.i = e instanceof SipParseError ? e.offset : 0;
+        return c.fail(e instanceof Error ? e.message : 'bad URI');
+      }
+      this.#uri = uri;
+      this.#uriText = undefined;
+    }
+    return uri;
+  }
+
+  /** The URI as text, without parsing it. */
+  get uriText(): string {
+    return this.#uriText ?? this.#uri!.toString();
   }
 
   /** The `tag` parameter (RFC 3261 §19.3). */
@@ -330,6 +366,10 @@ export class NameAddr {
     return new NameAddr(this.uri, this.params.with(name, value), this.displayName);
   }
 
+  withoutParam(name: string): NameAddr {
+    return new NameAddr(this.uri, this.params.without(name), this.displayName);
+  }
+
   withUri(uri: Uri): NameAddr {
     return new NameAddr(uri, this.params, this.displayName);
   }
@@ -337,13 +377,13 @@ export class NameAddr {
   /** Always the `<uri>` form, so URI parameters and header parameters cannot be confused. */
   toString(): string {
     const name = this.displayName === undefined ? '' : `${quote(this.displayName)} `;
-    return `${name}<${this.uri.toString()}>${this.params.toString()}`;
+    return `${name}<${this.uriText}>${this.params.toString()}`;
   }
 
   toJSON(): { displayName?: string; uri: string; params: Record<string, string | null> } {
     return {
       ...(this.displayName === undefined ? {} : { displayName: this.displayName }),
-      uri: this.uri.toString(),
+      uri: this.uriText,
       params: this.params.toJSON(),
     };
   }
@@ -380,14 +420,15 @@ function parseNameAddrAt(c: Cursor): NameAddr {
       bracketed = true;
     } else c.i = start;
   }
-  let uri: Uri;
+  let uriText: string;
   if (bracketed) {
     c.i++; // "<"
     const close = s.indexOf('>', c.i);
     if (close === -1) c.fail('missing ">"');
-    const uriText = s.slice(c.i, close);
-    if (uriText.length === 0 || uriText !== uriText.trim()) c.fail('whitespace inside "<>"');
-    uri = uriIn(c, uriText, c.i);
+    uriText = s.slice(c.i, close);
+    if (uriText.length === 0 || isLws(s.charCodeAt(c.i)) || isLws(s.charCodeAt(close - 1))) {
+      c.fail('whitespace inside "<>"');
+    }
     c.i = close + 1;
   } else {
     // addr-spec: the URI ends at ";", "," or whitespace and may not contain "?" (§20).
@@ -402,10 +443,11 @@ function parseNameAddrAt(c: Cursor): NameAddr {
       }
       i++;
     }
-    uri = uriIn(c, s.slice(start, i), start);
+    if (i === start) c.fail('expected an address');
+    uriText = s.slice(start, i);
     c.i = i;
   }
-  return new NameAddr(uri, c.params(), displayName);
+  return NameAddr.lazy(uriText, c.params(), displayName, c.header);
 }
 
 /** Parses a single name-addr/addr-spec with parameters (From, To, Refer-To, Referred-By). */

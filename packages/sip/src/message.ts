@@ -12,7 +12,13 @@
  * of them once, for servers that want a verdict up front.
  */
 import { SipParseError, badRequest } from './errors.js';
-import { canonicalHeaderName, headerKey } from './header-names.js';
+import {
+  HEADER_KEYS,
+  HEADER_NAMES,
+  canonicalHeaderName,
+  headerId,
+  headerKey,
+} from './header-names.js';
 import {
   type AuthValue,
   type CSeq,
@@ -107,12 +113,7 @@ export class HeaderField {
   get value(): string {
     let v = this.#value;
     if (v !== undefined) return v;
-    const src = this.source!;
-    v = src.text.substring(this.valueStart, this.valueEnd);
-    if (!src.ascii && hasNonAscii(v)) {
-      v = decodeUtf8(src.bytes, src.base + this.valueStart, src.base + this.valueEnd);
-    }
-    if (this.folded) v = v.replace(/[ \t]*\r?\n[ \t]+/g, ' ');
+    v = sliceValue(this.source!, this.valueStart, this.valueEnd, this.folded);
     this.#value = v;
     return v;
   }
@@ -122,6 +123,22 @@ export class HeaderField {
     return canonicalHeaderName(this.name);
   }
 }
+
+/** A header value from the decoded header section: UTF-8 decoded when needed, folding unfolded. */
+function sliceValue(src: MessageSource, start: number, end: number, folded: boolean): string {
+  let v = src.text.substring(start, end);
+  if (!src.ascii && hasNonAscii(v)) v = decodeUtf8(src.bytes, src.base + start, src.base + end);
+  if (folded) v = v.replace(/[ \t]*\r?\n[ \t]+/g, ' ');
+  return v;
+}
+
+/**
+ * Header lines as the parser found them, before anyone asked for `HeaderField` objects: per line
+ * {@link RAW_STRIDE} numbers — header id, name start, name end, value start, value end (offsets
+ * in `source.text`) and `lineEnd * 2 + folded` (lineEnd just after the line's LF). @internal
+ */
+export type RawHeaders = number[];
+export const RAW_STRIDE = 6;
 
 /** Splits a header value at commas outside quoted-strings and `<>` (RFC 3261 §7.3.1). */
 export function splitHeaderValues(value: string): string[] {
@@ -156,33 +173,75 @@ export abstract class SipMessage {
   abstract readonly kind: 'request' | 'response';
   /** SIP-Version as written, normally `SIP/2.0`. */
   readonly version: string;
-  #fields: HeaderField[];
+  /** Header fields, once materialised (generic access or mutation). */
+  #fields: HeaderField[] | undefined;
+  /** Header lines straight from the parser, until materialised. */
+  #raw: RawHeaders | undefined;
+  /** Typed values parsed in raw mode, by line index. */
+  #rawParsed: unknown[] | undefined;
   #body: Uint8Array;
   /** @internal The bytes this message was parsed from. */
   readonly source: MessageSource | undefined;
   /** @internal Byte range of the start line (line ending included) while unchanged. */
   startLineRange: readonly [number, number] | undefined;
-  #lists = new Map<string, unknown>();
+  #lists: Map<number, unknown> | undefined;
 
   protected constructor(
     version: string,
-    fields: HeaderField[],
+    fields: HeaderField[] | undefined,
+    raw: RawHeaders | undefined,
     body: Uint8Array,
     source?: MessageSource,
     startLineRange?: readonly [number, number],
   ) {
     this.version = version;
     this.#fields = fields;
+    this.#raw = raw;
+    this.#rawParsed = undefined;
     this.#body = body;
     this.source = source;
     this.startLineRange = startLineRange;
+    this.#lists = undefined;
+  }
+
+  /** Turns raw header lines into `HeaderField`s (once), keeping typed values already parsed. */
+  #materialize(): HeaderField[] {
+    const existing = this.#fields;
+    if (existing !== undefined) return existing;
+    const raw = this.#raw!;
+    const src = this.source!;
+    const text = src.text;
+    const parsed = this.#rawParsed;
+    const fields: HeaderField[] = new Array<HeaderField>(raw.length / RAW_STRIDE);
+    for (let i = 0, h = 0; i < raw.length; i += RAW_STRIDE, h++) {
+      const id = raw[i]!;
+      const name = text.slice(raw[i + 1], raw[i + 2]);
+      const lineEnd = raw[i + 5]! >>> 1;
+      const field = new HeaderField(
+        name,
+        undefined,
+        id === 0 ? headerKey(name) : HEADER_KEYS[id],
+        src,
+        src.base + raw[i + 1]!,
+        src.base + lineEnd,
+        raw[i + 3],
+        raw[i + 4],
+        (raw[i + 5]! & 1) === 1,
+      );
+      if (parsed !== undefined) field.parsed = parsed[h];
+      fields[h] = field;
+    }
+    this.#fields = fields;
+    this.#raw = undefined;
+    this.#rawParsed = undefined;
+    return fields;
   }
 
   // ------------------------------------------------------------------ generic header access
 
   /** Every header line, in order. */
   get headers(): readonly HeaderField[] {
-    return this.#fields;
+    return this.#materialize();
   }
 
   /** The body (a view over the parsed bytes, not a copy). */
@@ -197,20 +256,34 @@ export abstract class SipMessage {
 
   hasHeader(name: string): boolean {
     const key = headerKey(name);
-    for (const f of this.#fields) if (f.key === key) return true;
+    const raw = this.#raw;
+    const id = raw === undefined ? 0 : headerId(key);
+    if (raw !== undefined && id !== 0) {
+      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return true;
+      return false;
+    }
+    for (const f of this.#materialize()) if (f.key === key) return true;
     return false;
   }
 
   /** The value of the first header called `name` (any spelling or compact form). */
   header(name: string): string | undefined {
-    return this.#first(headerKey(name))?.value;
+    const key = headerKey(name);
+    const raw = this.#raw;
+    const id = raw === undefined ? 0 : headerId(key);
+    if (raw !== undefined && id !== 0) {
+      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return this.#rawValue(i);
+      return undefined;
+    }
+    for (const f of this.#materialize()) if (f.key === key) return f.value;
+    return undefined;
   }
 
   /** The values of every header line called `name`, in order (commas not split). */
   headerValues(name: string): string[] {
     const key = headerKey(name);
     const out: string[] = [];
-    for (const f of this.#fields) if (f.key === key) out.push(f.value);
+    for (const f of this.#materialize()) if (f.key === key) out.push(f.value);
     return out;
   }
 
@@ -222,13 +295,14 @@ export abstract class SipMessage {
   /** Replaces every `name` header with one line holding `value`, where the first one was. */
   setHeader(name: string, value: HeaderValue): this {
     const field = new HeaderField(name, String(value));
-    const fields = this.#fields;
+    const fields = this.#materialize();
     const index = fields.findIndex((f) => f.key === field.key);
     if (index === -1) fields.push(field);
     else {
       fields[index] = field;
-      for (let i = fields.length - 1; i > index; i--)
+      for (let i = fields.length - 1; i > index; i--) {
         if (fields[i]!.key === field.key) fields.splice(i, 1);
+      }
     }
     return this.#changed();
   }
@@ -236,7 +310,7 @@ export abstract class SipMessage {
   /** Adds a `name` line after the last existing one (or at the end). */
   appendHeader(name: string, value: HeaderValue): this {
     const field = new HeaderField(name, String(value));
-    const fields = this.#fields;
+    const fields = this.#materialize();
     let last = -1;
     for (let i = 0; i < fields.length; i++) if (fields[i]!.key === field.key) last = i;
     if (last === -1) fields.push(field);
@@ -247,7 +321,7 @@ export abstract class SipMessage {
   /** Adds a `name` line before the first existing one (or at the top). */
   prependHeader(name: string, value: HeaderValue): this {
     const field = new HeaderField(name, String(value));
-    const fields = this.#fields;
+    const fields = this.#materialize();
     const index = fields.findIndex((f) => f.key === field.key);
     fields.splice(index === -1 ? 0 : index, 0, field);
     return this.#changed();
@@ -256,10 +330,13 @@ export abstract class SipMessage {
   /** Removes every `name` line; returns how many were removed. */
   removeHeader(name: string): number {
     const key = headerKey(name);
-    const before = this.#fields.length;
-    this.#fields = this.#fields.filter((f) => f.key !== key);
-    const removed = before - this.#fields.length;
-    if (removed > 0) this.#changed();
+    const fields = this.#materialize();
+    const kept = fields.filter((f) => f.key !== key);
+    const removed = fields.length - kept.length;
+    if (removed > 0) {
+      this.#fields = kept;
+      this.#changed();
+    }
     return removed;
   }
 
@@ -269,13 +346,14 @@ export abstract class SipMessage {
    */
   removeFirstValue(name: string): string | undefined {
     const key = headerKey(name);
-    const index = this.#fields.findIndex((f) => f.key === key);
+    const fields = this.#materialize();
+    const index = fields.findIndex((f) => f.key === key);
     if (index === -1) return undefined;
-    const field = this.#fields[index]!;
+    const field = fields[index]!;
     const values = splitHeaderValues(field.value);
     const first = values.shift();
-    if (values.length === 0) this.#fields.splice(index, 1);
-    else this.#fields[index] = new HeaderField(field.name, values.join(', '), field.key);
+    if (values.length === 0) fields.splice(index, 1);
+    else fields[index] = new HeaderField(field.name, values.join(', '), field.key);
     this.#changed();
     return first;
   }
@@ -283,16 +361,20 @@ export abstract class SipMessage {
   /** Replaces the first value of `name` (see {@link removeFirstValue}). */
   replaceFirstValue(name: string, value: HeaderValue): this {
     const key = headerKey(name);
-    const index = this.#fields.findIndex((f) => f.key === key);
+    const fields = this.#materialize();
+    const index = fields.findIndex((f) => f.key === key);
     if (index === -1) return this.prependHeader(name, value);
-    const field = this.#fields[index]!;
+    const field = fields[index]!;
     const values = splitHeaderValues(field.value);
     values[0] = String(value);
-    this.#fields[index] = new HeaderField(field.name, values.join(', '), field.key);
+    fields[index] = new HeaderField(field.name, values.join(', '), field.key);
     return this.#changed();
   }
 
-  /** Replaces the body; sets Content-Length and, when given, Content-Type (removed if body is empty and no type given). */
+  /**
+   * Replaces the body and sets Content-Length; sets Content-Type when given, removes it when the
+   * body is empty and no type is given.
+   */
   setBody(body: Uint8Array | string, contentType?: string): this {
     this.#body = typeof body === 'string' ? encodeUtf8(body) : body;
     if (contentType !== undefined) this.setHeader('Content-Type', contentType);
@@ -307,70 +389,103 @@ export abstract class SipMessage {
   }
 
   #changed(): this {
-    if (this.#lists.size > 0) this.#lists.clear();
+    this.#lists = undefined;
     return this;
   }
 
-  #first(key: string): HeaderField | undefined {
-    const fields = this.#fields;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      if (f.key === key) return f;
+  #rawValue(i: number): string {
+    const raw = this.#raw!;
+    return sliceValue(this.source!, raw[i + 3]!, raw[i + 4]!, (raw[i + 5]! & 1) === 1);
+  }
+
+  /** Typed value of line `i` (raw mode), parsed once. */
+  #rawTyped<T>(i: number, id: number, parse: Parser<T>): T {
+    const cache = (this.#rawParsed ??= []);
+    const h = i / RAW_STRIDE;
+    let v = cache[h];
+    if (v === undefined) {
+      v = parse(this.#rawValue(i), HEADER_NAMES[id]!);
+      cache[h] = v;
+    }
+    return v as T;
+  }
+
+  /** Typed value of the first line with header `id`, parsed once per line. */
+  #single<T>(id: number, parse: Parser<T>): T | undefined {
+    const raw = this.#raw;
+    if (raw !== undefined) {
+      for (let i = 0; i < raw.length; i += RAW_STRIDE) {
+        if (raw[i] === id) return this.#rawTyped(i, id, parse);
+      }
+      return undefined;
+    }
+    const key = HEADER_KEYS[id];
+    for (const f of this.#fields!) {
+      if (f.key !== key) continue;
+      if (f.parsed === undefined) f.parsed = parseField(f, parse);
+      return f.parsed as T;
     }
     return undefined;
   }
 
-  /** Typed value of the first `key` field, parsed once per field. */
-  #single<T>(key: string, parse: Parser<T>): T | undefined {
-    const f = this.#first(key);
-    if (f === undefined) return undefined;
-    if (f.parsed !== undefined) return f.parsed as T;
-    const value = parseField(f, parse);
-    f.parsed = value;
-    return value;
-  }
-
-  /** Typed values of every `key` field, concatenated; cached until the next mutation. */
-  #list<T>(key: string, parse: Parser<T[]>): T[] {
-    const cached = this.#lists.get(key);
-    if (cached !== undefined) return cached as T[];
-    let out: T[] = [];
-    for (const f of this.#fields) {
-      if (f.key !== key) continue;
-      if (f.parsed === undefined) f.parsed = parseField(f, parse);
-      out = out.length === 0 ? (f.parsed as T[]) : out.concat(f.parsed as T[]);
-    }
-    this.#lists.set(key, out);
-    return out;
-  }
-
-  /** Typed values of every `key` field, one value per line (auth headers). */
-  #each<T>(key: string, parse: Parser<T>): T[] {
-    const cached = this.#lists.get(key);
-    if (cached !== undefined) return cached as T[];
+  /** Typed values of every line with header `id`, each line parsed by `parse` into one item (`each`) or a list. */
+  #all<T>(id: number, parse: Parser<T>): T[] {
     const out: T[] = [];
-    for (const f of this.#fields) {
+    const raw = this.#raw;
+    if (raw !== undefined) {
+      for (let i = 0; i < raw.length; i += RAW_STRIDE) {
+        if (raw[i] === id) out.push(this.#rawTyped(i, id, parse));
+      }
+      return out;
+    }
+    const key = HEADER_KEYS[id];
+    for (const f of this.#fields!) {
       if (f.key !== key) continue;
       if (f.parsed === undefined) f.parsed = parseField(f, parse);
       out.push(f.parsed as T);
     }
-    this.#lists.set(key, out);
     return out;
+  }
+
+  /** Lists concatenated over every line; cached until the next mutation. */
+  #list<T>(id: number, parse: Parser<T[]>): T[] {
+    const lists = (this.#lists ??= new Map<number, unknown>());
+    const cached = lists.get(id);
+    if (cached !== undefined) return cached as T[];
+    const parts = this.#all(id, parse);
+    const out = parts.length === 1 ? parts[0]! : parts.flat();
+    lists.set(id, out);
+    return out;
+  }
+
+  /** One value per line (auth headers); cached until the next mutation. */
+  #each<T>(id: number, parse: Parser<T>): T[] {
+    const lists = (this.#lists ??= new Map<number, unknown>());
+    const cached = lists.get(id);
+    if (cached !== undefined) return cached as T[];
+    const out = this.#all(id, parse);
+    lists.set(id, out);
+    return out;
+  }
+
+  /** Number of lines with header `id`. @internal */
+  countHeader(name: string): number {
+    const key = headerKey(name);
+    let n = 0;
+    for (const f of this.#materialize()) if (f.key === key) n++;
+    return n;
   }
 
   // ------------------------------------------------------------------ typed accessors
 
   /** Via values, top first (RFC 3261 §20.42). Empty when there is none. */
   get via(): readonly Via[] {
-    return this.#list('via', parseVia);
+    return this.#list(ID.via, parseVia);
   }
 
   /** The top Via (parses only the first Via line). */
   get topVia(): Via | undefined {
-    const f = this.#first('via');
-    if (f === undefined) return undefined;
-    if (f.parsed === undefined) f.parsed = parseField(f, parseVia);
-    return (f.parsed as Via[])[0];
+    return this.#single(ID.via, parseVia)?.[0];
   }
 
   /** Adds `via` as the new top Via on its own line (RFC 3261 §16.6 step 8). */
@@ -392,34 +507,33 @@ export abstract class SipMessage {
   }
 
   get from(): NameAddr | undefined {
-    return this.#single('from', parseNameAddr);
+    return this.#single(ID.from, parseNameAddr);
   }
 
   get to(): NameAddr | undefined {
-    return this.#single('to', parseNameAddr);
+    return this.#single(ID.to, parseNameAddr);
   }
 
   get callId(): string | undefined {
-    return this.#single('call-id', parseCallId);
+    return this.#single(ID.callId, parseCallId);
   }
 
   get cseq(): CSeq | undefined {
-    return this.#single('cseq', parseCSeq);
+    return this.#single(ID.cseq, parseCSeq);
   }
 
   /** Contact values, or `'*'` (REGISTER removing all bindings, RFC 3261 §10.2.2). */
   get contact(): ContactValue {
-    const fields = this.#fields.filter((f) => f.key === 'contact');
-    if (fields.length === 1) {
-      const f = fields[0]!;
-      if (f.parsed === undefined) f.parsed = parseField(f, parseContact);
-      return f.parsed as ContactValue;
-    }
+    const parts = this.#all(ID.contact, parseContact);
+    if (parts.length === 1) return parts[0]!;
     const out: NameAddr[] = [];
-    for (const f of fields) {
-      if (f.parsed === undefined) f.parsed = parseField(f, parseContact);
-      const v = f.parsed as ContactValue;
-      if (v === '*') throw fieldError(f, '"*" must be the only Contact value');
+    for (const v of parts) {
+      if (v === '*') {
+        throw new SipParseError('BAD_HEADER_VALUE', 'Contact: "*" must be the only Contact value', {
+          header: 'Contact',
+          response: badRequest('Bad Contact header'),
+        });
+      }
       out.push(...v);
     }
     return out;
@@ -432,124 +546,125 @@ export abstract class SipMessage {
   }
 
   get route(): readonly NameAddr[] {
-    return this.#list('route', parseNameAddrList);
+    return this.#list(ID.route, parseNameAddrList);
   }
 
   get recordRoute(): readonly NameAddr[] {
-    return this.#list('record-route', parseNameAddrList);
+    return this.#list(ID.recordRoute, parseNameAddrList);
   }
 
   get path(): readonly NameAddr[] {
-    return this.#list('path', parseNameAddrList);
+    return this.#list(ID.path, parseNameAddrList);
   }
 
   /** Max-Forwards, 0–255 (RFC 3261 §20.22). */
   get maxForwards(): number | undefined {
-    return this.#single('max-forwards', (v, h) => parseUint(v, h, 255));
+    return this.#single(ID.maxForwards, parseMaxForwards);
   }
 
   /** Content-Length as declared (the body may have been cut to it). */
   get contentLength(): number | undefined {
-    return this.#single('content-length', parseUint);
+    return this.#single(ID.contentLength, parseUint);
   }
 
   get contentType(): MediaType | undefined {
-    return this.#single('content-type', parseMediaType);
+    return this.#single(ID.contentType, parseMediaType);
   }
 
+  /** Accept media ranges; `undefined` when the header is absent. */
   get accept(): readonly MediaType[] | undefined {
-    if (!this.hasHeader('accept')) return undefined;
-    return this.#list('accept', parseMediaTypeList);
+    const list = this.#list(ID.accept, parseMediaTypeList);
+    return list.length === 0 && !this.hasHeader('accept') ? undefined : list;
   }
 
   get expires(): number | undefined {
-    return this.#single('expires', parseUint);
+    return this.#single(ID.expires, parseUint);
   }
 
   get minExpires(): number | undefined {
-    return this.#single('min-expires', parseUint);
+    return this.#single(ID.minExpires, parseUint);
   }
 
   get wwwAuthenticate(): readonly AuthValue[] {
-    return this.#each('www-authenticate', parseAuth);
+    return this.#each(ID.wwwAuthenticate, parseAuth);
   }
 
   get proxyAuthenticate(): readonly AuthValue[] {
-    return this.#each('proxy-authenticate', parseAuth);
+    return this.#each(ID.proxyAuthenticate, parseAuth);
   }
 
   get authorization(): readonly AuthValue[] {
-    return this.#each('authorization', parseAuth);
+    return this.#each(ID.authorization, parseAuth);
   }
 
   get proxyAuthorization(): readonly AuthValue[] {
-    return this.#each('proxy-authorization', parseAuth);
+    return this.#each(ID.proxyAuthorization, parseAuth);
   }
 
   /** Allow methods; `undefined` when the header is absent (§20.5: absent ≠ empty). */
   get allow(): readonly string[] | undefined {
     if (!this.hasHeader('allow')) return undefined;
-    return this.#list('allow', parseTokenList);
+    return this.#list(ID.allow, parseTokenList);
   }
 
   get supported(): readonly string[] {
-    return this.#list('supported', parseTokenList);
+    return this.#list(ID.supported, parseTokenList);
   }
 
   get require(): readonly string[] {
-    return this.#list('require', parseTokenList);
+    return this.#list(ID.require, parseTokenList);
   }
 
   get proxyRequire(): readonly string[] {
-    return this.#list('proxy-require', parseTokenList);
+    return this.#list(ID.proxyRequire, parseTokenList);
   }
 
   get unsupported(): readonly string[] {
-    return this.#list('unsupported', parseTokenList);
+    return this.#list(ID.unsupported, parseTokenList);
   }
 
   get allowEvents(): readonly string[] {
-    return this.#list('allow-events', parseTokenList);
+    return this.#list(ID.allowEvents, parseTokenList);
   }
 
   /** Event (RFC 6665 §8.2.1). */
   get event(): EventValue | undefined {
-    return this.#single('event', parseEvent);
+    return this.#single(ID.event, parseEvent);
   }
 
   /** Refer-To (RFC 3515 §2.1). */
   get referTo(): NameAddr | undefined {
-    return this.#single('refer-to', parseNameAddr);
+    return this.#single(ID.referTo, parseNameAddr);
   }
 
   /** Referred-By (RFC 3892). */
   get referredBy(): NameAddr | undefined {
-    return this.#single('referred-by', parseNameAddr);
+    return this.#single(ID.referredBy, parseNameAddr);
   }
 
   /** Replaces (RFC 3891). */
   get replaces(): Replaces | undefined {
-    return this.#single('replaces', parseReplaces);
+    return this.#single(ID.replaces, parseReplaces);
   }
 
-  /** RSeq (RFC 3262 §7.1), 1 to 2^32-1. */
+  /** RSeq (RFC 3262 §7.1). */
   get rseq(): number | undefined {
-    return this.#single('rseq', parseUint);
+    return this.#single(ID.rseq, parseUint);
   }
 
   /** RAck (RFC 3262 §7.2). */
   get rack(): RAck | undefined {
-    return this.#single('rack', parseRAck);
+    return this.#single(ID.rack, parseRAck);
   }
 
   /** Session-Expires (RFC 4028 §4). */
   get sessionExpires(): SessionExpires | undefined {
-    return this.#single('session-expires', parseSessionExpires);
+    return this.#single(ID.sessionExpires, parseSessionExpires);
   }
 
   /** Min-SE (RFC 4028 §5). */
   get minSE(): number | undefined {
-    return this.#single('min-se', (v, h) => parseSessionExpires(v, h).delta);
+    return this.#single(ID.minSE, parseMinSE);
   }
 
   /** A copy sharing the parsed bytes; mutating one does not affect the other. */
@@ -557,21 +672,52 @@ export abstract class SipMessage {
 
   /** @internal */
   protected cloneFields(): HeaderField[] {
-    return this.#fields.slice();
+    return this.#materialize().slice();
   }
 }
 
+const parseMaxForwards = (v: string, h: string): number => parseUint(v, h, 255);
+const parseMinSE = (v: string, h: string): number => parseSessionExpires(v, h).delta;
+
+/** Ids of the headers with typed accessors. */
+const ID = {
+  via: headerId('via'),
+  from: headerId('from'),
+  to: headerId('to'),
+  callId: headerId('call-id'),
+  cseq: headerId('cseq'),
+  contact: headerId('contact'),
+  route: headerId('route'),
+  recordRoute: headerId('record-route'),
+  path: headerId('path'),
+  maxForwards: headerId('max-forwards'),
+  contentLength: headerId('content-length'),
+  contentType: headerId('content-type'),
+  accept: headerId('accept'),
+  expires: headerId('expires'),
+  minExpires: headerId('min-expires'),
+  wwwAuthenticate: headerId('www-authenticate'),
+  proxyAuthenticate: headerId('proxy-authenticate'),
+  authorization: headerId('authorization'),
+  proxyAuthorization: headerId('proxy-authorization'),
+  allow: headerId('allow'),
+  supported: headerId('supported'),
+  require: headerId('require'),
+  proxyRequire: headerId('proxy-require'),
+  unsupported: headerId('unsupported'),
+  allowEvents: headerId('allow-events'),
+  event: headerId('event'),
+  referTo: headerId('refer-to'),
+  referredBy: headerId('referred-by'),
+  replaces: headerId('replaces'),
+  rseq: headerId('rseq'),
+  rack: headerId('rack'),
+  sessionExpires: headerId('session-expires'),
+  minSE: headerId('min-se'),
+} as const;
+
 function parseField<T>(f: HeaderField, parse: Parser<T>): T {
   return parse(f.value, canonicalHeaderName(f.key));
-}
-
-function fieldError(f: HeaderField, message: string): SipParseError {
-  const header = canonicalHeaderName(f.key);
-  return new SipParseError('BAD_HEADER_VALUE', `${header}: ${message}`, {
-    offset: f.lineStart,
-    header,
-    response: badRequest(`Bad ${header} header`),
-  });
 }
 
 /** A SIP request (RFC 3261 §7.1). */
@@ -589,8 +735,9 @@ export class SipRequest extends SipMessage {
     version = 'SIP/2.0',
     source?: MessageSource,
     startLineRange?: readonly [number, number],
+    raw?: RawHeaders,
   ) {
-    super(version, fields, body, source, startLineRange);
+    super(version, raw === undefined ? fields : undefined, raw, body, source, startLineRange);
     this.#method = method;
     this.#uri = uri;
   }
@@ -648,8 +795,9 @@ export class SipResponse extends SipMessage {
     version = 'SIP/2.0',
     source?: MessageSource,
     startLineRange?: readonly [number, number],
+    raw?: RawHeaders,
   ) {
-    super(version, fields, body, source, startLineRange);
+    super(version, raw === undefined ? fields : undefined, raw, body, source, startLineRange);
     this.#status = status;
     this.#reason = reason;
   }

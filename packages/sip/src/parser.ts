@@ -10,11 +10,23 @@
  * are ignored (RFC 4475 §3.1.2.14).
  */
 import { CHAR_CLASS, TOKEN } from './chars.js';
-import { SipParseError, badRequest, type ParseErrorResponse } from './errors.js';
-import { headerKey } from './header-names.js';
+import {
+  SipParseError,
+  badRequest,
+  type ParseErrorResponse,
+  type SipParseErrorCode,
+} from './errors.js';
+import { headerId, identifyHeader } from './header-names.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
-import { HeaderField, SipRequest, SipResponse, type MessageSource } from './message.js';
-import { decodeHead, decodeUtf8 } from './text.js';
+import {
+  RAW_STRIDE,
+  SipRequest,
+  SipResponse,
+  type HeaderField,
+  type MessageSource,
+  type RawHeaders,
+} from './message.js';
+import { decodeLatin1, decodeUtf8 } from './text.js';
 import { parseUri, type Uri } from './uri.js';
 
 const LF = 10;
@@ -36,46 +48,33 @@ export function parseMessage(
     throw new SipParseError('EMPTY_MESSAGE', 'the message is empty', { offset: pos });
   const isResponse =
     bytes[pos] === 83 && bytes[pos + 1] === 73 && bytes[pos + 2] === 80 && bytes[pos + 3] === 47;
-  const answer = (r: ParseErrorResponse): ParseErrorResponse | undefined =>
-    isResponse ? undefined : r;
   if (length > lim.maxMessageSize) {
     throw new SipParseError(
       'MESSAGE_TOO_LARGE',
       `the message is ${length} bytes, over the limit of ${lim.maxMessageSize}`,
-      { offset: lim.maxMessageSize, limit: 'maxMessageSize', ...optional(answer(TOO_LARGE)) },
+      {
+        offset: lim.maxMessageSize,
+        limit: 'maxMessageSize',
+        ...optional(isResponse ? undefined : TOO_LARGE),
+      },
     );
   }
 
-  // Find the end of the header section: an empty line. Line ends are CRLF; a bare LF is tolerated.
+  // Decode once. When the message is pure ASCII (the usual case), the UTF-8 decoding has one
+  // char per byte: string offsets are byte offsets and native string search does the scanning.
+  // Otherwise decode byte-per-char, and decode values holding non-ASCII bytes as UTF-8 on access.
+  // A UTF-8 decoding without U+FFFD and with one char per byte saw only ASCII bytes.
   const headStart = pos;
-  let headEnd = -1; // start of the empty line
-  let bodyStart = -1;
-  let lineStart = pos;
-  for (;;) {
-    const lf = bytes.indexOf(LF, lineStart);
-    if (lf === -1) break;
-    const contentEnd = lf > lineStart && bytes[lf - 1] === CR ? lf - 1 : lf;
-    if (contentEnd === lineStart) {
-      headEnd = lineStart;
-      bodyStart = lf + 1;
-      break;
-    }
-    lineStart = lf + 1;
-  }
-  if (headEnd === -1) {
-    throw new SipParseError(
-      'HEADERS_UNTERMINATED',
-      'the header section does not end with an empty line (truncated message?)',
-      { offset: length, ...optional(answer(badRequest('Malformed Message'))) },
-    );
-  }
-  const { text, ascii } = decodeHead(bytes, headStart, headEnd);
-  const source: MessageSource = { bytes, text, base: headStart, ascii };
+  let text = decodeUtf8(bytes, pos, length);
+  const ascii = text.length === length - pos && text.indexOf('\uFFFD') === -1;
+  if (!ascii) text = decodeLatin1(bytes, pos, length);
   const textLength = text.length;
+  const source: MessageSource = { bytes, text, base: headStart, ascii };
 
   // ---- start line
   let nl = text.indexOf('\n');
-  const startLineEnd = nl; // text offset of LF (exists: there are ≥1 lines before headEnd)
+  if (nl === -1) throw unterminated(length, isResponse);
+  const startLineEnd = nl;
   const startContentEnd = nl > 0 && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
   if (startContentEnd > lim.maxStartLineLength) {
     throw new SipParseError(
@@ -84,7 +83,7 @@ export function parseMessage(
       {
         offset: headStart,
         limit: 'maxStartLineLength',
-        ...optional(answer(badRequest('Start Line Too Long'))),
+        ...optional(isResponse ? undefined : badRequest('Start Line Too Long')),
       },
     );
   }
@@ -182,78 +181,89 @@ export function parseMessage(
   }
 
   // ---- header lines
-  const fields: HeaderField[] = [];
+  const raw: RawHeaders = [];
+  let contentLength = -1;
   let i = startLineEnd + 1;
+  let bodyStart = -1; // the header section ends with an empty line (CRLF, or a bare LF)
   while (i < textLength) {
-    nl = text.indexOf('\n', i);
-    if (nl === -1) nl = textLength; // cannot happen: the head ends before the empty line
-    let end = nl; // exclusive end of this physical line's content
-    if (end > i && text.charCodeAt(end - 1) === CR) end--;
     const first = text.charCodeAt(i);
+    if (first === LF || (first === CR && text.charCodeAt(i + 1) === LF)) {
+      bodyStart = headStart + i + (first === LF ? 1 : 2);
+      break;
+    }
+    nl = text.indexOf('\n', i);
+    if (nl === -1) break;
+    let end = nl; // exclusive end of this physical line's content
+    if (text.charCodeAt(end - 1) === CR) end--;
     if (first === 32 || first === 9) {
-      throw new SipParseError('BAD_HEADER_LINE', 'a continuation line follows the start line', {
-        offset: headStart + i,
-        ...optional(answer(badRequest('Malformed Header'))),
-      });
+      throw fail(
+        'BAD_HEADER_LINE',
+        'a continuation line follows the start line',
+        headStart + i,
+        isResponse,
+        MALFORMED_HEADER,
+      );
     }
     const colon = text.indexOf(':', i);
     if (colon === -1 || colon > end) {
-      throw new SipParseError(
+      throw fail(
         'BAD_HEADER_LINE',
         `header line without ":" at byte ${headStart + i}`,
-        {
-          offset: headStart + i,
-          ...optional(answer(badRequest('Malformed Header'))),
-        },
+        headStart + i,
+        isResponse,
+        MALFORMED_HEADER,
       );
     }
     let nameEnd = colon;
-    while (
-      nameEnd > i &&
-      (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)
-    )
+    while (nameEnd > i) {
+      const c = text.charCodeAt(nameEnd - 1);
+      if (c !== 32 && c !== 9) break;
       nameEnd--;
-    for (let k = i; k < nameEnd; k++) {
+    }
+    if (nameEnd === i) {
+      throw fail(
+        'BAD_HEADER_NAME',
+        `empty header name at byte ${headStart + i}`,
+        headStart + i,
+        isResponse,
+        MALFORMED_HEADER,
+      );
+    }
+    const id = identifyHeader(text, i, nameEnd);
+    // A recognised name is a token already; only unknown names need checking.
+    for (let k = id === 0 ? i : nameEnd; k < nameEnd; k++) {
       const c = text.charCodeAt(k);
       if (c >= 128 || (CHAR_CLASS[c]! & TOKEN) === 0) {
-        throw new SipParseError(
+        throw fail(
           'BAD_HEADER_NAME',
           `invalid character in a header name at byte ${headStart + k}`,
-          {
-            offset: headStart + k,
-            ...optional(answer(badRequest('Malformed Header'))),
-          },
+          headStart + k,
+          isResponse,
+          MALFORMED_HEADER,
         );
       }
     }
-    if (nameEnd === i) {
-      throw new SipParseError('BAD_HEADER_NAME', `empty header name at byte ${headStart + i}`, {
-        offset: headStart + i,
-        ...optional(answer(badRequest('Malformed Header'))),
-      });
-    }
     // Folding (§7.3.1): following lines starting with SP/HTAB belong to this header.
-    let folded = false;
+    let folded = 0;
     let lineEnd = nl; // LF of the last physical line
     let valueEnd = end;
-    while (lineEnd + 1 < textLength) {
+    for (;;) {
       const next = text.charCodeAt(lineEnd + 1);
       if (next !== 32 && next !== 9) break;
-      folded = true;
-      let nnl = text.indexOf('\n', lineEnd + 1);
-      if (nnl === -1) nnl = textLength;
+      folded = 1;
+      const nnl = text.indexOf('\n', lineEnd + 1);
+      if (nnl === -1) throw unterminated(length, isResponse);
       valueEnd = nnl > 0 && text.charCodeAt(nnl - 1) === CR ? nnl - 1 : nnl;
       lineEnd = nnl;
     }
     if (valueEnd - i > lim.maxHeaderLineLength) {
-      throw new SipParseError(
+      throw fail(
         'HEADER_LINE_TOO_LONG',
         `a header line is longer than ${lim.maxHeaderLineLength} bytes`,
-        {
-          offset: headStart + i,
-          limit: 'maxHeaderLineLength',
-          ...optional(answer(badRequest('Header Too Long'))),
-        },
+        headStart + i,
+        isResponse,
+        HEADER_TOO_LONG,
+        { limit: 'maxHeaderLineLength' },
       );
     }
     let valueStart = colon + 1;
@@ -267,66 +277,85 @@ export function parseMessage(
       if (c !== 32 && c !== 9 && c !== CR && c !== LF) break;
       valueEnd--;
     }
-    const name = text.slice(i, nameEnd);
-    fields.push(
-      new HeaderField(
-        name,
-        undefined,
-        headerKey(name),
-        source,
-        headStart + i,
-        headStart + Math.min(lineEnd + 1, textLength),
-        valueStart,
-        valueEnd,
-        folded,
-      ),
-    );
+    if (id === ID_CONTENT_LENGTH) {
+      const value = contentLengthOf(text, valueStart, valueEnd, headStart, isResponse);
+      if (contentLength !== -1 && value !== contentLength) {
+        throw fail(
+          'BAD_CONTENT_LENGTH',
+          'conflicting Content-Length headers',
+          headStart + i,
+          isResponse,
+          badRequest('Conflicting Content-Length'),
+          { header: 'Content-Length' },
+        );
+      }
+      contentLength = value;
+    }
+    raw.push(id, i, nameEnd, valueStart, valueEnd, (lineEnd + 1) * 2 + folded);
     i = lineEnd + 1;
   }
-  if (fields.length > lim.maxHeaders) {
-    throw new SipParseError(
+  if (bodyStart === -1) throw unterminated(length, isResponse);
+  if (raw.length > lim.maxHeaders * RAW_STRIDE) {
+    throw fail(
       'TOO_MANY_HEADERS',
       `the message has more than ${lim.maxHeaders} headers`,
-      {
-        offset: headStart,
-        limit: 'maxHeaders',
-        ...optional(answer(badRequest('Too Many Headers'))),
-      },
+      headStart,
+      isResponse,
+      badRequest('Too Many Headers'),
+      { limit: 'maxHeaders' },
     );
   }
+
   // ---- body (§18.3, §20.14)
-  let contentLength = -1;
-  for (let f = 0; f < fields.length; f++) {
-    const field = fields[f]!;
-    if (field.key !== 'content-length') continue;
-    const value = contentLengthOf(text, field, headStart, answer);
-    if (contentLength !== -1 && value !== contentLength) {
-      throw new SipParseError('BAD_CONTENT_LENGTH', 'conflicting Content-Length headers', {
-        offset: field.lineStart,
-        header: 'Content-Length',
-        ...optional(answer(badRequest('Conflicting Content-Length'))),
-      });
-    }
-    contentLength = value;
-  }
   const available = length - bodyStart;
   let body: Uint8Array;
   if (contentLength === -1) body = bytes.subarray(bodyStart);
   else if (contentLength > available) {
-    throw new SipParseError(
+    throw fail(
       'BODY_TRUNCATED',
       `Content-Length is ${contentLength} but only ${available} body bytes follow`,
-      {
-        offset: length,
-        header: 'Content-Length',
-        ...optional(answer(badRequest('Content-Length Larger Than Body'))),
-      },
+      length,
+      isResponse,
+      badRequest('Content-Length Larger Than Body'),
+      { header: 'Content-Length' },
     );
   } else body = bytes.subarray(bodyStart, bodyStart + contentLength);
 
-  if (isResponse)
-    return new SipResponse(status, reason, fields, body, version, source, startLineRange);
-  return new SipRequest(method, uri!, fields, body, version, source, startLineRange);
+  if (isResponse) {
+    return new SipResponse(status, reason, NO_FIELDS, body, version, source, startLineRange, raw);
+  }
+  return new SipRequest(method, uri!, NO_FIELDS, body, version, source, startLineRange, raw);
+}
+
+const NO_FIELDS: HeaderField[] = [];
+const ID_CONTENT_LENGTH = headerId('content-length');
+const MALFORMED_HEADER = badRequest('Malformed Header');
+const HEADER_TOO_LONG = badRequest('Header Too Long');
+
+function unterminated(length: number, isResponse: boolean): SipParseError {
+  return fail(
+    'HEADERS_UNTERMINATED',
+    'the header section does not end with an empty line (truncated message?)',
+    length,
+    isResponse,
+    badRequest('Malformed Message'),
+  );
+}
+
+/** A parse error; `response` is dropped when the message is a response (never answered). */
+function fail(
+  code: SipParseErrorCode,
+  message: string,
+  offset: number,
+  isResponse: boolean,
+  response: ParseErrorResponse,
+  extra: { limit?: string; header?: string } = {},
+): SipParseError {
+  return new SipParseError(code, message, {
+    offset,
+    ...extra,
+    ...(isResponse ? {} : { response }),
+  });
 }
 
 function optional(response: ParseErrorResponse | undefined): { response?: ParseErrorResponse } {
@@ -370,30 +399,35 @@ function checkVersion(version: string, offset: number, isResponse: boolean): voi
 
 function contentLengthOf(
   text: string,
-  field: HeaderField,
+  start: number,
+  end: number,
   headStart: number,
-  answer: (r: ParseErrorResponse) => ParseErrorResponse | undefined,
+  isResponse: boolean,
 ): number {
   let value = 0;
-  const start = field.valueStart;
-  const end = field.valueEnd;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57 || i - start > 9) {
-      throw new SipParseError('BAD_CONTENT_LENGTH', 'Content-Length is not a decimal number', {
-        offset: headStart + i,
-        header: 'Content-Length',
-        ...optional(answer(badRequest('Bad Content-Length'))),
-      });
+      throw fail(
+        'BAD_CONTENT_LENGTH',
+        'Content-Length is not a decimal number',
+        headStart + i,
+        isResponse,
+        badRequest('Bad Content-Length'),
+        { header: 'Content-Length' },
+      );
     }
     value = value * 10 + (c - 48);
   }
   if (end === start) {
-    throw new SipParseError('BAD_CONTENT_LENGTH', 'Content-Length is empty', {
-      offset: headStart + start,
-      header: 'Content-Length',
-      ...optional(answer(badRequest('Bad Content-Length'))),
-    });
+    throw fail(
+      'BAD_CONTENT_LENGTH',
+      'Content-Length is empty',
+      headStart + start,
+      isResponse,
+      badRequest('Bad Content-Length'),
+      { header: 'Content-Length' },
+    );
   }
   return value;
 }

@@ -37,22 +37,6 @@ export function decodeLatin1(bytes: Uint8Array, start: number, end: number): str
   return out;
 }
 
-/** The decoded header section and whether offsets map to bytes because every byte is ASCII. */
-export interface DecodedHead {
-  readonly text: string;
-  readonly ascii: boolean;
-}
-
-/**
- * Decodes the header section. A UTF-8 decode that kept the length and produced no U+FFFD saw
- * only ASCII bytes (every other byte either joins a shorter sequence or becomes U+FFFD).
- */
-export function decodeHead(bytes: Uint8Array, start: number, end: number): DecodedHead {
-  const text = utf8Decoder.decode(bytes.subarray(start, end));
-  if (text.length === end - start && text.indexOf('\uFFFD') === -1) return { text, ascii: true };
-  return { text: decodeLatin1(bytes, start, end), ascii: false };
-}
-
 /** True when `s` holds a char ≥ 0x80. */
 export function hasNonAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return true;

@@ -26,6 +26,8 @@ import { Params } from './params.js';
 
 export type HostKind = 'name' | 'ipv4' | 'ipv6';
 
+const EMPTY_PARAMS = new Params();
+
 /** Fields of a {@link SipUri}; text fields are as on the wire (escaped). */
 export interface SipUriInit {
   readonly scheme?: 'sip' | 'sips';
@@ -54,15 +56,16 @@ export class SipUri {
   /** headers (`?subject=x&priority=urgent`), values as written. */
   readonly headers: Params;
 
-  constructor(init: SipUriInit) {
+  /** `hostKind` is computed from `host` unless given (the parser knows it already). */
+  constructor(init: SipUriInit, hostKind?: HostKind) {
     this.scheme = init.scheme ?? 'sip';
     this.user = init.user;
     this.password = init.password;
     this.host = init.host;
-    this.hostKind = hostKindOf(init.host);
+    this.hostKind = hostKind ?? hostKindOf(init.host);
     this.port = init.port;
-    this.params = init.params ?? new Params();
-    this.headers = init.headers ?? new Params();
+    this.params = init.params ?? EMPTY_PARAMS;
+    this.headers = init.headers ?? EMPTY_PARAMS;
   }
 
   /** A copy with some fields replaced (pass `undefined` to remove user, password or port). */
@@ -234,6 +237,7 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
     hostStart = at + 1;
   }
   let i = hostStart;
+  let hostKind: HostKind;
   if (text.charCodeAt(i) === 91) {
     const close = text.indexOf(']', i);
     if (close === -1) throw uriError(`URI "${text}" has an unterminated IPv6 reference`, i);
@@ -241,13 +245,42 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
       throw uriError(`URI "${text}" has an invalid IPv6 reference`, i);
     }
     i = close + 1;
+    hostKind = 'ipv6';
   } else {
+    // One pass: hostname = *( domainlabel "." ) toplabel [ "." ], or an IPv4 address (§25.1).
+    // Labels may also hold "_", which real deployments use.
+    let labelStart = i;
+    let labelFirst = -1;
+    let prevLabelFirst = -1;
+    let numeric = true;
+    let valid = true;
     while (i < end) {
       const c = text.charCodeAt(i);
       if (c === 58 || c === 59 || c === 63) break;
+      if (c === 46) {
+        if (i === labelStart) valid = false;
+        prevLabelFirst = labelFirst;
+        labelStart = i + 1;
+      } else {
+        const cls = c < 128 ? CHAR_CLASS[c]! : 0;
+        if ((cls & ALPHA) !== 0 || c === 45 || c === 95) numeric = false;
+        else if ((cls & DIGIT) === 0) valid = false;
+        if (i === labelStart) labelFirst = c;
+      }
       i++;
     }
-    if (!isHostname(text, hostStart, i) && !isIPv4(text.slice(hostStart, i))) {
+    // A trailing dot ends the name: the top label is the one before it.
+    const topFirst = labelStart === i ? prevLabelFirst : labelFirst;
+    if (labelStart === i && (i === hostStart || labelStart - 1 === hostStart)) valid = false;
+    if (numeric) {
+      hostKind = 'ipv4';
+      if (!isIPv4(text.slice(hostStart, i))) valid = false;
+    } else {
+      hostKind = 'name';
+      if (topFirst === -1 || topFirst >= 128 || (CHAR_CLASS[topFirst]! & ALPHA) === 0)
+        valid = false;
+    }
+    if (!valid || i === hostStart) {
       throw uriError(`URI "${text}" has an invalid host "${text.slice(hostStart, i)}"`, hostStart);
     }
   }
@@ -315,15 +348,18 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
     headers = new Params(names, values);
   }
   if (i !== end) throw uriError(`URI "${text}" has unexpected text at ${i}`, i);
-  return new SipUri({
-    scheme,
-    user,
-    password,
-    host,
-    port,
-    ...(params === undefined ? {} : { params }),
-    ...(headers === undefined ? {} : { headers }),
-  });
+  return new SipUri(
+    {
+      scheme,
+      user,
+      password,
+      host,
+      port,
+      params: params ?? EMPTY_PARAMS,
+      headers: headers ?? EMPTY_PARAMS,
+    },
+    hostKind,
+  );
 }
 
 function parseTelUri(text: string, start: number): TelUri {
@@ -431,35 +467,6 @@ export function isIPv6(s: string): boolean {
     } else if (i === s.length) return false;
   }
   return doubleColon ? groups <= 7 : groups === 8;
-}
-
-/**
- * hostname = *( domainlabel "." ) toplabel [ "." ] (RFC 3261 §25.1); labels may also hold "_",
- * which real deployments use. The top label must start with a letter, so "1.2.3" is not a name.
- */
-function isHostname(text: string, start: number, end: number): boolean {
-  if (start === end) return false;
-  let labelStart = start;
-  let lastLabelStart = start;
-  for (let i = start; i <= end; i++) {
-    const c = i === end ? 46 : text.charCodeAt(i);
-    if (c === 46) {
-      if (i === labelStart) {
-        // Empty label: only allowed as the trailing dot.
-        if (i !== end || i === start) return false;
-        break;
-      }
-      if (text.charCodeAt(labelStart) === 45 || text.charCodeAt(i - 1) === 45) return false;
-      lastLabelStart = labelStart;
-      labelStart = i + 1;
-      continue;
-    }
-    if (c >= 128 || ((CHAR_CLASS[c]! & (ALPHA | DIGIT)) === 0 && c !== 45 && c !== 95)) {
-      return false;
-    }
-  }
-  const top = text.charCodeAt(lastLabelStart);
-  return top < 128 && (CHAR_CLASS[top]! & ALPHA) !== 0;
 }
 
 /** Decodes %HEX escapes into a string of UTF-8 text (invalid UTF-8 becomes U+FFFD). */

@@ -90,13 +90,15 @@ function verdict(
 export function checkHeaders(message: SipMessage): SipParseError | undefined {
   try {
     void message.via;
-    void message.from;
-    void message.to;
+    // Addresses parse their URI lazily: touch it too.
+    for (const address of [message.from, message.to, message.referTo, message.referredBy]) {
+      void address?.uri;
+    }
+    for (const list of [message.contacts, message.route, message.recordRoute, message.path]) {
+      for (const address of list) void address.uri;
+    }
     void message.callId;
     void message.cseq;
-    void message.contact;
-    void message.route;
-    void message.recordRoute;
     void message.maxForwards;
     void message.contentLength;
     void message.contentType;
@@ -108,13 +110,12 @@ export function checkHeaders(message: SipMessage): SipParseError | undefined {
     void message.require;
     void message.proxyRequire;
     void message.unsupported;
+    void message.allowEvents;
     void message.wwwAuthenticate;
     void message.proxyAuthenticate;
     void message.authorization;
     void message.proxyAuthorization;
     void message.event;
-    void message.referTo;
-    void message.referredBy;
     void message.replaces;
     void message.rseq;
     void message.rack;
