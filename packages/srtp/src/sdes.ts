@@ -100,8 +100,10 @@ export function formatSdesCrypto(crypto: {
     typeof crypto.profile === 'string'
       ? SRTP_PROFILES.find((p) => p.name === crypto.profile)
       : crypto.profile;
-  if (!profile)
-    throw new SrtpError('SRTP_UNKNOWN_PROFILE', `unknown profile ${String(crypto.profile)}`);
+  if (!profile) {
+    const name = typeof crypto.profile === 'string' ? crypto.profile : crypto.profile.name;
+    throw new SrtpError('SRTP_UNKNOWN_PROFILE', `unknown profile ${name}`);
+  }
   if (
     crypto.masterKey.length !== profile.masterKeyLength ||
     crypto.masterSalt.length !== profile.masterSaltLength
