@@ -1,0 +1,220 @@
+// The Phone UI in headless Chromium, served by a running gateway. The gateway runs in front of
+// the call-backend TEST DOUBLE (packages/gateway/test/support): this test checks the page and
+// the SDK (controls, login, status display, what the browser sends), not calls end to end.
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { RunningGateway } from '@callbridge/gateway';
+import { loadConfig, silentLogger, startGateway } from '@callbridge/gateway';
+import { PEERS, needsPeers, tempDir } from '@callbridge/testkit';
+import type { TempDir } from '@callbridge/testkit';
+import { BackendDouble } from '../../gateway/test/support/backend-double.js';
+
+const dir = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+const mounts = {
+  '/': dir('../web/'),
+  '/app/': dir('../dist/'),
+  '/sdk/': dir('../../client/dist/'),
+};
+const screenshots = dir('../../../test-results/phone/');
+
+describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
+  let gateway: RunningGateway;
+  let backend: BackendDouble;
+  let profile: TempDir;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    for (const built of [`${mounts['/app/']}main.js`, `${mounts['/sdk/']}index.js`]) {
+      if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
+    }
+    mkdirSync(screenshots, { recursive: true });
+    backend = new BackendDouble();
+    const config = loadConfig({
+      argv: ['--listen-host', '127.0.0.1', '--listen-port', '0', '--sip-domain', 'example.test'],
+    });
+    gateway = await startGateway({
+      config,
+      backendFactory: () => backend,
+      logger: silentLogger,
+      staticMounts: mounts,
+    });
+    profile = tempDir('phone-chromium');
+    context = await chromium.launchPersistentContext(profile.path, {
+      executablePath: PEERS.chromium.command,
+      headless: true,
+      viewport: { width: 390, height: 844 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        '--allow-loopback-in-peer-connection',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${gateway.url}/`);
+    expect(pageErrors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await gateway?.stop();
+    profile?.remove();
+  });
+
+  it('names every control as the issue asks', async () => {
+    for (const name of [
+      'Log in',
+      'Voice call',
+      'Video call',
+      'Hangup',
+      'Hold',
+      'Transfer',
+      'Answer',
+      'Reject',
+      'Mute',
+    ]) {
+      await expect(page.getByRole('button', { name, exact: true }).count()).resolves.toBe(1);
+    }
+    for (const key of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#']) {
+      await expect(
+        page
+          .getByRole('group', { name: 'Dial pad' })
+          .getByRole('button', { name: key, exact: true })
+          .count(),
+      ).resolves.toBe(1);
+    }
+    await expect(page.getByPlaceholder('Enter your number here').isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('status', { name: 'Call status' }).textContent()).resolves.toBe(
+      'Idle',
+    );
+    await expect(page.getByRole('timer', { name: 'Call duration' }).textContent()).resolves.toBe(
+      '00:00',
+    );
+
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    for (const label of ['login', 'auth. name', 'password', 'domain', 'outbound proxy', 'port']) {
+      await expect(page.getByLabel(label, { exact: true }).isVisible()).resolves.toBe(true);
+    }
+    await expect(
+      page.getByRole('button', { name: 'log in', exact: true }).isVisible(),
+    ).resolves.toBe(true);
+    await page.getByRole('button', { name: 'cancel', exact: true }).click();
+    await expect(page.getByLabel('login', { exact: true }).isVisible()).resolves.toBe(false);
+    await page.screenshot({ path: `${screenshots}idle.png` });
+  });
+
+  it('logs in by keyboard, shows the session status, and remembers only non-secret fields', async () => {
+    await page.getByRole('button', { name: 'Log in', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    // The form takes focus on its first field; Tab walks the fields in order.
+    for (const value of [
+      'alice',
+      'alice-auth',
+      'alice-secret',
+      'example.test',
+      '127.0.0.1:5060',
+      '5060',
+    ]) {
+      await page.keyboard.type(value);
+      await page.keyboard.press('Tab');
+    }
+    await page.screenshot({ path: `${screenshots}login.png` });
+    await page.keyboard.press('Enter'); // focus is on "log in"
+    const sessionStatus = page.getByRole('status', { name: 'Session status' });
+    await sessionStatus.getByText('Connected').waitFor();
+    await expect.poll(() => backend.accounts.length).toBe(1);
+    expect(backend.lastAccount().account).toEqual({
+      login: 'alice',
+      authenticationName: 'alice-auth',
+      password: 'alice-secret',
+      domain: 'example.test',
+      outboundProxy: '127.0.0.1:5060',
+      port: 5060,
+      registerRequired: true,
+    });
+    backend.lastAccount().emit('registered', { expiresSec: 600 });
+    await sessionStatus.getByText('Registered').waitFor();
+    const stored = await page.evaluate(() => localStorage.getItem('callbridge.phone.account'));
+    expect(JSON.parse(stored ?? '{}')).toEqual({
+      login: 'alice',
+      authenticationName: 'alice-auth',
+      domain: 'example.test',
+      outboundProxy: '127.0.0.1:5060',
+      port: '5060',
+    });
+    await page.screenshot({ path: `${screenshots}registered.png` });
+  });
+
+  it('sends a real WebRTC offer for a voice call and shows the statuses the gateway reports', async () => {
+    await page.getByPlaceholder('Enter your number here').fill('10');
+    await page.getByRole('button', { name: '2', exact: true }).click(); // the dial pad types when idle
+    await page.getByRole('button', { name: 'Voice call', exact: true }).click();
+    await expect.poll(() => backend.lastAccount().legs.length, { timeout: 10_000 }).toBe(1);
+    const request = backend.lastLeg().request!;
+    expect(request.callee).toBe('102');
+    expect(request.audio).toBe(true);
+    expect(request.video).toBe(false);
+    if (request.media.kind !== 'webrtc') throw new Error('expected a WebRTC offer');
+    expect(request.media.offer.type).toBe('offer');
+    expect(request.media.offer.sdp).toMatch(/m=audio .* UDP\/TLS\/RTP\/SAVPF /);
+    expect(request.media.offer.sdp).toContain('a=rtpmap:111 opus/48000/2');
+    expect(request.media.offer.sdp).toMatch(/a=fingerprint:sha-256 /);
+    expect(request.media.offer.sdp).toMatch(/a=candidate:.* 127\.0\.0\.1 /);
+
+    const callStatus = page.getByRole('status', { name: 'Call status' });
+    backend.lastLeg().emit('progress', { status: 'RING', sipStatus: 180, sipReason: 'Ringing' });
+    await callStatus.getByText('Ringing', { exact: true }).waitFor();
+    await expect(
+      page.getByRole('button', { name: 'Hangup', exact: true }).isEnabled(),
+    ).resolves.toBe(true);
+    await page.screenshot({ path: `${screenshots}ringing.png` });
+    backend.lastLeg().emit('ended', { kind: 'busy', sipStatus: 486, sipReason: 'Busy Here' });
+    await callStatus.getByText('Failed: busy', { exact: true }).waitFor();
+    await expect(
+      page.getByRole('button', { name: 'Hangup', exact: true }).isEnabled(),
+    ).resolves.toBe(false);
+    await page.screenshot({ path: `${screenshots}busy.png` });
+  });
+
+  it('shows SIP failures with their status line', async () => {
+    await page.getByPlaceholder('Enter your number here').fill('999');
+    await page.getByRole('button', { name: 'Voice call', exact: true }).click();
+    await expect.poll(() => backend.lastAccount().legs.length, { timeout: 10_000 }).toBe(2);
+    backend.lastLeg().emit('ended', {
+      kind: 'failed',
+      failure: { reason: 'SIP_ERROR', sipStatus: 404, sipReason: 'Not Found' },
+    });
+    await page
+      .getByRole('status', { name: 'Call status' })
+      .getByText('Failed: 404 Not Found', { exact: true })
+      .waitFor();
+  });
+
+  it('alerts an incoming call with Answer and Reject, and rejects it', async () => {
+    const leg = backend.lastAccount().ring({ caller: 'carol' });
+    await page
+      .getByRole('status', { name: 'Call status' })
+      .getByText('Incoming call from carol')
+      .waitFor();
+    await expect(
+      page.getByRole('button', { name: 'Answer', exact: true }).isEnabled(),
+    ).resolves.toBe(true);
+    await page.screenshot({ path: `${screenshots}incoming.png` });
+    await page.getByRole('button', { name: 'Reject', exact: true }).click();
+    await expect.poll(() => leg.actions).toEqual([{ op: 'reject', sipStatus: 603 }]);
+    await page.getByRole('status', { name: 'Call status' }).getByText('Finished').waitFor();
+  });
+});
