@@ -23,13 +23,7 @@ export type {
 export { L16Decoder, replayTrace } from './simulation.js';
 export type { ReplayOptions, ReplayResult } from './simulation.js';
 export { speechLikeSignal } from './signals.js';
-export {
-  DTMF_COLUMN_FREQUENCIES,
-  DTMF_ROW_FREQUENCIES,
-  digitToEvent,
-  eventToDigit,
-  parseDigit,
-} from './dtmf/digits.js';
+export { DTMF_COLUMN_FREQUENCIES, DTMF_ROW_FREQUENCIES, parseDigit } from './dtmf/digits.js';
 export type { DtmfDigit } from './dtmf/digits.js';
 export { DBM0_PEAK, DtmfGenerator } from './dtmf/generator.js';
 export type { DtmfGeneratorOptions } from './dtmf/generator.js';
@@ -57,10 +51,3 @@ export type {
 } from './session-types.js';
 export { StreamRewriter } from './rewriter.js';
 export { LegDecoder } from './codec-decoder.js';
-export { ReceptionStats } from './reception.js';
-export {
-  TelephoneEventReceiver,
-  readTelephoneEvent,
-  writeTelephoneEvent,
-} from './dtmf/telephone-event.js';
-export type { TelephoneEventCallbacks, TelephoneEventPayload } from './dtmf/telephone-event.js';

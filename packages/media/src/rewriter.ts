@@ -35,8 +35,6 @@ export class StreamRewriter {
   #lastSentAt = 0;
   #lastInSeq = 0;
   #lastInTs = 0;
-  #packets = 0;
-  #octets = 0;
 
   /** Whether the first packet after a source change gets the marker bit (audio yes, video no: there it ends a frame). */
   readonly #markSourceChanges: boolean;
@@ -52,20 +50,6 @@ export class StreamRewriter {
     return this.#clockRate;
   }
 
-  /** Packets and payload octets sent so far (for the RTCP sender report, RFC 3550 §6.4.1). */
-  get packetCount(): number {
-    return this.#packets;
-  }
-  get octetCount(): number {
-    return this.#octets;
-  }
-  /** Last RTP timestamp sent and when (clock ms), to map wall clock to RTP time in an SR. */
-  get lastTimestamp(): number {
-    return this.#lastTs;
-  }
-  get lastSentAt(): number {
-    return this.#lastSentAt;
-  }
   get started(): boolean {
     return this.#started;
   }
@@ -80,10 +64,10 @@ export class StreamRewriter {
   }
 
   /**
-   * Rewrites the packet's header in place. `payloadLength` counts for the sender report. Returns false when the packet must be dropped (a straggler of the previous source
+   * Rewrites the packet's header in place. Returns false when the packet must be dropped (a straggler of the previous source
    * arriving after the switch).
    */
-  rewrite(packet: RtpPacket, payloadLength: number): boolean {
+  rewrite(packet: RtpPacket): boolean {
     const inSsrc = packet.ssrc;
     const inSeq = packet.sequenceNumber;
     const inTs = packet.timestamp;
@@ -117,8 +101,7 @@ export class StreamRewriter {
       this.#lastInSeq = inSeq;
       this.#lastInTs = inTs;
     }
-    this.#packets++;
-    this.#octets += payloadLength;
+
     return true;
   }
 

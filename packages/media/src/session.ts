@@ -1,7 +1,20 @@
-import { RtpError, RtpPacket, parseRtcp, writeRtcp, writeRtpPacket } from '@callbridge/rtp';
-import type { ReportBlock, RtcpPacket, RtpPacketInit } from '@callbridge/rtp';
+import {
+  ReceiverStatistics,
+  RtcpScheduler,
+  RtpError,
+  RtpPacket,
+  SenderStatistics,
+  TelephoneEventReceiver,
+  buildReport,
+  digitToEvent,
+  parseRtcp,
+  writeRtcp,
+  writeRtpPacket,
+  writeTelephoneEvent,
+} from '@callbridge/rtp';
+import type { RtcpPacket, RtpPacketInit, TelephoneEventNotice } from '@callbridge/rtp';
 import { SrtpContext, SrtpError } from '@callbridge/srtp';
-import { codecRegistry } from '@callbridge/codecs';
+import { codecRegistry, createResampler } from '@callbridge/codecs';
 import type { AudioCodec, CodecRegistry, Resampler, ResamplerOptions } from '@callbridge/codecs';
 import { systemClock } from './clock.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -10,17 +23,13 @@ import { DtmfDetector } from './dtmf/detector.js';
 import type { DtmfDigit } from './dtmf/digits.js';
 import { DtmfGenerator } from './dtmf/generator.js';
 import { formatDtmfInfo, parseDtmfInfo } from './dtmf/sip-info.js';
-import {
-  TELEPHONE_EVENT_PAYLOAD_LENGTH,
-  TelephoneEventReceiver,
-  writeTelephoneEvent,
-} from './dtmf/telephone-event.js';
+import { parseDigit } from './dtmf/digits.js';
 import { MediaError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import { AdaptiveJitterBuffer } from './jitter-buffer.js';
 import type { JitterBufferOptions } from './jitter-buffer.js';
 import { SeededRandom } from './random.js';
-import { ReceptionStats } from './reception.js';
+
 import { StreamRewriter } from './rewriter.js';
 import type {
   DtmfMode,
@@ -41,12 +50,15 @@ export interface MediaSessionOptions {
   readonly clock?: Clock;
   /** Codec implementations (default: the process-wide registry of `@callbridge/codecs`). */
   readonly codecs?: CodecRegistry;
-  /** Creates sample-rate converters for transcoding between codecs of different rates. */
+  /** Creates sample-rate converters (default: the speexdsp resampler of `@callbridge/codecs`). */
   readonly createResampler?: ResamplerFactory;
   /** Report a leg `inactive` after this long without RTP or RTCP (default 30 s; 0 disables). */
   readonly inactivityTimeoutMs?: number;
-  /** Mean RTCP report interval per leg (default 5 s, RFC 3550 §6.2). */
-  readonly rtcpIntervalMs?: number;
+  /**
+   * Session bandwidth per leg in bit/s for the RTCP interval (RFC 3550 §6.2: RTCP gets 5%;
+   * intervals are at least 5 s). Default 80 000 (G.711 with headers); 0 sends no RTCP.
+   */
+  readonly rtcpSessionBandwidth?: number;
   /** Play a soft tone to the other leg while a leg is on hold (default false: silence). */
   readonly holdTone?: boolean;
   /** Jitter buffer settings of transcoding paths. */
@@ -103,7 +115,8 @@ class Leg {
   held = false;
   lastReceivedAt: number;
   inactiveReported = false;
-  readonly reception = new Map<number, ReceptionStats>();
+  readonly reception = new Map<number, ReceiverStatistics>();
+  audioSender: SenderStatistics;
   audioSourceSsrc = -1;
   videoSourceSsrc = -1;
   lastKeyframeRequestAt = -Infinity;
@@ -124,7 +137,8 @@ class Leg {
     discarded: 0,
     suppressed: 0,
   };
-  rtcpTimer: TimerHandle | undefined;
+  rtcpScheduler: RtcpScheduler | undefined;
+  sentSinceReport = false;
 
   constructor(id: LegId, config: LegConfig, clock: Clock, rng: SeededRandom) {
     this.id = id;
@@ -132,6 +146,7 @@ class Leg {
     const audioRate = config.audio?.formats[0]?.clockRate ?? 8000;
     this.audioOut = new StreamRewriter(rng.nextUint32(), audioRate, clock);
     this.videoOut = new StreamRewriter(rng.nextUint32(), 90000, clock, false);
+    this.audioSender = new SenderStatistics(this.audioOut.ssrc, audioRate);
     this.lastReceivedAt = clock.now();
     this.applyConfig(config);
   }
@@ -234,7 +249,7 @@ class AudioPath {
   generator: DtmfGenerator | undefined;
   holdTone: HoldTone | undefined;
   detector: DtmfDetector | undefined;
-  readonly receiver: TelephoneEventReceiver;
+  readonly receiver = new TelephoneEventReceiver({ timeoutMs: 500 });
   readonly digits: OutgoingDigit[] = [];
   timer: TimerHandle | undefined;
   nextTickAt = 0;
@@ -257,23 +272,12 @@ class AudioPath {
   /** Relay: video payload type from `from` to `to`, -1 for none. */
   readonly videoPayloadTypeMap = new Int16Array(128).fill(-1);
 
-  constructor(
-    from: Leg,
-    to: Leg,
-    onDigitStart: (path: AudioPath, digit: DtmfDigit, via: DtmfMode) => void,
-    onDigitEnd: (path: AudioPath, digit: DtmfDigit, durationMs: number, via: DtmfMode) => void,
-  ) {
+  constructor(from: Leg, to: Leg) {
     this.from = from;
     this.to = to;
-    this.receiver = new TelephoneEventReceiver({
-      onStart: (digit) => onDigitStart(this, digit, 'rfc4733'),
-      onEnd: (digit, duration) => {
-        const rate = this.currentEventRate;
-        onDigitEnd(this, digit, (duration * 1000) / rate, 'rfc4733');
-      },
-    });
   }
 
+  /** Clock rate of the telephone-event format `from` used last. */
   currentEventRate = 8000;
 }
 
@@ -305,9 +309,9 @@ class HoldTone {
 export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   readonly #clock: Clock;
   readonly #codecs: CodecRegistry;
-  readonly #createResampler: ResamplerFactory | undefined;
+  readonly #createResampler: ResamplerFactory;
   readonly #inactivityTimeoutMs: number;
-  readonly #rtcpIntervalMs: number;
+  readonly #rtcpSessionBandwidth: number;
   readonly #holdToneEnabled: boolean;
   readonly #jitterBufferOptions: Omit<JitterBufferOptions, 'clock' | 'decoder' | 'clockRate'>;
   readonly #rng: SeededRandom;
@@ -325,28 +329,24 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     super();
     this.#clock = options.clock ?? systemClock;
     this.#codecs = options.codecs ?? codecRegistry;
-    this.#createResampler = options.createResampler;
+    this.#createResampler = options.createResampler ?? createResampler;
     this.#inactivityTimeoutMs = options.inactivityTimeoutMs ?? 30_000;
-    this.#rtcpIntervalMs = options.rtcpIntervalMs ?? 5000;
+    this.#rtcpSessionBandwidth = options.rtcpSessionBandwidth ?? 80_000;
     this.#holdToneEnabled = options.holdTone ?? false;
     this.#jitterBufferOptions = options.jitterBuffer ?? {};
     this.#rng = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.#a = new Leg('a', options.a, this.#clock, this.#rng);
     this.#b = new Leg('b', options.b, this.#clock, this.#rng);
-    const start = (path: AudioPath, digit: DtmfDigit, via: DtmfMode): void =>
-      this.#digitStarted(path, digit, via);
-    const end = (path: AudioPath, digit: DtmfDigit, ms: number, via: DtmfMode): void =>
-      this.#digitEnded(path, digit, ms, via);
-    this.#aToB = new AudioPath(this.#a, this.#b, start, end);
-    this.#bToA = new AudioPath(this.#b, this.#a, start, end);
+    this.#aToB = new AudioPath(this.#a, this.#b);
+    this.#bToA = new AudioPath(this.#b, this.#a);
   }
 
   /** Creates the media of a call; codecs (WebAssembly ones included) are loaded first. */
   static async create(options: MediaSessionOptions): Promise<MediaSession> {
     const session = new MediaSession(options);
     await session.#configure();
-    session.#scheduleRtcp(session.#a);
-    session.#scheduleRtcp(session.#b);
+    session.#startRtcp(session.#a);
+    session.#startRtcp(session.#b);
     session.#scheduleInactivityCheck();
     return session;
   }
@@ -457,9 +457,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     for (const packet of packets) {
       switch (packet.type) {
         case 'sr':
-          from.reception
-            .get(packet.ssrc)
-            ?.onSenderReport(packet.ntpSeconds, packet.ntpFraction, now);
+          from.reception.get(packet.ssrc)?.receiveSenderReport(packet, now);
           break;
         case 'pli':
         case 'fir':
@@ -529,6 +527,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const next = target.primaryAudio;
     if (previous !== undefined && next !== undefined && !sameFormat(previous, next)) {
       target.audioOut.newSource(next.clockRate);
+      if (next.clockRate !== target.audioSender.clockRate) {
+        target.audioSender = new SenderStatistics(target.audioOut.ssrc, next.clockRate);
+      }
     }
     await this.#configure();
   }
@@ -539,7 +540,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.#closed = true;
     for (const path of [this.#aToB, this.#bToA]) this.#stopTicker(path);
     for (const leg of [this.#a, this.#b]) {
-      if (leg.rtcpTimer !== undefined) this.#clock.clearTimeout(leg.rtcpTimer);
+      leg.rtcpScheduler?.stop();
       leg.codec?.close();
     }
     for (const path of [this.#aToB, this.#bToA]) path.resampler?.close();
@@ -655,13 +656,18 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const existing = path.resampler;
     if (existing?.inputRate === source.sampleRate && existing.outputRate === target.sampleRate)
       return existing;
-    if (this.#createResampler === undefined) {
+    try {
+      return await this.#createResampler({
+        inputRate: source.sampleRate,
+        outputRate: target.sampleRate,
+      });
+    } catch (error) {
       throw new MediaError(
         'CODEC_UNAVAILABLE',
-        `transcoding ${source.sampleRate} Hz to ${target.sampleRate} Hz needs a resampler (createResampler option)`,
+        `no resampler from ${source.sampleRate} Hz to ${target.sampleRate} Hz`,
+        { cause: error },
       );
     }
-    return this.#createResampler({ inputRate: source.sampleRate, outputRate: target.sampleRate });
   }
 
   #installCodec(leg: Leg, codec: AudioCodec | undefined): void {
@@ -764,10 +770,12 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const ssrc = packet.ssrc;
     let stats = from.reception.get(ssrc);
     if (stats === undefined) {
-      stats = new ReceptionStats(ssrc, clockRate, packet.sequenceNumber);
+      // Sources come and go with re-INVITEs and transfers; report on the latest few only.
+      if (from.reception.size >= 8) from.reception.delete(from.reception.keys().next().value!);
+      stats = new ReceiverStatistics(ssrc, clockRate);
       from.reception.set(ssrc, stats);
     }
-    stats.update(packet.sequenceNumber, packet.timestamp, this.#clock.now(), clockRate);
+    stats.receive(packet.sequenceNumber, packet.timestamp, this.#clock.now(), packet.payloadLength);
   }
 
   #onAudio(path: AudioPath, packet: RtpPacket): void {
@@ -797,7 +805,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       return;
     }
     packet.payloadType = mapped;
-    if (!to.audioOut.rewrite(packet, packet.payloadLength)) return;
+    if (!to.audioOut.rewrite(packet)) return;
+    to.audioSender.send(packet.timestamp, packet.payloadLength, this.#clock.now());
     this.#send(to, packet.bytes);
   }
 
@@ -813,13 +822,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       return;
     }
     packet.payloadType = mapped;
-    if (!to.videoOut.rewrite(packet, packet.payloadLength)) return;
+    if (!to.videoOut.rewrite(packet)) return;
     this.#send(to, packet.bytes);
   }
 
   /** Sends an RTP packet to a leg, protecting it when the leg uses SRTP. */
   #send(to: Leg, bytes: Uint8Array): void {
     to.counters.rtpSent++;
+    to.sentSinceReport = true;
     if (to.srtpSend !== undefined) {
       const length = to.srtpSend.protectRtpInto(bytes, to.send, 0);
       to.config.transport.sendRtp(to.send, length);
@@ -974,7 +984,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       to.generatedView === undefined
         ? (to.generatedView = RtpPacket.parse(bytes))
         : to.generatedView.wrap(bytes);
-    if (!to.audioOut.rewrite(view, payload.length)) return;
+    if (!to.audioOut.rewrite(view)) return;
+    to.audioSender.send(view.timestamp, payload.length, this.#clock.now());
     this.#send(to, bytes);
   }
 
@@ -983,16 +994,29 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   #onTelephoneEvent(path: AudioPath, packet: RtpPacket, format: TelephoneEventFormat): void {
     const { to } = path;
     path.currentEventRate = format.clockRate;
-    path.receiver.receive(packet.timestamp, packet.payload, this.#clock.now());
+    for (const notice of path.receiver.receive(packet, this.#clock.now())) {
+      this.#onEventNotice(path, notice);
+    }
     // Same event format on both legs and a relayed stream: pass the packets through untouched,
     // which keeps the sender's timing exactly.
     if (path.mode === 'relay' && to.dtmfMode === 'rfc4733' && !path.generating) {
       const out = [...to.telephoneEvents.values()].find((t) => t.clockRate === format.clockRate);
       if (out !== undefined && to.receives) {
         packet.payloadType = out.payloadType;
-        if (to.audioOut.rewrite(packet, packet.payloadLength)) this.#send(to, packet.bytes);
+        if (to.audioOut.rewrite(packet)) {
+          to.audioSender.send(packet.timestamp, packet.payloadLength, this.#clock.now());
+          this.#send(to, packet.bytes);
+        }
       }
     }
+  }
+
+  /** A digit started or ended in RFC 4733 events from `path.from` (RFC 4733 §2.5.2). */
+  #onEventNotice(path: AudioPath, notice: TelephoneEventNotice): void {
+    const digit = parseDigit(notice.digit ?? '');
+    if (digit === undefined) return; // not DTMF (flash, tones of other event sets)
+    if (notice.type === 'start') this.#digitStarted(path, digit, 'rfc4733');
+    else this.#digitEnded(path, digit, (notice.duration * 1000) / path.currentEventRate, 'rfc4733');
   }
 
   /** Whether digits from `path.from` reach `path.to` by relaying the event packets themselves. */
@@ -1075,7 +1099,11 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const ended = digit.durationMs !== undefined && elapsedMs >= digit.durationMs;
     const durationMs = ended ? digit.durationMs! : elapsedMs;
     const payload = this.#eventPayload;
-    writeTelephoneEvent(payload, 0, digit.digit, ended, 10, (durationMs * rate) / 1000);
+    const duration = Math.min(0xffff, Math.round((durationMs * rate) / 1000));
+    writeTelephoneEvent(
+      { event: digitToEvent(digit.digit), end: ended, volume: 10, duration },
+      payload,
+    );
     // The event timestamp stays fixed; the stream's clock moves on for the audio that follows.
     const advance = Math.round((path.to.ptime * audioRate) / 1000);
     this.#sendGenerated(path, format.payloadType, first, payload, advance, digit.eventTimestamp);
@@ -1085,7 +1113,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
   }
 
-  readonly #eventPayload = new Uint8Array(TELEPHONE_EVENT_PAYLOAD_LENGTH);
+  /** RFC 4733 §2.3 payload: event, E/R/volume, duration. */
+  readonly #eventPayload = new Uint8Array(4);
 
   // ---- RTCP ----------------------------------------------------------------------------------
 
@@ -1114,45 +1143,23 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     ]);
   }
 
-  /** Our periodic report to a leg: SR when we send it media, else RR, plus SDES CNAME. */
-  #report(leg: Leg): void {
-    const now = this.#clock.now();
-    const blocks: ReportBlock[] = [];
-    for (const stats of leg.reception.values()) {
-      if (blocks.length < 31) blocks.push(stats.reportBlock(now));
-    }
-    const packets: RtcpPacket[] = [];
-    const out = leg.audioOut;
-    if (out.started) {
-      // RFC 3550 §6.4.1: NTP time now and the RTP time that corresponds to it.
-      const wallMs = Date.now();
-      const ntpSeconds = Math.floor(wallMs / 1000) + 2208988800;
-      const ntpFraction = Math.floor(((wallMs % 1000) / 1000) * 4294967296);
-      const rtpTimestamp =
-        (out.lastTimestamp + Math.round(((now - out.lastSentAt) * out.clockRate) / 1000)) >>> 0;
-      packets.push({
-        type: 'sr',
-        ssrc: out.ssrc,
-        ntpSeconds: ntpSeconds >>> 0,
-        ntpFraction: ntpFraction >>> 0,
-        rtpTimestamp,
-        packetCount: out.packetCount >>> 0,
-        octetCount: out.octetCount >>> 0,
-        reports: blocks,
-      });
-    } else {
-      packets.push({ type: 'rr', ssrc: out.ssrc, reports: blocks });
-    }
-    packets.push({
-      type: 'sdes',
-      chunks: [
-        { ssrc: out.ssrc, items: [{ type: 1, value: leg.config.cname ?? `callbridge-${leg.id}` }] },
-      ],
+  /** Our periodic report to a leg: SR when we sent it media, else RR, plus SDES CNAME. */
+  #report(leg: Leg): number {
+    const packets = buildReport({
+      ssrc: leg.audioOut.ssrc,
+      cname: leg.config.cname ?? `callbridge-${leg.id}`,
+      nowMs: this.#clock.now(),
+      // RFC 3550 §6.4.1: the SR carries wall-clock (NTP) time.
+      nowUnixMs: Date.now(),
+      ...(leg.audioSender.hasSent ? { sender: leg.audioSender } : {}),
+      sources: [...leg.reception.values()],
     });
-    this.#sendRtcp(leg, packets);
+    leg.sentSinceReport = false;
+    return this.#sendRtcp(leg, packets);
   }
 
-  #sendRtcp(leg: Leg, packets: RtcpPacket[]): void {
+  /** Sends a compound RTCP packet to a leg (SRTCP when it uses SRTP); returns its length. */
+  #sendRtcp(leg: Leg, packets: RtcpPacket[]): number {
     const length = writeRtcp(packets, this.#rtcpBuffer, 0);
     leg.counters.rtcpSent++;
     if (leg.srtpSend !== undefined) {
@@ -1165,18 +1172,20 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     } else {
       leg.config.transport.sendRtcp(this.#rtcpBuffer, length);
     }
+    return length;
   }
 
-  /** RFC 3550 §6.3.1: intervals randomised over [0.5, 1.5] of the mean so legs do not synchronise. */
-  #scheduleRtcp(leg: Leg): void {
-    if (this.#closed || this.#rtcpIntervalMs <= 0) return;
-    const delay = this.#rtcpIntervalMs * (0.5 + this.#rng.next());
-    leg.rtcpTimer = this.#clock.setTimeout(() => {
-      leg.rtcpTimer = undefined;
-      if (this.#closed) return;
-      this.#report(leg);
-      this.#scheduleRtcp(leg);
-    }, delay);
+  /** RFC 3550 §6.3: reports at randomised intervals computed from the leg's bandwidth. */
+  #startRtcp(leg: Leg): void {
+    if (this.#closed || this.#rtcpSessionBandwidth <= 0) return;
+    leg.rtcpScheduler = new RtcpScheduler({
+      sessionBandwidth: this.#rtcpSessionBandwidth,
+      sendReport: () => this.#report(leg),
+      weSent: () => leg.sentSinceReport,
+      clock: this.#clock,
+      random: () => this.#rng.next(),
+    });
+    leg.rtcpScheduler.start();
   }
 
   #scheduleInactivityCheck(): void {
@@ -1197,7 +1206,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
           this.emit('inactive', { leg: leg.id, silentForMs: silent });
         }
       }
-      for (const path of [this.#aToB, this.#bToA]) path.receiver.expire(now);
+      for (const path of [this.#aToB, this.#bToA]) {
+        for (const notice of path.receiver.expire(now)) this.#onEventNotice(path, notice);
+      }
       this.#scheduleInactivityCheck();
     }, period);
   }

@@ -15,26 +15,6 @@ const KEYPAD: readonly (readonly DtmfDigit[])[] = [
   ['*', '0', '#', 'D'],
 ];
 
-/** RFC 4733 §3.2 event codes 0–15, in order. */
-const EVENT_DIGITS: readonly DtmfDigit[] = [
-  '0',
-  '1',
-  '2',
-  '3',
-  '4',
-  '5',
-  '6',
-  '7',
-  '8',
-  '9',
-  '*',
-  '#',
-  'A',
-  'B',
-  'C',
-  'D',
-];
-
 export function digitAt(row: number, column: number): DtmfDigit | undefined {
   return KEYPAD[row]?.[column];
 }
@@ -49,18 +29,8 @@ export function digitPosition(digit: DtmfDigit): { row: number; column: number }
   return { row: 3, column: 0 };
 }
 
-/** RFC 4733 §3.2 event code of a digit. */
-export function digitToEvent(digit: DtmfDigit): number {
-  return EVENT_DIGITS.indexOf(digit);
-}
-
-/** Digit of an RFC 4733 event code 0–15, or undefined for other events. */
-export function eventToDigit(event: number): DtmfDigit | undefined {
-  return EVENT_DIGITS[event];
-}
-
 /** Normalises one character to a digit (`a`–`d` accepted), or undefined. */
 export function parseDigit(text: string): DtmfDigit | undefined {
   const upper = text.toUpperCase();
-  return (EVENT_DIGITS as readonly string[]).includes(upper) ? (upper as DtmfDigit) : undefined;
+  return /^[0-9*#A-D]$/.test(upper) ? (upper as DtmfDigit) : undefined;
 }

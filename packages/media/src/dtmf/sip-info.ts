@@ -1,5 +1,6 @@
 import { MediaError } from '../errors.js';
-import { eventToDigit, parseDigit } from './digits.js';
+import { eventToDigit } from '@callbridge/rtp';
+import { parseDigit } from './digits.js';
 import type { DtmfDigit } from './digits.js';
 
 /** The two SIP INFO bodies for DTMF in common use. */
@@ -66,6 +67,7 @@ export function parseDtmfInfo(contentType: string, body: string): DtmfInfo {
 }
 
 function parseSignal(value: string): DtmfDigit | undefined {
-  if (/^1[0-5]$/.test(value)) return eventToDigit(Number(value));
+  // RFC 4733 §3.2 event numbers: 10 is '*', 11 '#', 12–15 'A'–'D'.
+  if (/^1[0-5]$/.test(value)) return parseDigit(eventToDigit(Number(value)) ?? '');
   return value.length === 1 ? parseDigit(value) : undefined;
 }
