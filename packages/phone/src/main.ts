@@ -169,6 +169,7 @@ function logIn(event: SubmitEvent): void {
       if (session !== s) return;
       const detail = describeFailure(failure);
       ui.sessionStatus.textContent = `${SESSION_TEXT[status] ?? status}${detail ? `: ${detail}` : ''}`;
+      if (status === 'FAILED') void s.disconnect();
       if (status === 'DISCONNECTED' || status === 'FAILED') endSessionUi();
     });
   }

@@ -20,6 +20,39 @@ const mounts = {
 };
 const screenshots = dir('../../../test-results/phone/');
 
+/** The recipe of /work/shared/peers/README.md; `permissionFlag` grants or denies the microphone. */
+function launch(
+  profileDir: string,
+  permissionFlag: '--use-fake-ui-for-media-stream' | '--deny-permission-prompts',
+): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: PEERS.chromium.command,
+    headless: true,
+    viewport: { width: 390, height: 844 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      permissionFlag,
+      '--allow-loopback-in-peer-connection',
+    ],
+  });
+}
+
+async function logIn(page: Page, login: string): Promise<void> {
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByLabel('login', { exact: true }).fill(login);
+  await page.getByLabel('domain', { exact: true }).fill('example.test');
+  await page.getByRole('button', { name: 'log in', exact: true }).click();
+  await page.getByRole('status', { name: 'Session status' }).getByText('Connected').waitFor();
+}
+
 describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
   let gateway: RunningGateway;
   let backend: BackendDouble;
@@ -43,24 +76,7 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
       staticMounts: mounts,
     });
     profile = tempDir('phone-chromium');
-    context = await chromium.launchPersistentContext(profile.path, {
-      executablePath: PEERS.chromium.command,
-      headless: true,
-      viewport: { width: 390, height: 844 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        '--allow-loopback-in-peer-connection',
-      ],
-    });
+    context = await launch(profile.path, '--use-fake-ui-for-media-stream');
     page = context.pages()[0] ?? (await context.newPage());
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -216,5 +232,48 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
     await page.getByRole('button', { name: 'Reject', exact: true }).click();
     await expect.poll(() => leg.actions).toEqual([{ op: 'reject', sipStatus: 603 }]);
     await page.getByRole('status', { name: 'Call status' }).getByText('Finished').waitFor();
+  });
+
+  it('offers video for a video call and shows both video elements', async () => {
+    const before = backend.lastAccount().legs.length;
+    await page.getByPlaceholder('Enter your number here').fill('100');
+    await page.getByRole('button', { name: 'Video call', exact: true }).click();
+    await expect
+      .poll(() => backend.lastAccount().legs.length, { timeout: 10_000 })
+      .toBe(before + 1);
+    const request = backend.lastLeg().request!;
+    expect(request.video).toBe(true);
+    if (request.media.kind !== 'webrtc') throw new Error('expected a WebRTC offer');
+    expect(request.media.offer.sdp).toMatch(/m=video .* UDP\/TLS\/RTP\/SAVPF /);
+    expect(request.media.offer.sdp).toMatch(/a=rtpmap:\d+ VP8\/90000/);
+    await expect(page.getByLabel('Local video').isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: `${screenshots}video-call.png` });
+    await page.getByRole('button', { name: 'Hangup', exact: true }).click();
+    await page
+      .getByRole('status', { name: 'Call status' })
+      .getByText('Finished', { exact: true })
+      .waitFor();
+    expect(backend.lastLeg().actions).toEqual([{ op: 'hangup' }]);
+  });
+
+  it('says clearly when the microphone is denied', async () => {
+    const deniedProfile = tempDir('phone-denied');
+    const denied = await launch(deniedProfile.path, '--deny-permission-prompts');
+    try {
+      const p = denied.pages()[0] ?? (await denied.newPage());
+      await p.goto(`${gateway.url}/`);
+      await logIn(p, 'dave');
+      await p.getByPlaceholder('Enter your number here').fill('100');
+      await p.getByRole('button', { name: 'Voice call', exact: true }).click();
+      await p.getByRole('alert').getByText('Microphone access was denied').waitFor();
+      await p
+        .getByRole('status', { name: 'Call status' })
+        .getByText('Failed: media permission denied')
+        .waitFor();
+      await p.screenshot({ path: `${screenshots}microphone-denied.png` });
+    } finally {
+      await denied.close();
+      deniedProfile.remove();
+    }
   });
 });
