@@ -2,6 +2,7 @@
 // to serve the gateway's built-in demo and the tests, not a replacement for Kamailio. It is
 // transaction-stateful, sends each request to the newest binding of the AOR (no forking), and
 // relays CANCEL and in-dialog requests along the route set.
+import type { DigestAlgorithm } from '../auth/digest.js';
 import { DigestServer, type DigestSecretLookup } from '../auth/digest-server.js';
 import { systemClock, type Clock } from '../clock.js';
 import {
@@ -36,6 +37,16 @@ export interface SipServerOptions {
   readonly realm?: string;
   /** Users and their passwords (or HA1). Without it nothing is challenged. */
   readonly users?: DigestSecretLookup;
+  /**
+   * Digest algorithms offered, most preferred first (RFC 8760 §2.4). Default SHA-256 then MD5;
+   * clients that only read the first challenge (SIPp 3.6) need `['MD5']`.
+   */
+  readonly algorithms?: readonly DigestAlgorithm[];
+  /**
+   * Refuse credentials whose digest-uri is not the Request-URI (RFC 7616 §3.4.6). Off by
+   * default: some clients (SIPp 3.6) put the next hop there.
+   */
+  readonly strictDigestUri?: boolean;
   /** Challenge REGISTER with 401 (default true when `users` is set). */
   readonly authenticateRegister?: boolean;
   /** Challenge INVITE and other out-of-dialog requests with 407 (default true when `users` is set). */
@@ -61,6 +72,7 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
   readonly #domains: Set<string>;
   readonly #digest: DigestServer | undefined;
   readonly #authRegister: boolean;
+  readonly #strictDigestUri: boolean;
   readonly #authRequests: boolean;
   readonly #minExpires: number;
   readonly #maxExpires: number;
@@ -85,8 +97,10 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
         realm: options.realm ?? options.domains[0] ?? 'callbridge',
         lookup: options.users,
         clock: this.#clock,
+        ...(options.algorithms ? { algorithms: options.algorithms } : {}),
       });
     }
+    this.#strictDigestUri = options.strictDigestUri ?? false;
     this.#authRegister = options.authenticateRegister ?? this.#digest !== undefined;
     this.#authRequests = options.authenticateRequests ?? this.#digest !== undefined;
     this.#minExpires = options.minExpires ?? 60;
@@ -184,7 +198,11 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
     const digest = this.#digest!;
     const request = tx.request;
     const verdict = digest.verify(
-      { method: request.method, uri: request.uri.toString(), body: request.body },
+      {
+        method: request.method,
+        body: request.body,
+        ...(this.#strictDigestUri ? { uri: request.uri.toString() } : {}),
+      },
       request.headerValues(header),
     );
     if (verdict.ok) {
@@ -318,16 +336,13 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
               // The server transaction already ended; a late response is dropped (§16.7 step 5).
             }
           },
-          failure: (reason) => {
-            if (tx.state === 'trying' || tx.state === 'proceeding')
-              tx.reply(reason === 'timeout' ? 408 : 503);
-          },
+          failure: (reason) => replyIfOpen(tx, reason === 'timeout' ? 408 : 503),
         });
         tx.onCancel = () => {
           client.cancel();
         };
       },
-      () => tx.reply(503),
+      () => replyIfOpen(tx, 503),
     );
   }
 
@@ -379,4 +394,9 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
 function aorKey(uri: Uri): string {
   if (!(uri instanceof SipUri)) return uri.toString();
   return `sip:${uri.user ?? ''}@${uri.hostname.toLowerCase()}`;
+}
+
+/** Answers unless the transaction already has its final response (or has ended). */
+function replyIfOpen(tx: ServerTransaction, status: number): void {
+  if (tx.state === 'trying' || tx.state === 'proceeding') tx.reply(status);
 }
