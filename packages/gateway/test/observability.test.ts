@@ -131,8 +131,7 @@ describe('event hooks', () => {
       clock,
       logger: silentLogger,
       metrics,
-      fetch: (() =>
-        Promise.resolve(new Response('', { status: status[calls++] ?? 500 }))),
+      fetch: () => Promise.resolve(new Response('', { status: status[calls++] ?? 500 })),
     });
     hooks.send('session.status', {});
     await flush();

@@ -114,12 +114,10 @@ describe('REST API over real HTTP', () => {
 
   it('gives an HTTP-only WebRTC client the SDP answer through /call/find', async () => {
     await h.post('/call/startup', { callId: 'web-1', sipOptions, callee: '100', sdp: offer });
-    h.backend
-      .lastLeg()
-      .emit('established', {
-        browserDescription: { type: 'answer', sdp: 'v=0\r\na=ice-lite\r\n' },
-        mediaMode: 'relay',
-      });
+    h.backend.lastLeg().emit('established', {
+      browserDescription: { type: 'answer', sdp: 'v=0\r\na=ice-lite\r\n' },
+      mediaMode: 'relay',
+    });
     expect(await h.post('/call/find', { id: 'web-1' })).toMatchObject({
       json: {
         calls: [

@@ -158,13 +158,11 @@ describe('WebSocket protocol over a real socket', () => {
       sdp: offer,
     });
     h.backend.lastLeg().emit('established', { mediaMode: 'relay' });
-    const legIn = h.backend
-      .lastAccount()
-      .ring({
-        caller: 'bob',
-        video: true,
-        browserOffer: { type: 'offer', sdp: 'v=0\r\nfrom-gateway' },
-      });
+    const legIn = h.backend.lastAccount().ring({
+      caller: 'bob',
+      video: true,
+      browserOffer: { type: 'offer', sdp: 'v=0\r\nfrom-gateway' },
+    });
     const incoming = await socket.waitFor({ type: 'call.incoming' });
     expect(incoming).toMatchObject({
       caller: 'bob',
