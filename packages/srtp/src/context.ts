@@ -2,8 +2,9 @@ import { hash } from 'node:crypto';
 import { rtpHeaderLength, RtpError } from '@callbridge/rtp';
 import { AesEcb, KdfLabel, deriveSessionKey } from './aes.js';
 import { SrtpError } from './errors.js';
-import { AesGcm } from './gcm.js';
+import { AesGcm, NATIVE_GCM_THRESHOLD } from './gcm.js';
 import { HmacSha1 } from './hmac-sha1.js';
+import { PacketKeystream, xorKeystream } from './keystream.js';
 import {
   srtpProfile,
   type SrtpProfile,
@@ -41,7 +42,26 @@ interface RtpStreamState {
   roc: number;
   highestSequence: number;
   readonly replay: ReplayWindow | undefined;
+  /** Keystream generated ahead for the next packet indices of this SSRC. */
+  keystream: KeystreamBatch | undefined;
 }
+
+/** Keystream for packets `first .. first+count-1`, `blocks` blocks each. */
+interface KeystreamBatch {
+  readonly first: number;
+  readonly count: number;
+  readonly blocks: number;
+  readonly data: Uint8Array;
+  readonly view: DataView<ArrayBufferLike>;
+  /** The most blocks a packet of this batch needed, to size the next batch. */
+  mostUsed: number;
+}
+
+/**
+ * Packets per keystream batch: one native AES call serves this many packets of a stream in order.
+ * More packets amortize the call further but waste work when packets are lost or sizes jump.
+ */
+const KEYSTREAM_BATCH = 16;
 
 /** Per-SSRC SRTCP state: next index to send, or the replay window of received indices. */
 interface RtcpStreamState {
@@ -63,6 +83,7 @@ class SessionCrypto {
   readonly ecb: AesEcb | undefined;
   readonly gcm: AesGcm | undefined;
   readonly hmac: HmacSha1 | undefined;
+  readonly keystream: PacketKeystream;
 
   constructor(profile: SrtpProfile, keys: SrtpSessionKeys) {
     if (keys.key.length !== profile.masterKeyLength) {
@@ -82,6 +103,7 @@ class SessionCrypto {
       this.gcm = new AesGcm(keys.key);
       this.ecb = undefined;
       this.hmac = undefined;
+      this.keystream = new PacketKeystream(this.gcm.ecb, this.salt, 'gcm');
     } else {
       if (!keys.authKey) {
         throw new SrtpError('SRTP_BAD_KEY', `${profile.name} needs an authentication key`);
@@ -89,6 +111,7 @@ class SessionCrypto {
       this.ecb = new AesEcb(keys.key);
       this.hmac = new HmacSha1(keys.authKey);
       this.gcm = undefined;
+      this.keystream = new PacketKeystream(this.ecb, this.salt, 'cm');
     }
   }
 
@@ -195,18 +218,12 @@ export class SrtpContext {
   readonly #encryptRtcp: boolean;
   readonly #replayWindow: number;
   readonly #sendRtp = new Map<number, RtpStreamState>();
+  #ks: Uint8Array = new Uint8Array(0);
+  #ksView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   readonly #receiveRtp = new Map<number, RtpStreamState>();
   readonly #sendRtcp = new Map<number, RtcpStreamState>();
   readonly #receiveRtcp = new Map<number, RtcpStreamState>();
-  /** Counter blocks for the keystream; bytes 14..15 of block j hold j. */
-  #counter = new Uint8Array(0);
-  #counterWords = new Uint32Array(0);
-  #counterLow = new Uint32Array(0);
-  #keystream = new Uint8Array(0);
-  #keystreamView: DataView<ArrayBufferLike> = new DataView(this.#keystream.buffer);
   #dataView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-  readonly #iv = new Uint8Array(16);
-  readonly #ivWords = new Uint32Array(this.#iv.buffer);
 
   constructor(options: SrtpContextOptions);
   /** @internal used by `withSessionKeys` */
@@ -223,7 +240,6 @@ export class SrtpContext {
     this.#replayWindow = new ReplayWindow(options.replayWindow ?? 128).size;
     this.#encryptRtp = options.encryptRtp ?? true;
     this.#encryptRtcp = options.encryptRtcp ?? true;
-    this.#ensureCounterBlocks(128);
     if (sessionKeys) {
       this.#rtp = new SessionCrypto(this.profile, sessionKeys.rtp);
       this.#rtcp = new SessionCrypto(this.profile, sessionKeys.rtcp);
@@ -292,27 +308,55 @@ export class SrtpContext {
     const ssrc = readU32(packet, 8);
     const stream =
       this.#sendRtp.get(ssrc) ??
-      this.#addStream(this.#sendRtp, ssrc, { roc: 0, highestSequence: seq, replay: undefined });
+      this.#addStream(this.#sendRtp, ssrc, {
+        roc: 0,
+        highestSequence: seq,
+        replay: undefined,
+        keystream: undefined,
+      });
     // RFC 3711 §3.3.1: the sender's ROC advances when the sequence number wraps.
     const roc = estimateRoc(stream, seq);
     const crypto = this.#rtp;
     if (crypto.gcm) {
       // RFC 7714 §8: AAD is the header (or the whole packet when not encrypting).
       const aadEnd = this.#encryptRtp ? headerLength : length;
-      this.#gcmIv(crypto.salt, ssrc, roc, seq);
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
-      crypto.gcm.seal(
-        this.#gcmNonce,
-        packet.subarray(0, aadEnd),
-        packet.subarray(aadEnd),
-        out,
-        offset + aadEnd,
-      );
+      const body = packet.subarray(aadEnd);
+      if (body.length > NATIVE_GCM_THRESHOLD) {
+        this.#gcmIv(crypto.salt, ssrc, roc, seq);
+        crypto.gcm.seal(this.#gcmNonce, packet.subarray(0, aadEnd), body, out, offset + aadEnd);
+      } else {
+        const k = this.#rtpKeystream(stream, ssrc, roc, seq, 1 + ((body.length + 15) >>> 4), true);
+        crypto.gcm.sealWithKeystream(
+          this.#ks,
+          this.#ksView,
+          k,
+          out.subarray(offset, offset + aadEnd),
+          body,
+          out,
+          offset + aadEnd,
+        );
+      }
     } else {
       if (out !== packet || offset !== 0) out.set(packet, offset);
-      if (this.#encryptRtp) {
-        this.#cmIv(crypto.salt, ssrc, roc, seq);
-        this.#xorKeystream(crypto.ecb!, out, offset + headerLength, offset + length);
+      if (this.#encryptRtp && length > headerLength) {
+        const k = this.#rtpKeystream(
+          stream,
+          ssrc,
+          roc,
+          seq,
+          (length - headerLength + 15) >>> 4,
+          true,
+        );
+        xorKeystream(
+          out,
+          this.#viewOf(out),
+          offset + headerLength,
+          offset + length,
+          this.#ks,
+          this.#ksView,
+          k,
+        );
       }
       // RFC 3711 §4.2: tag = HMAC(authenticated portion || ROC), truncated.
       crypto.tag(
@@ -359,28 +403,62 @@ export class SrtpContext {
     const roc = stream ? estimateRoc(stream, seq) : 0;
     const index = roc * 0x10000 + seq;
     stream?.replay!.check(index);
+    // Keystream for several packets ahead only for the next packets in order, so forged
+    // packets cannot make us generate more than one batch per genuine packet.
+    const ahead = stream ? index - (stream.roc * 0x10000 + stream.highestSequence) : 0;
+    const batch = ahead > 0 && ahead <= KEYSTREAM_BATCH;
 
     const crypto = this.#rtp;
     if (crypto.gcm) {
       const aadEnd = this.#encryptRtp ? headerLength : length;
-      this.#gcmIv(crypto.salt, ssrc, roc, seq);
-      crypto.gcm.open(
-        this.#gcmNonce,
-        packet.subarray(0, aadEnd),
-        packet.subarray(aadEnd, length),
-        packet.subarray(length),
-        out,
-        offset + aadEnd,
-      );
+      const body = packet.subarray(aadEnd, length);
+      if (body.length > NATIVE_GCM_THRESHOLD) {
+        this.#gcmIv(crypto.salt, ssrc, roc, seq);
+        crypto.gcm.open(
+          this.#gcmNonce,
+          packet.subarray(0, aadEnd),
+          body,
+          packet.subarray(length),
+          out,
+          offset + aadEnd,
+        );
+      } else {
+        const k = this.#rtpKeystream(stream, ssrc, roc, seq, 1 + ((body.length + 15) >>> 4), batch);
+        crypto.gcm.openWithKeystream(
+          this.#ks,
+          this.#ksView,
+          k,
+          packet.subarray(0, aadEnd),
+          body,
+          packet.subarray(length),
+          out,
+          offset + aadEnd,
+        );
+      }
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
     } else {
       if (!crypto.check(packet, 0, length, roc, packet, length, tagLength)) {
         throw new SrtpError('SRTP_AUTH_FAILED', `SRTP authentication failed (SSRC ${ssrc})`);
       }
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, length), offset);
-      if (this.#encryptRtp) {
-        this.#cmIv(crypto.salt, ssrc, roc, seq);
-        this.#xorKeystream(crypto.ecb!, out, offset + headerLength, offset + length);
+      if (this.#encryptRtp && length > headerLength) {
+        const k = this.#rtpKeystream(
+          stream,
+          ssrc,
+          roc,
+          seq,
+          (length - headerLength + 15) >>> 4,
+          batch,
+        );
+        xorKeystream(
+          out,
+          this.#viewOf(out),
+          offset + headerLength,
+          offset + length,
+          this.#ks,
+          this.#ksView,
+          k,
+        );
       }
     }
     // Authenticated: only now may the state move (RFC 3711 §3.3 step 6).
@@ -390,6 +468,7 @@ export class SrtpContext {
         roc,
         highestSequence: seq,
         replay: new ReplayWindow(this.#replayWindow),
+        keystream: undefined,
       });
     state.replay!.accept(index);
     if (index > state.roc * 0x10000 + state.highestSequence) {
@@ -437,9 +516,10 @@ export class SrtpContext {
       writeU32(out, offset + length + 16, eIndex);
     } else {
       if (out !== packet || offset !== 0) out.set(packet, offset);
-      if (encrypt) {
-        this.#cmIv(crypto.salt, ssrc, index >>> 16, index & 0xffff);
-        this.#xorKeystream(crypto.ecb!, out, offset + 8, offset + length);
+      if (encrypt && length > 8) {
+        crypto.keystream.generate(ssrc, index, 1, (length - 8 + 15) >>> 4);
+        const ks = crypto.keystream;
+        xorKeystream(out, this.#viewOf(out), offset + 8, offset + length, ks.data, ks.view, 0);
       }
       writeU32(out, offset + length, eIndex);
       crypto.tag(
@@ -499,9 +579,10 @@ export class SrtpContext {
         throw new SrtpError('SRTP_AUTH_FAILED', `SRTCP authentication failed (SSRC ${ssrc})`);
       }
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, length), offset);
-      if (encrypted) {
-        this.#cmIv(crypto.salt, ssrc, index >>> 16, index & 0xffff);
-        this.#xorKeystream(crypto.ecb!, out, offset + 8, offset + length);
+      if (encrypted && length > 8) {
+        crypto.keystream.generate(ssrc, index, 1, (length - 8 + 15) >>> 4);
+        const ks = crypto.keystream;
+        xorKeystream(out, this.#viewOf(out), offset + 8, offset + length, ks.data, ks.view, 0);
       }
     }
     const state =
@@ -538,7 +619,7 @@ export class SrtpContext {
     const map = direction === 'send' ? this.#sendRtp : this.#receiveRtp;
     const replay = direction === 'send' ? undefined : new ReplayWindow(this.#replayWindow);
     map.delete(ssrc);
-    this.#addStream(map, ssrc, { roc, highestSequence, replay });
+    this.#addStream(map, ssrc, { roc, highestSequence, replay, keystream: undefined });
   }
 
   /** Sets the next SRTCP index sent for an SSRC (RFC 3711 §3.4; starts at 0). */
@@ -587,27 +668,6 @@ export class SrtpContext {
   }
 
   /**
-   * RFC 3711 §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), i = ROC || SEQ
-   * (for SRTCP, i is the 31-bit index). `high32` and `low16` are the upper and lower parts of i.
-   */
-  #cmIv(salt: Uint8Array, ssrc: number, high32: number, low16: number): void {
-    const iv = this.#iv;
-    iv.set(salt);
-    iv[14] = 0;
-    iv[15] = 0;
-    iv[4]! ^= ssrc >>> 24;
-    iv[5]! ^= ssrc >>> 16;
-    iv[6]! ^= ssrc >>> 8;
-    iv[7]! ^= ssrc;
-    iv[8]! ^= high32 >>> 24;
-    iv[9]! ^= high32 >>> 16;
-    iv[10]! ^= high32 >>> 8;
-    iv[11]! ^= high32;
-    iv[12]! ^= low16 >>> 8;
-    iv[13]! ^= low16;
-  }
-
-  /**
    * RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt for SRTP, and §9.1:
    * (00 00 || SSRC || 00 00 || 0 || SRTCP index) XOR salt for SRTCP (pass roc = seq = 0).
    */
@@ -637,60 +697,55 @@ export class SrtpContext {
   }
   #aad = new Uint8Array(64);
 
-  #ensureCounterBlocks(blocks: number): void {
-    if (this.#counterLow.length >= blocks) return;
-    const count = Math.min(0x10000, Math.max(blocks, this.#counterLow.length * 2));
-    this.#counter = new Uint8Array(count * 16);
-    this.#keystream = new Uint8Array(count * 16);
-    this.#keystreamView = new DataView(this.#keystream.buffer);
-    this.#counterWords = new Uint32Array(this.#counter.buffer);
-    this.#counterLow = new Uint32Array(count);
-    // The word holding octets 12..15 of block j, with octets 14..15 = j and 12..13 = 0, in the
-    // host's byte order.
-    const probe = new Uint8Array(4);
-    const probeWord = new Uint32Array(probe.buffer);
-    for (let j = 0; j < count; j++) {
-      probe[2] = j >>> 8;
-      probe[3] = j;
-      this.#counterLow[j] = probeWord[0]!;
+  /**
+   * Keystream for one SRTP packet: from the stream's batch when it covers the packet, else
+   * generated (for the next KEYSTREAM_BATCH packets when `batch`, else for this one). Leaves
+   * the keystream in `#ks` / `#ksView` and returns the packet's offset in it.
+   */
+  #rtpKeystream(
+    stream: RtpStreamState | undefined,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    blocks: number,
+    batch: boolean,
+  ): number {
+    const index = roc * 0x10000 + seq;
+    const cached = stream?.keystream;
+    if (
+      cached &&
+      index >= cached.first &&
+      index < cached.first + cached.count &&
+      blocks <= cached.blocks
+    ) {
+      if (blocks > cached.mostUsed) cached.mostUsed = blocks;
+      this.#ks = cached.data;
+      this.#ksView = cached.view;
+      return (index - cached.first) * cached.blocks * 16;
     }
+    const generator = this.#rtp.keystream;
+    if (!stream || !batch) {
+      generator.generate(ssrc, index, 1, blocks);
+    } else {
+      const perPacket = Math.max(blocks, cached?.mostUsed ?? 0);
+      generator.generate(ssrc, index, KEYSTREAM_BATCH, perPacket);
+      stream.keystream = {
+        first: index,
+        count: KEYSTREAM_BATCH,
+        blocks: perPacket,
+        data: generator.data,
+        view: generator.view,
+        mostUsed: blocks,
+      };
+    }
+    this.#ks = generator.data;
+    this.#ksView = generator.view;
+    return 0;
   }
 
-  /** XORs `data[start..end)` with the AES-CM keystream from the IV in `#iv`. */
-  #xorKeystream(ecb: AesEcb, data: Uint8Array, start: number, end: number): void {
-    const length = end - start;
-    if (length <= 0) return;
-    const blocks = (length + 15) >>> 4;
-    if (blocks > 0x10000) {
-      throw new SrtpError('SRTP_MALFORMED', `packet of ${length} octets exceeds AES-CM limits`);
-    }
-    this.#ensureCounterBlocks(blocks);
-    const iv = this.#ivWords;
-    const w0 = iv[0]!;
-    const w1 = iv[1]!;
-    const w2 = iv[2]!;
-    const w3 = iv[3]!;
-    const words = this.#counterWords;
-    const low = this.#counterLow;
-    for (let j = 0, k = 0; j < blocks; j++, k += 4) {
-      words[k] = w0;
-      words[k + 1] = w1;
-      words[k + 2] = w2;
-      words[k + 3] = w3 | low[j]!;
-    }
-    // One native call for the whole packet's keystream, then XOR four octets at a time.
-    const keystream = this.#keystream;
-    keystream.set(ecb.encryptBlocks(this.#counter.subarray(0, blocks * 16)));
-    const ks = this.#keystreamView;
-    let view = this.#dataView;
-    if (view.buffer !== data.buffer) view = this.#dataView = new DataView(data.buffer);
-    const base = data.byteOffset + start;
-    const wholeWords = length & ~3;
-    let i = 0;
-    for (; i < wholeWords; i += 4) {
-      view.setInt32(base + i, view.getInt32(base + i, true) ^ ks.getInt32(i, true), true);
-    }
-    for (; i < length; i++) data[start + i]! ^= keystream[i]!;
+  #viewOf(data: Uint8Array): DataView<ArrayBufferLike> {
+    if (this.#dataView.buffer !== data.buffer) this.#dataView = new DataView(data.buffer);
+    return this.#dataView;
   }
 }
 

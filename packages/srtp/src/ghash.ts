@@ -74,12 +74,12 @@ export class Ghash {
     );
   }
 
-  /** Writes S XOR mask[0..16) to out[at..] (the GCM tag when mask = E(K, J0)). */
-  finish(mask: Uint8Array, out: Uint8Array, at: number): void {
-    writeWord(out, at, this.#z0 ^ readWord(mask, 0));
-    writeWord(out, at + 4, this.#z1 ^ readWord(mask, 4));
-    writeWord(out, at + 8, this.#z2 ^ readWord(mask, 8));
-    writeWord(out, at + 12, this.#z3 ^ readWord(mask, 12));
+  /** Writes S XOR mask[m..m+16) to out[at..] (the GCM tag when the mask is E(K, J0)). */
+  finish(mask: Uint8Array, m: number, out: Uint8Array, at: number): void {
+    writeWord(out, at, this.#z0 ^ readWord(mask, m));
+    writeWord(out, at + 4, this.#z1 ^ readWord(mask, m + 4));
+    writeWord(out, at + 8, this.#z2 ^ readWord(mask, m + 8));
+    writeWord(out, at + 12, this.#z3 ^ readWord(mask, m + 12));
   }
 
   /** Y = (Y XOR X) · H, Horner over the octets from the last (low octet of x3) to the first. */
