@@ -161,9 +161,9 @@ for (const p of parsers) {
 for (let r = 0; r < rounds; r++) {
   for (const p of parsers) {
     for (const [name, text] of Object.entries(corpus)) {
-      globalThis.gc?.();
       const rate = measure(p.run, p.input === 'bytes' ? bytes[name] : text, ms);
       results[p.name][name] = Math.max(results[p.name][name] ?? 0, rate);
+      if (process.env.BENCH_DEBUG) console.log(r, p.name, name, Math.round(rate));
     }
   }
 }

@@ -164,15 +164,17 @@ export function headerId(key: string): number {
   return id === -1 ? 0 : id;
 }
 
-/** Candidates by `length * 128 + lower-case first char`. */
-const candidates = new Map<number, number[]>();
+/** Candidates by `length * 128 + lower-case first char` (names up to 31 chars). */
+const candidates: (number[] | undefined)[] = new Array<number[] | undefined>(32 * 128).fill(
+  undefined,
+);
 /** Id of each compact form, by lower-case char code. */
 const compactIds = new Int32Array(128);
 for (let id = 1; id < HEADER_KEYS.length; id++) {
   const key = HEADER_KEYS[id]!;
   const slot = key.length * 128 + key.charCodeAt(0);
-  const list = candidates.get(slot);
-  if (list === undefined) candidates.set(slot, [id]);
+  const list = candidates[slot];
+  if (list === undefined) candidates[slot] = [id];
   else list.push(id);
 }
 for (const [short, key] of Object.entries(COMPACT)) {
@@ -187,7 +189,8 @@ export function identifyHeader(text: string, start: number, end: number): number
   const length = end - start;
   const first = text.charCodeAt(start) | 0x20;
   if (length === 1) return first < 128 ? compactIds[first]! : 0;
-  const list = candidates.get(length * 128 + first);
+  if (length >= 32 || first >= 128) return 0;
+  const list = candidates[length * 128 + first];
   if (list === undefined) return 0;
   outer: for (let n = 0; n < list.length; n++) {
     const id = list[n]!;

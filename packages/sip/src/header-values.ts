@@ -238,10 +238,17 @@ export function parseVia(text: string, header = 'Via'): Via[] {
   const out: Via[] = [];
   c.skipLws();
   do {
-    const name = c.token('protocol name');
-    c.expect(47, '"/"');
-    const version = c.token('protocol version');
-    c.expect(47, '"/"');
+    let protocol: string;
+    if (text.startsWith('SIP/2.0/', c.i)) {
+      protocol = 'SIP/2.0';
+      c.i += 8;
+    } else {
+      const name = c.token('protocol name');
+      c.expect(47, '"/"');
+      const version = c.token('protocol version');
+      c.expect(47, '"/"');
+      protocol = `${name}/${version}`;
+    }
     const transport = c.token('transport');
     c.skipLws();
     const hostStart = c.i;
@@ -259,7 +266,7 @@ export function parseVia(text: string, header = 'Via'): Via[] {
     if (c.sep(58)) port = parsePort(c);
     const params = c.params();
     if (params.has('branch') && params.get('branch') === null) c.fail('branch without value');
-    out.push(new Via({ protocol: `${name}/${version}`, transport, host, port, params }));
+    out.push(new Via({ protocol, transport, host, port, params }));
   } while (c.nextElement());
   return out;
 }
@@ -760,15 +767,16 @@ export function parseSessionExpires(text: string, header = 'Session-Expires'): S
 
 /** Checks a Call-ID (§25.1 callid = word [ "@" word ]). */
 export function parseCallId(text: string): string {
-  const c = new Cursor(text, 'Call-ID');
-  const value = text.trim();
-  if (value.length === 0) c.fail('empty Call-ID');
+  const value =
+    isLws(text.charCodeAt(0)) || isLws(text.charCodeAt(text.length - 1)) ? text.trim() : text;
   for (let i = 0; i < value.length; i++) {
     const d = value.charCodeAt(i);
     if (d <= 32 || d >= 127) {
+      const c = new Cursor(value, 'Call-ID');
       c.i = i;
       c.fail('invalid character in Call-ID');
     }
   }
+  if (value.length === 0) new Cursor(value, 'Call-ID').fail('empty Call-ID');
   return value;
 }

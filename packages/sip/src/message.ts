@@ -179,28 +179,35 @@ export abstract class SipMessage {
   #raw: RawHeaders | undefined;
   /** Typed values parsed in raw mode, by line index. */
   #rawParsed: unknown[] | undefined;
-  #body: Uint8Array;
+  /** The body; `null` while it is still the range below of `source.bytes`. */
+  #body: Uint8Array | null;
+  #bodyStart: number;
+  #bodyEnd: number;
   /** @internal The bytes this message was parsed from. */
   readonly source: MessageSource | undefined;
-  /** @internal Byte range of the start line (line ending included) while unchanged. */
-  startLineRange: readonly [number, number] | undefined;
+  /** @internal End of the start line in `source.bytes` (after its LF) while it is unchanged. */
+  startLineEnd: number | undefined;
   #lists: Map<number, unknown> | undefined;
 
   protected constructor(
     version: string,
     fields: HeaderField[] | undefined,
     raw: RawHeaders | undefined,
-    body: Uint8Array,
+    body: Uint8Array | null,
     source?: MessageSource,
-    startLineRange?: readonly [number, number],
+    startLineEnd?: number,
+    bodyStart = 0,
+    bodyEnd = 0,
   ) {
     this.version = version;
     this.#fields = fields;
     this.#raw = raw;
     this.#rawParsed = undefined;
     this.#body = body;
+    this.#bodyStart = bodyStart;
+    this.#bodyEnd = bodyEnd;
     this.source = source;
-    this.startLineRange = startLineRange;
+    this.startLineEnd = startLineEnd;
     this.#lists = undefined;
   }
 
@@ -246,12 +253,12 @@ export abstract class SipMessage {
 
   /** The body (a view over the parsed bytes, not a copy). */
   get body(): Uint8Array {
-    return this.#body;
+    return (this.#body ??= this.source!.bytes.subarray(this.#bodyStart, this.#bodyEnd));
   }
 
   /** The body decoded as UTF-8. */
   get bodyText(): string {
-    return decodeUtf8(this.#body);
+    return decodeUtf8(this.body);
   }
 
   hasHeader(name: string): boolean {
@@ -376,16 +383,17 @@ export abstract class SipMessage {
    * body is empty and no type is given.
    */
   setBody(body: Uint8Array | string, contentType?: string): this {
-    this.#body = typeof body === 'string' ? encodeUtf8(body) : body;
+    const bytes = typeof body === 'string' ? encodeUtf8(body) : body;
+    this.#body = bytes;
     if (contentType !== undefined) this.setHeader('Content-Type', contentType);
-    else if (this.#body.length === 0) this.removeHeader('Content-Type');
-    this.setHeader('Content-Length', String(this.#body.length));
+    else if (bytes.length === 0) this.removeHeader('Content-Type');
+    this.setHeader('Content-Length', String(bytes.length));
     return this;
   }
 
   /** @internal */
   protected changedStartLine(): void {
-    this.startLineRange = undefined;
+    this.startLineEnd = undefined;
   }
 
   #changed(): this {
@@ -731,13 +739,24 @@ export class SipRequest extends SipMessage {
     method: string,
     uri: Uri,
     fields: HeaderField[],
-    body: Uint8Array = EMPTY_BODY,
+    body: Uint8Array | null = EMPTY_BODY,
     version = 'SIP/2.0',
     source?: MessageSource,
-    startLineRange?: readonly [number, number],
+    startLineEnd?: number,
     raw?: RawHeaders,
+    bodyStart?: number,
+    bodyEnd?: number,
   ) {
-    super(version, raw === undefined ? fields : undefined, raw, body, source, startLineRange);
+    super(
+      version,
+      raw === undefined ? fields : undefined,
+      raw,
+      body,
+      source,
+      startLineEnd,
+      bodyStart,
+      bodyEnd,
+    );
     this.#method = method;
     this.#uri = uri;
   }
@@ -775,7 +794,7 @@ export class SipRequest extends SipMessage {
       this.body,
       this.version,
       this.source,
-      this.startLineRange,
+      this.startLineEnd,
     );
   }
 }
@@ -791,13 +810,24 @@ export class SipResponse extends SipMessage {
     status: number,
     reason: string,
     fields: HeaderField[],
-    body: Uint8Array = EMPTY_BODY,
+    body: Uint8Array | null = EMPTY_BODY,
     version = 'SIP/2.0',
     source?: MessageSource,
-    startLineRange?: readonly [number, number],
+    startLineEnd?: number,
     raw?: RawHeaders,
+    bodyStart?: number,
+    bodyEnd?: number,
   ) {
-    super(version, raw === undefined ? fields : undefined, raw, body, source, startLineRange);
+    super(
+      version,
+      raw === undefined ? fields : undefined,
+      raw,
+      body,
+      source,
+      startLineEnd,
+      bodyStart,
+      bodyEnd,
+    );
     this.#status = status;
     this.#reason = reason;
   }
@@ -834,7 +864,7 @@ export class SipResponse extends SipMessage {
       this.body,
       this.version,
       this.source,
-      this.startLineRange,
+      this.startLineEnd,
     );
   }
 }

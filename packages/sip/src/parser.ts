@@ -87,7 +87,6 @@ export function parseMessage(
       },
     );
   }
-  const startLineRange: readonly [number, number] = [headStart, headStart + startLineEnd + 1];
 
   let method = '';
   let uri: Uri | undefined;
@@ -100,8 +99,11 @@ export function parseMessage(
     if (sp === -1 || sp > startContentEnd) {
       throw startLineError('the status line has no status code', headStart, undefined);
     }
-    version = text.slice(0, sp);
-    checkVersion(version, headStart, true);
+    if (sp === 7 && text.startsWith(SIP_2_0)) version = SIP_2_0;
+    else {
+      version = text.slice(0, sp);
+      checkVersion(version, headStart, true);
+    }
     const codeEnd = sp + 4;
     if (
       codeEnd > startContentEnd ||
@@ -161,8 +163,11 @@ export function parseMessage(
         badRequest('Malformed Request-Line'),
       );
     }
-    version = text.slice(sp2 + 1, startContentEnd);
-    checkVersion(version, headStart + sp2 + 1, false);
+    if (startContentEnd - sp2 === 8 && text.startsWith(SIP_2_0, sp2 + 1)) version = SIP_2_0;
+    else {
+      version = text.slice(sp2 + 1, startContentEnd);
+      checkVersion(version, headStart + sp2 + 1, false);
+    }
     const uriText = text.slice(sp1 + 1, sp2);
     try {
       uri = parseUri(uriText);
@@ -308,25 +313,51 @@ export function parseMessage(
 
   // ---- body (§18.3, §20.14)
   const available = length - bodyStart;
-  let body: Uint8Array;
-  if (contentLength === -1) body = bytes.subarray(bodyStart);
-  else if (contentLength > available) {
-    throw fail(
-      'BODY_TRUNCATED',
-      `Content-Length is ${contentLength} but only ${available} body bytes follow`,
-      length,
-      isResponse,
-      badRequest('Content-Length Larger Than Body'),
-      { header: 'Content-Length' },
-    );
-  } else body = bytes.subarray(bodyStart, bodyStart + contentLength);
-
-  if (isResponse) {
-    return new SipResponse(status, reason, NO_FIELDS, body, version, source, startLineRange, raw);
+  let bodyEnd = length;
+  if (contentLength !== -1) {
+    if (contentLength > available) {
+      throw fail(
+        'BODY_TRUNCATED',
+        `Content-Length is ${contentLength} but only ${available} body bytes follow`,
+        length,
+        isResponse,
+        badRequest('Content-Length Larger Than Body'),
+        { header: 'Content-Length' },
+      );
+    }
+    bodyEnd = bodyStart + contentLength;
   }
-  return new SipRequest(method, uri!, NO_FIELDS, body, version, source, startLineRange, raw);
+  // The body view is made on first access.
+  const lineEnd = headStart + startLineEnd + 1;
+  if (isResponse) {
+    return new SipResponse(
+      status,
+      reason,
+      NO_FIELDS,
+      null,
+      version,
+      source,
+      lineEnd,
+      raw,
+      bodyStart,
+      bodyEnd,
+    );
+  }
+  return new SipRequest(
+    method,
+    uri!,
+    NO_FIELDS,
+    null,
+    version,
+    source,
+    lineEnd,
+    raw,
+    bodyStart,
+    bodyEnd,
+  );
 }
 
+const SIP_2_0 = 'SIP/2.0';
 const NO_FIELDS: HeaderField[] = [];
 const ID_CONTENT_LENGTH = headerId('content-length');
 const MALFORMED_HEADER = badRequest('Malformed Header');

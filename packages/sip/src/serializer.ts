@@ -12,14 +12,14 @@ const CRLF = new Uint8Array([13, 10]);
 export function serialize(message: SipRequest | SipResponse): Uint8Array {
   const chunks: Uint8Array[] = [];
   const source = message.source;
-  const range = message.startLineRange;
-  if (range !== undefined && source !== undefined) {
-    chunks.push(source.bytes.subarray(range[0], range[1]));
+  const startLineEnd = message.startLineEnd;
+  if (startLineEnd !== undefined && source !== undefined) {
+    chunks.push(source.bytes.subarray(source.base, startLineEnd));
   } else {
     chunks.push(encodeUtf8(`${message.startLine}\r\n`));
   }
-  let contiguous = range !== undefined && source !== undefined;
-  let expected = range?.[1] ?? 0;
+  let contiguous = startLineEnd !== undefined && source !== undefined;
+  let expected = startLineEnd ?? 0;
   for (const field of message.headers) {
     if (field.source !== undefined) {
       const bytes = field.source.bytes;
@@ -44,7 +44,7 @@ export function serialize(message: SipRequest | SipResponse): Uint8Array {
         body.length === 0 ||
         (body.buffer === bytes.buffer && body.byteOffset === bytes.byteOffset + blank)
       ) {
-        return bytes.subarray(range![0], blank + body.length);
+        return bytes.subarray(source.base, blank + body.length);
       }
     }
   }
