@@ -153,10 +153,22 @@ speex_objs="$(objects $speex_files speex_glue.c)"
 DSP="speexdsp-1.2.1"
 DSP_INC="-I$WASM_DIR/config/speexdsp -I$DSP/include -I$DSP/include/speex"
 lib=resampler
-compile resampler "$DSP_INC" "$DSP/libspeexdsp/resample.c"
+resample_c="$DSP/libspeexdsp/resample.c"
+case "$variant" in
+  *simd)
+    # speexdsp selects its SIMD inner products with USE_SSE/USE_NEON and a header next to
+    # resample.c; compile a copy of resample.c beside the WebAssembly SIMD version of that header.
+    mkdir -p "$S/speexdsp-wasm-simd"
+    cp "$S/$resample_c" "$S/speexdsp-wasm-simd/resample.c"
+    cp "$WASM_DIR/resample_wasm_simd.h" "$S/speexdsp-wasm-simd/resample_sse.h"
+    resample_c="speexdsp-wasm-simd/resample.c"
+    DSP_INC="$DSP_INC -I$DSP/libspeexdsp -DUSE_SSE"
+    ;;
+esac
+compile resampler "$DSP_INC" "$resample_c"
 cp "$WASM_DIR/resampler_glue.c" "$S/resampler_glue.c"
 compile resampler "$DSP_INC" resampler_glue.c
-resampler_objs="$(objects "$DSP/libspeexdsp/resample.c" resampler_glue.c)"
+resampler_objs="$(objects "$resample_c" resampler_glue.c)"
 
 # --- bcg729 ----------------------------------------------------------------------------------
 BCG="bcg729-1.1.1"

@@ -274,30 +274,39 @@ function scale(nb: number, offset: number): number {
 export class G722Encoder {
   readonly #low = new Band(32);
   readonly #high = new Band(8);
-  /** Last 24 input samples, oldest first. */
-  readonly #qmf = new Int32Array(24);
+  /**
+   * Transmit QMF history: the last 12 first (even) and second (odd) samples of each input pair,
+   * as mirrored rings (each sample stored at p and p + 12) so the window is always contiguous.
+   */
+  readonly #even = new Int32Array(24);
+  readonly #odd = new Int32Array(24);
+  #pos = 0;
 
   reset(): void {
     this.#low.reset(32);
     this.#high.reset(8);
-    this.#qmf.fill(0);
+    this.#even.fill(0);
+    this.#odd.fill(0);
+    this.#pos = 0;
   }
 
   /** Encodes `pcm.length` (even) samples at 16 kHz into `pcm.length / 2` octets of `out`. */
   encode(pcm: Int16Array, out: Uint8Array): void {
-    const x = this.#qmf;
+    const even = this.#even;
+    const odd = this.#odd;
     const low = this.#low;
     const high = this.#high;
+    let pos = this.#pos;
     for (let j = 0, o = 0; j < pcm.length; j += 2, o++) {
-      // Transmit QMF (§3.1): xL = xA + xB, xH = xA - xB.
-      x.copyWithin(0, 2);
-      x[22] = pcm[j]!;
-      x[23] = pcm[j + 1]!;
+      // Transmit QMF (§3.1): xL = xA + xB, xH = xA - xB, over the last 24 input samples.
+      even[pos] = even[pos + 12] = pcm[j]!;
+      odd[pos] = odd[pos + 12] = pcm[j + 1]!;
+      pos = pos === 11 ? 0 : pos + 1; // now the oldest pair
       let xa = 0;
       let xb = 0;
       for (let i = 0; i < 12; i++) {
-        xa += x[2 * i + 1]! * QMF_ODD[i]!;
-        xb += x[2 * i]! * QMF_EVEN[i]!;
+        xa += odd[pos + i]! * QMF_ODD[i]!;
+        xb += even[pos + i]! * QMF_EVEN[i]!;
       }
       const xl = (xa + xb) >> 14;
       const xh = (xa - xb) >> 14;
@@ -324,6 +333,7 @@ export class G722Encoder {
 
       out[o] = (ih << 6) | il;
     }
+    this.#pos = pos;
   }
 }
 
@@ -331,15 +341,17 @@ export class G722Encoder {
 export class G722Decoder {
   readonly #low = new Band(32);
   readonly #high = new Band(8);
-  /** Last 12 values of xd = rL - rH and xs = rL + rH, oldest first. */
-  readonly #xd = new Int32Array(12);
-  readonly #xs = new Int32Array(12);
+  /** Last 12 values of xd = rL - rH and xs = rL + rH, as mirrored rings (see the encoder). */
+  readonly #xd = new Int32Array(24);
+  readonly #xs = new Int32Array(24);
+  #pos = 0;
 
   reset(): void {
     this.#low.reset(32);
     this.#high.reset(8);
     this.#xd.fill(0);
     this.#xs.fill(0);
+    this.#pos = 0;
   }
 
   /** Decodes `codes.length` octets into `2 * codes.length` samples of `out`. */
@@ -348,6 +360,7 @@ export class G722Decoder {
     const high = this.#high;
     const xd = this.#xd;
     const xs = this.#xs;
+    let pos = this.#pos;
     for (let i = 0, o = 0; i < codes.length; i++, o += 2) {
       const code = codes[i]!;
       const il = code & 0x3f;
@@ -369,19 +382,19 @@ export class G722Decoder {
       high.update(dh);
 
       // Receive QMF (§4.4): even output from xd with h(2i), odd output from xs with h(2i+1).
-      xd.copyWithin(0, 1);
-      xs.copyWithin(0, 1);
-      xd[11] = rl - rh;
-      xs[11] = rl + rh;
+      xd[pos] = xd[pos + 12] = rl - rh;
+      xs[pos] = xs[pos + 12] = rl + rh;
+      pos = pos === 11 ? 0 : pos + 1; // now the oldest value
       let even = 0;
       let odd = 0;
       for (let k = 0; k < 12; k++) {
-        even += QMF_EVEN[k]! * xd[11 - k]!;
-        odd += QMF_ODD[k]! * xs[11 - k]!;
+        even += QMF_EVEN[k]! * xd[pos + 11 - k]!;
+        odd += QMF_ODD[k]! * xs[pos + 11 - k]!;
       }
       out[o] = sat16(even >> 11);
       out[o + 1] = sat16(odd >> 11);
     }
+    this.#pos = pos;
   }
 }
 

@@ -1,9 +1,16 @@
 // The WebAssembly and TypeScript codecs against Debian's native libraries: each side decodes
-// what the other encodes. Needs cc, pkg-config, libopus-dev, libspeex-dev and libspandsp2
+// what the other encodes. Needs cc, pkg-config, libopus-dev, libspeex-dev, libspeexdsp-dev and libspandsp2
 // (pulled in by baresip-core), all in .ci/apt-packages.txt.
 import { describe, expect, it } from 'vitest';
 import { PEERS, needsPeers } from '@callbridge/testkit';
-import { G722Codec, OpusCodec, SpeexCodec, opusWasm, speexWasm } from '@callbridge/codecs';
+import {
+  G722Codec,
+  OpusCodec,
+  SpeexCodec,
+  createResampler,
+  opusWasm,
+  speexWasm,
+} from '@callbridge/codecs';
 import { buildHelper, bytesPcm, framePackets, pcmBytes, run, unframePackets } from './native.js';
 import { bestCorrelation, segmentalSnr, speechLike } from './signals.js';
 
@@ -19,7 +26,7 @@ function maxDifference(a: Int16Array, b: Int16Array): number {
 }
 
 describe.skipIf(peers.skip)('codec interop with native Debian libraries', () => {
-  const interop = peers.skip ? undefined : buildHelper('interop.c', ['opus', 'speex']);
+  const interop = peers.skip ? undefined : buildHelper('interop.c', ['opus', 'speex', 'speexdsp']);
 
   it.skipIf(!interop)('libopus decodes the wasm encoder output like the wasm decoder does', () => {
     for (const [rate, channels] of [
@@ -103,6 +110,39 @@ describe.skipIf(peers.skip)('codec interop with native Debian libraries', () => 
         );
         expect(decoded.length).toBe(ours.length * frame);
         expect(bestCorrelation(input, decoded, rate / 50).r).toBeGreaterThan(0.7);
+      }
+    },
+  );
+
+  it.skipIf(!interop)(
+    'the resampler is bit-identical to Debian libspeexdsp (SSE build)',
+    async () => {
+      for (const [from, to] of [
+        [48000, 8000],
+        [8000, 48000],
+        [16000, 8000],
+        [8000, 16000],
+      ] as const) {
+        const input = speechLike(from, 1, 3);
+        const frame = from / 50;
+        const native = bytesPcm(
+          run(
+            interop!,
+            ['resample', String(from), String(to), '3', String(frame)],
+            pcmBytes(input),
+          ),
+        );
+        const resampler = await createResampler({ inputRate: from, outputRate: to });
+        const ours = new Int16Array(native.length + to);
+        let written = 0;
+        for (let at = 0; at + frame <= input.length; at += frame) {
+          const out = resampler.process(input.subarray(at, at + frame));
+          ours.set(out, written);
+          written += out.length;
+        }
+        expect(written).toBe(native.length);
+        expect(ours.subarray(0, written)).toEqual(native);
+        resampler.close();
       }
     },
   );

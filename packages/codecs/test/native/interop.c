@@ -7,9 +7,11 @@
  *   interop opus-decode RATE CHANNELS               packets -> PCM (0-length: PLC)
  *   interop speex-encode WIDEBAND FRAMES_PER_PACKET PCM -> packets of N 20 ms frames
  *   interop speex-decode WIDEBAND                   packets -> PCM (every frame in a packet)
+ *   interop resample IN_RATE OUT_RATE QUALITY FRAME PCM -> PCM, FRAME input samples per call
  */
 #include <opus.h>
 #include <speex/speex.h>
+#include <speex/speex_resampler.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,12 +112,29 @@ static int speex_decode_main(int wideband) {
   return 0;
 }
 
+static int resample_main(int in_rate, int out_rate, int quality, int frame) {
+  int error = 0;
+  SpeexResamplerState *st = speex_resampler_init(1, (spx_uint32_t)in_rate, (spx_uint32_t)out_rate, quality, &error);
+  if (error != RESAMPLER_ERR_SUCCESS || frame <= 0 || frame > 5760) return 2;
+  speex_resampler_skip_zeros(st);
+  int16_t in[5760], out[5760 * 6];
+  while (fread(in, sizeof(int16_t), (size_t)frame, stdin) == (size_t)frame) {
+    spx_uint32_t in_len = (spx_uint32_t)frame, out_len = 5760 * 6;
+    speex_resampler_process_int(st, 0, in, &in_len, out, &out_len);
+    fwrite(out, sizeof(int16_t), out_len, stdout);
+  }
+  speex_resampler_destroy(st);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 6 && strcmp(argv[1], "opus-encode") == 0)
     return opus_encode_main(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
   if (argc >= 4 && strcmp(argv[1], "opus-decode") == 0) return opus_decode_main(atoi(argv[2]), atoi(argv[3]));
   if (argc >= 4 && strcmp(argv[1], "speex-encode") == 0) return speex_encode_main(atoi(argv[2]), atoi(argv[3]));
   if (argc >= 3 && strcmp(argv[1], "speex-decode") == 0) return speex_decode_main(atoi(argv[2]));
+  if (argc >= 6 && strcmp(argv[1], "resample") == 0)
+    return resample_main(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
   fprintf(stderr, "usage: see the comment at the top of interop.c\n");
   return 1;
 }
