@@ -10,7 +10,6 @@ import { WebRtcError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import {
   IceLiteAgent,
-  addressKey,
   generateIceParameters,
   type IceParameters,
   type RemoteAddress,
@@ -293,24 +292,29 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     return true;
   }
 
-  handlePacket(packet: Uint8Array, from: RemoteAddress): void {
+  /**
+   * A datagram from an address that passed a connectivity check for this session (the mux
+   * routes nothing else here). Media is accepted from any such address: the browser may send
+   * before its nomination reaches us, and RFC 8445 §12 lets it.
+   */
+  handlePacket(packet: Uint8Array, _from: RemoteAddress): void {
     if (this.#state === 'closed') return;
     switch (classifyPacket(packet)) {
       case 'dtls':
         this.dtls.handleDatagram(packet);
         return;
       case 'rtp':
-        return this.#receiveRtp(packet, from);
+        return this.#receiveRtp(packet);
       case 'rtcp':
-        return this.#receiveRtcp(packet, from);
+        return this.#receiveRtcp(packet);
       default:
         this.counters.unknownDropped++;
     }
   }
 
-  #receiveRtp(packet: Uint8Array, from: RemoteAddress): void {
+  #receiveRtp(packet: Uint8Array): void {
     const context = this.#receiveContext;
-    if (!context || packet.length > MAX_PACKET || !this.#fromSelected(from)) {
+    if (!context || packet.length > MAX_PACKET) {
       this.counters.srtpDropped++;
       return;
     }
@@ -325,9 +329,9 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     this.emit('rtp', this.#receiveBuffer.subarray(0, length));
   }
 
-  #receiveRtcp(packet: Uint8Array, from: RemoteAddress): void {
+  #receiveRtcp(packet: Uint8Array): void {
     const context = this.#receiveContext;
-    if (!context || packet.length > MAX_PACKET || !this.#fromSelected(from)) {
+    if (!context || packet.length > MAX_PACKET) {
       this.counters.srtcpDropped++;
       return;
     }
@@ -340,11 +344,6 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     }
     this.counters.rtcpReceived++;
     this.emit('rtcp', this.#receiveBuffer.subarray(0, length));
-  }
-
-  #fromSelected(from: RemoteAddress): boolean {
-    const selected = this.ice.selectedAddress;
-    return selected !== undefined && addressKey(selected) === addressKey(from);
   }
 
   #transition(next: WebRtcTransportState): void {
