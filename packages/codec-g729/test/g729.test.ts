@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CodecRegistry, codecRegistry } from '@callbridge/codecs';
+import { CodecError, CodecRegistry, codecRegistry } from '@callbridge/codecs';
 import { G729Codec, g729Wasm, registerG729 } from '@callbridge/codec-g729';
 
 await g729Wasm.load();
@@ -114,5 +115,20 @@ describe('G.729 Annex A/B (bcg729 in WebAssembly)', () => {
     );
     codec.close();
     expect(() => codec.conceal(80)).toThrow(expect.objectContaining({ code: 'ERR_CODEC_CLOSED' }));
+  });
+
+  it('decodes or rejects random payloads and keeps working', () => {
+    const codec = new G729Codec();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (payload) => {
+        try {
+          expect(codec.decode(payload).length % 80).toBe(0);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CodecError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(codec.decode(codec.encode(new Int16Array(160))).length).toBe(160);
   });
 });
