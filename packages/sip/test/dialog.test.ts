@@ -226,6 +226,21 @@ describe('UserAgent: calls between two stacks', () => {
     expect((await alice.request('OPTIONS', uriOf(bob, 'bob'))).status).toBe(200);
     expect((await alice.request('PUBLISH', uriOf(bob, 'bob'))).status).toBe(405);
   });
+
+  it('refuses requests it must not process (§8.2): unknown extensions 420, body types 415', async () => {
+    const alice = await agent('alice');
+    const bob = await agent('bob');
+    bob.on('invite', (inbound) => inbound.accept(SDP_B));
+    const call = alice.invite(uriOf(bob, 'bob'), { offer: SDP_A, headers: [['Require', 'foo']] });
+    await expect(call.answered).rejects.toMatchObject({ response: { status: 420 } });
+    const failed = await call.answered.catch((e: { response: SipResponse }) => e.response);
+    expect(failed.header('Unsupported')).toBe('foo');
+    const message = await alice.request('MESSAGE', uriOf(bob, 'bob'), {
+      body: '{}',
+      contentType: 'application/x-unknown',
+    });
+    expect(message.status).toBe(415);
+  });
 });
 
 describe('UserAgent against scripted peers', () => {

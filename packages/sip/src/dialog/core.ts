@@ -11,7 +11,9 @@ import {
   newTag,
   parseNameAddr,
   parseUri,
+  validateRequest,
   type HeaderValue,
+  type RequestPolicy,
   type NameAddr,
   type SipRequest,
   type SipResponse,
@@ -83,7 +85,21 @@ export interface UserAgentOptions {
   readonly sessionTimers?: SessionTimerOptions | false;
   readonly resolver?: HostResolver;
   readonly transportOptions?: Omit<TransportLayerOptions, 'resolver'>;
+  /**
+   * Body types accepted in requests (others get 415, RFC 3261 §8.2.3). Default: SDP, multipart,
+   * DTMF relay bodies, sipfrag and plain text.
+   */
+  readonly acceptedContentTypes?: readonly string[];
 }
+
+const DEFAULT_CONTENT_TYPES = [
+  'application/sdp',
+  'multipart/mixed',
+  'application/dtmf-relay',
+  'application/dtmf',
+  'message/sipfrag',
+  'text/plain',
+];
 
 export interface UserAgentEvents {
   /** A new call. Answer with ring()/progress()/accept()/reject(). Without a listener: 480. */
@@ -175,6 +191,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   readonly #sessions = new Map<string, InviteSession>();
   readonly #calls = new Map<string, OutgoingCall>();
   readonly #remoteAllow = new WeakMap<Dialog, readonly string[]>();
+  readonly #policy: RequestPolicy;
 
   constructor(options: UserAgentOptions) {
     super();
@@ -209,6 +226,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
             expires: options.sessionTimers?.expires ?? 1800,
             minSE: Math.max(90, options.sessionTimers?.minSE ?? 90),
           };
+    this.#policy = {
+      role: 'uas',
+      supported: this.#sessionTimers ? ['timer', 'replaces'] : ['replaces'],
+      contentTypes: options.acceptedContentTypes ?? DEFAULT_CONTENT_TYPES,
+    };
     this.transactions.on('request', (tx) => this.#receiveRequest(tx));
     this.transactions.on('ack', (ack) => this.#receiveAck(ack));
     this.transactions.on('strayResponse', (response, flow) => this.#strayResponse(response, flow));
@@ -747,6 +769,12 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
 
   #receiveRequest(tx: ServerTransaction): void {
     const request = tx.request;
+    // §8.2: method, URI scheme, Require, body type and header checks before anything else.
+    const verdict = validateRequest(request, this.#policy);
+    if (verdict) {
+      tx.reply(verdict.status, verdict.reason, { headers: verdict.headers });
+      return;
+    }
     const toTag = request.to?.tag;
     if (toTag !== undefined) {
       const session = this.#sessions.get(
@@ -783,14 +811,6 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
 
   #receiveInvite(tx: ServerTransaction): void {
     const request = tx.request;
-    // §8.2.2.3: refuse extensions we do not implement (we do not send reliable provisionals).
-    const unsupported = safeList(() => request.require).filter(
-      (option) => !['timer', 'replaces'].includes(option.toLowerCase()),
-    );
-    if (unsupported.length > 0) {
-      tx.reply(420, undefined, { headers: [['Unsupported', unsupported.join(', ')]] });
-      return;
-    }
     if (this.#sessionTimers) {
       let se;
       try {

@@ -9,6 +9,7 @@ import {
   SipUri,
   newBranch,
   parseUri,
+  validateRequest,
   type NameAddr,
   type SipRequest,
   type Uri,
@@ -89,6 +90,7 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
     );
     this.transactions = new TransactionLayer(this.transports, {
       clock: this.#clock,
+      element: 'proxy',
       ...(options.timers ? { timers: options.timers } : {}),
     });
     this.#domains = new Set(options.domains.map((d) => d.toLowerCase()));
@@ -134,6 +136,14 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
 
   #receive(tx: ServerTransaction): void {
     const request = tx.request;
+    // §16.3 (proxy) and §10.3 (registrar) request validation.
+    const verdict = validateRequest(request, {
+      role: request.method === 'REGISTER' ? 'registrar' : 'proxy',
+    });
+    if (verdict) {
+      tx.reply(verdict.status, verdict.reason, { headers: verdict.headers });
+      return;
+    }
     const maxForwards = request.maxForwards ?? 70;
     // §16.3 step 3.
     if (maxForwards <= 0 && request.method !== 'REGISTER') {

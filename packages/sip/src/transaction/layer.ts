@@ -8,6 +8,7 @@ import {
   createResponse,
   newBranch,
   serialize,
+  validateResponse,
   type HeaderValue,
   type SipRequest,
   type SipResponse,
@@ -203,6 +204,8 @@ export interface TransactionLayerOptions {
   readonly timers?: Partial<TransactionTimers>;
   /** Where To tags for new responses come from. */
   readonly newTag?: () => string;
+  /** A proxy accepts responses with several Vias; a user agent only with its own (§8.1.3.3). */
+  readonly element?: 'ua' | 'proxy';
   /** Extra headers on every response the layer builds itself (e.g. Server). */
   readonly responseHeaders?: readonly (readonly [string, HeaderValue])[];
 }
@@ -215,6 +218,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   readonly #servers = new Map<string, ServerTransaction>();
   readonly #newTag: () => string;
   readonly #responseHeaders: readonly (readonly [string, HeaderValue])[];
+  readonly #element: 'ua' | 'proxy';
 
   constructor(transport: TransportLayer, options: TransactionLayerOptions = {}) {
     super();
@@ -223,6 +227,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     this.timers = resolveTimers(options.timers);
     this.#newTag = options.newTag ?? (() => newBranch().slice(7, 19));
     this.#responseHeaders = options.responseHeaders ?? [];
+    this.#element = options.element ?? 'ua';
     transport.on('request', (request, flow) => this.#receiveRequest(request, flow));
     transport.on('response', (response, flow) => this.#receiveResponse(response, flow));
   }
@@ -329,6 +334,8 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   }
 
   #receiveResponse(response: SipResponse, flow: Flow): void {
+    // §18.1.2: malformed responses are dropped, never answered.
+    if (validateResponse(response, { role: this.#element === 'proxy' ? 'proxy' : 'uac' })) return;
     const branch = response.topVia?.branch;
     const method = response.cseq?.method;
     const tx =
