@@ -15,11 +15,17 @@ export interface RtpHeaderExtensionElement {
 
 /**
  * Length of the RTP header (fixed part, CSRCs and header extension) of `bytes`, checked against
- * the packet length. Throws `RtpError` if the header does not fit. This is what SRTP needs to find
- * the encrypted part without building a packet view.
+ * the packet length (`length`, default all of `bytes`; SRTP passes the length without its tag).
+ * Throws `RtpError` if the header does not fit. This is what SRTP needs to find the encrypted
+ * part without building a packet view.
  */
-export function rtpHeaderLength(bytes: Uint8Array): number {
-  const length = bytes.length;
+export function rtpHeaderLength(bytes: Uint8Array, length = bytes.length): number {
+  if (length > bytes.length || length < 0) {
+    throw new RtpError(
+      'RTP_INVALID_ARGUMENT',
+      `length ${length} outside the ${bytes.length} octets`,
+    );
+  }
   if (length < RTP_FIXED_HEADER_LENGTH) {
     throw new RtpError(
       'RTP_TRUNCATED',

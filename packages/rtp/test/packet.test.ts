@@ -89,6 +89,11 @@ describe('RtpPacket', () => {
     // 12 fixed + 12 CSRC + 4 ext header + 8 ext body (2 + 6 = 8)
     expect(packet.headerLength).toBe(36);
     expect(rtpHeaderLength(packet.bytes)).toBe(36);
+    expect(rtpHeaderLength(packet.bytes, 36)).toBe(36);
+    expect(codeOf(() => rtpHeaderLength(packet.bytes, 35))).toBe('RTP_TRUNCATED');
+    expect(codeOf(() => rtpHeaderLength(packet.bytes, packet.length + 1))).toBe(
+      'RTP_INVALID_ARGUMENT',
+    );
 
     packet.setExtension(3, hex('0908070605'));
     expect(packet.getExtension(3)).toEqual(hex('0908070605'));

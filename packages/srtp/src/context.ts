@@ -654,9 +654,7 @@ export class SrtpContext {
 
   #rtpHeaderLength(packet: Uint8Array, tagLength: number): number {
     try {
-      return rtpHeaderLength(
-        tagLength > 0 ? packet.subarray(0, packet.length - tagLength) : packet,
-      );
+      return rtpHeaderLength(packet, packet.length - tagLength);
     } catch (error) {
       if (error instanceof RtpError) {
         throw new SrtpError('SRTP_MALFORMED', `not an RTP packet: ${error.message}`, {
