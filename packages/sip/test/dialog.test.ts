@@ -14,6 +14,7 @@ import {
   type InviteSession,
   type SipRequest,
   type SipResponse,
+  type SipSessionError,
   type UserAgentOptions,
 } from '@callbridge/sip';
 
@@ -233,8 +234,8 @@ describe('UserAgent: calls between two stacks', () => {
     bob.on('invite', (inbound) => inbound.accept(SDP_B));
     const call = alice.invite(uriOf(bob, 'bob'), { offer: SDP_A, headers: [['Require', 'foo']] });
     await expect(call.answered).rejects.toMatchObject({ response: { status: 420 } });
-    const failed = await call.answered.catch((e: { response: SipResponse }) => e.response);
-    expect(failed.header('Unsupported')).toBe('foo');
+    const error = (await call.answered.catch((e: unknown) => e)) as SipSessionError;
+    expect(error.response?.header('Unsupported')).toBe('foo');
     const message = await alice.request('MESSAGE', uriOf(bob, 'bob'), {
       body: '{}',
       contentType: 'application/x-unknown',
