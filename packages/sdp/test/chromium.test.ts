@@ -223,5 +223,34 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('with real Chromium', () => {
     expect(answer.media[0]!.webrtc?.dtlsRole).toBe('server');
     expect(answer.media[0]!.webrtc?.remoteIce?.ufrag).toBeTruthy();
     expect(answer.sdp).toContain('m=audio 30000 RTP/AVP 0 101\r\n');
+
+    // The phone puts the call on hold with a re-INVITE: the browser gets a re-offer in the same
+    // session (same origin, next version, same mid and ICE credentials) and the phone a recvonly answer.
+    const previous = { webrtc: offer.description, sip: answer.description };
+    const holdOffer = sipOfferToBrowser(fixture('hold-sendonly-reinvite.sdp'), {
+      ...CONFIG,
+      previous,
+    });
+    expect(holdOffer.description.origin.sessionId).toBe(offer.description.origin.sessionId);
+    expect(holdOffer.description.origin.sessionVersion).toBe('2');
+    expect(holdOffer.description.media[0]!.direction).toBe('sendonly');
+    const held = await applyRemote(page, 'offer', holdOffer.sdp);
+    expect(held.signalingState).toBe('have-remote-offer');
+    const heldAnswerSdp = await page.evaluate(async () => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      await pc.setLocalDescription(await pc.createAnswer());
+      return pc.localDescription!.sdp;
+    });
+    const heldAnswer = browserAnswerToSip(holdOffer, heldAnswerSdp);
+    expect(heldAnswer.description.media[0]!.direction).toBe('recvonly');
+    expect(heldAnswer.description.origin.sessionId).toBe(answer.description.origin.sessionId);
+    expect(heldAnswer.description.origin.sessionVersion).toBe('2');
+    expect(heldAnswer.media[0]!.sip?.remoteHold).toBe(true);
+    const directions = await page.evaluate(() =>
+      (window as unknown as { pc: RTCPeerConnection }).pc
+        .getTransceivers()
+        .map((t) => t.currentDirection),
+    );
+    expect(directions).toEqual(['recvonly']);
   });
 });
