@@ -63,3 +63,38 @@ registerBuiltinCodecs(codecRegistry);
 export function createCodec(format: AudioFormat, options: CodecOptions = {}): Promise<AudioCodec> {
   return codecRegistry.create(format, options);
 }
+
+/**
+ * Optional codec packages, loaded only when installed. They are not dependencies of this
+ * package (G.729 is GPL-3.0): each exports a `register<Name>(registry)` function.
+ */
+const OPTIONAL_CODECS = [
+  { specifier: '@callbridge/codec-g729', register: 'registerG729' },
+] as const;
+
+/**
+ * Registers the optional codec packages that are installed (today `@callbridge/codec-g729`)
+ * into `registry`, and returns the package names that were found. Runtimes that cannot import
+ * by a computed name (some browser bundles) call `registerG729(registry)` themselves instead.
+ */
+export async function loadOptionalCodecs(
+  registry: CodecRegistry = codecRegistry,
+): Promise<string[]> {
+  const loaded: string[] = [];
+  for (const { specifier, register } of OPTIONAL_CODECS) {
+    let module: unknown;
+    try {
+      // A computed specifier: the package is optional and must not become a dependency.
+      const name: string = specifier;
+      module = await import(/* @vite-ignore */ name);
+    } catch {
+      continue;
+    }
+    const fn = (module as Record<string, unknown>)[register];
+    if (typeof fn === 'function') {
+      (fn as (registry: CodecRegistry) => void)(registry);
+      loaded.push(specifier);
+    }
+  }
+  return loaded;
+}

@@ -8,7 +8,13 @@ export {
   type ResamplerOptions,
 } from './codec.js';
 export { CodecRegistry, type CodecDescriptor } from './registry.js';
-export { codecRegistry, createCodec, registerBuiltinCodecs, typescriptCodec } from './builtin.js';
+export {
+  codecRegistry,
+  createCodec,
+  loadOptionalCodecs,
+  registerBuiltinCodecs,
+  typescriptCodec,
+} from './builtin.js';
 export { G711Codec, decodeG711, encodeG711, type G711Law } from './g711.js';
 export { PitchPlc } from './plc.js';
 export { G722Codec, G722Decoder, G722Encoder } from './g722.js';
