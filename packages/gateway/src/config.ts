@@ -80,6 +80,8 @@ export interface GatewayConfig {
     readonly maxAttempts: number;
     readonly initialDelayMs: number;
     readonly timeoutMs: number;
+    /** Asked before each outbound call; 2xx allows it. */
+    readonly authorizeUrl: string | null;
   };
   readonly log: { readonly level: LogLevel };
   /** Run the embedded demo SIP server and demo numbers (default: when no sip.domain is set). */
@@ -409,8 +411,13 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     path: 'hooks.timeoutMs',
-    description: 'Timeout of one delivery attempt',
+    description: 'Timeout of one delivery attempt (and of an authorization request)',
     parse: integer(100, 120_000),
+  },
+  {
+    path: 'hooks.authorizeUrl',
+    description: 'URL asked (POST JSON) before each outbound call; a 2xx answer allows it',
+    parse: optional(httpUrl),
   },
   {
     path: 'log.level',
@@ -457,7 +464,14 @@ export const DEFAULT_CONFIG: GatewayConfig = {
     browserOfferTimeoutMs: 30_000,
     retainEndedCallsMs: 60_000,
   },
-  hooks: { url: null, token: null, maxAttempts: 5, initialDelayMs: 500, timeoutMs: 5000 },
+  hooks: {
+    url: null,
+    token: null,
+    maxAttempts: 5,
+    initialDelayMs: 500,
+    timeoutMs: 5000,
+    authorizeUrl: null,
+  },
   log: { level: 'info' },
   demo: { enabled: null },
 };

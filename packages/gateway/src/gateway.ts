@@ -15,7 +15,7 @@ import { systemClock } from './clock.js';
 import type { GatewayConfig } from './config.js';
 import { demoEnabled } from './config.js';
 import { DialPlan } from './dial-plan.js';
-import { HookDispatcher } from './hooks.js';
+import { HookDispatcher, createAuthorizationHook } from './hooks.js';
 import type { StaticMounts } from './http-server.js';
 import { GatewayHttpServer, WEBSOCKET_PATH } from './http-server.js';
 import type { Logger } from './log.js';
@@ -117,6 +117,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     incomingAnswerTimeoutMs: config.sessions.incomingAnswerTimeoutMs,
     browserOfferTimeoutMs: config.sessions.browserOfferTimeoutMs,
     retainEndedCallsMs: config.sessions.retainEndedCallsMs,
+    ...(config.hooks.authorizeUrl === null
+      ? {}
+      : {
+          authorizeCall: createAuthorizationHook({
+            url: config.hooks.authorizeUrl,
+            token: config.hooks.token,
+            timeoutMs: config.hooks.timeoutMs,
+            logger,
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+          }),
+        }),
   });
   const hooks =
     config.hooks.url === null

@@ -6,7 +6,8 @@
 import type { Clock } from './clock.js';
 import type { Logger } from './log.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { CallControlService } from './service.js';
+import { GatewayError } from './errors.js';
+import type { CallAuthorizer, CallControlService } from './service.js';
 
 export type HookEventName = 'call.status' | 'session.status' | 'call.incoming';
 
@@ -135,4 +136,58 @@ export class HookDispatcher {
     }
     return this.#deliver(body, attempt + 1);
   }
+}
+
+export interface AuthorizationHookOptions {
+  readonly url: string;
+  readonly token: string | null;
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * The authorization hook: before each outbound call the gateway POSTs
+ * `{ event: "call.authorize", timestamp, data }` and places the call only on a 2xx answer.
+ * It fails closed: an unreachable or slow application refuses the call.
+ */
+export function createAuthorizationHook(options: AuthorizationHookOptions): CallAuthorizer {
+  const send = options.fetch ?? fetch;
+  return async (request) => {
+    let status: number;
+    try {
+      const response = await send(options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(options.token === null ? {} : { authorization: `Bearer ${options.token}` }),
+        },
+        body: JSON.stringify({
+          event: 'call.authorize',
+          timestamp: new Date().toISOString(),
+          data: request,
+        }),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      await response.body?.cancel();
+      status = response.status;
+    } catch (error) {
+      options.logger.warn('authorization hook unreachable; call refused', {
+        url: options.url,
+        error,
+      });
+      throw new GatewayError(
+        'HOOK_REJECTED',
+        'the call could not be authorized (authorization hook unreachable)',
+        {
+          cause: error,
+        },
+      );
+    }
+    if (status < 200 || status > 299) {
+      throw new GatewayError('HOOK_REJECTED', `the application refused the call (HTTP ${status})`, {
+        details: { hookStatus: status },
+      });
+    }
+  };
 }

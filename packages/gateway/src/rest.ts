@@ -185,8 +185,8 @@ const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
       };
       try {
         const call = media
-          ? ctx.service.startCall(request, media)
-          : ctx.service.originateBrowserCall(request);
+          ? await ctx.service.startCall(request, media)
+          : await ctx.service.originateBrowserCall(request);
         return { call: call.toInfo() };
       } catch (error) {
         const session = ctx.service.getSession(sessionId);
@@ -426,7 +426,7 @@ const VALIDATION_ROOT = resolveComponentRefs({ $defs: COMPONENT_SCHEMAS });
 const ERROR_CODES_BY_STATUS: Record<string, string> = {
   '400': 'Invalid request (INVALID_JSON, INVALID_MESSAGE)',
   '401': 'Missing or wrong bearer token (UNAUTHORIZED)',
-  '403': 'Refused (DIAL_PLAN_REJECTED)',
+  '403': 'Refused (DIAL_PLAN_REJECTED, HOOK_REJECTED)',
   '404': 'Unknown call or session (CALL_NOT_FOUND, SESSION_NOT_FOUND, NOT_FOUND)',
   '409': 'Conflict (CALL_ID_IN_USE, CALL_NOT_ALLOWED_IN_STATE, NOT_CONNECTED)',
   '429': 'Rate limited (RATE_LIMITED)',

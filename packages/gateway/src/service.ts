@@ -48,6 +48,22 @@ export interface CallControlEventMap {
   dtmfReceived: { readonly call: CallInfo; readonly digits: string; readonly type: DtmfType };
 }
 
+/** What an application is asked before an outbound call is placed. */
+export interface CallAuthorizationRequest {
+  readonly sessionId: string;
+  readonly login: string;
+  readonly domain: string;
+  readonly callee: string;
+  readonly visibleName: string | null;
+  readonly audio: boolean;
+  readonly video: boolean;
+  /** Address the request came from. */
+  readonly source: string;
+}
+
+/** Resolves to allow the call; rejects (HOOK_REJECTED) to refuse it. */
+export type CallAuthorizer = (request: CallAuthorizationRequest) => Promise<void>;
+
 export interface CallControlOptions {
   /** The B2BUA core; absent until it is wired in, and then every SIP action fails clearly. */
   readonly backend: CallBackend | undefined;
@@ -63,6 +79,8 @@ export interface CallControlOptions {
   readonly browserOfferTimeoutMs: number;
   /** How long ended calls stay findable (status BUSY/FINISH/FAILED) before they are dropped. */
   readonly retainEndedCallsMs: number;
+  /** Asked before each outbound call (the authorization hook); absent: every call may go. */
+  readonly authorizeCall?: CallAuthorizer;
 }
 
 export interface OpenSessionRequest {
@@ -297,12 +315,15 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
 
   // ---------------------------------------------------------------- calls
 
-  /** Places a call from a session's account, with the browser's offer or a server-side source. */
-  startCall(request: StartCallRequest, media: LocalMedia): GatewayCall {
+  /**
+   * Places a call from a session's account, with the browser's offer or a server-side source,
+   * after the dial plan and the authorization hook allowed it.
+   */
+  async startCall(request: StartCallRequest, media: LocalMedia): Promise<GatewayCall> {
     this.#assertRunning();
     const session = this.#session(request.sessionId);
     const pending = request.callId === undefined ? undefined : this.calls.get(request.callId);
-    // A REST-originated browser call: the browser now sends the offer for the reserved id.
+    // A REST-originated browser call (authorized already): the browser now sends its offer.
     if (
       pending?.awaitingBrowserOffer &&
       pending.sessionId === session.id &&
@@ -313,6 +334,7 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
       this.#dial(session, pending, media);
       return pending;
     }
+    await this.#allow(session, request);
     const call = this.#newOutboundCall(session, request);
     this.#dial(session, call, media);
     return call;
@@ -322,12 +344,13 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
    * Reserves a call for a browser session and asks the browser (over its WebSocket) to place
    * it; the browser answers with `call.create` carrying the same call id and its offer.
    */
-  originateBrowserCall(request: StartCallRequest): GatewayCall {
+  async originateBrowserCall(request: StartCallRequest): Promise<GatewayCall> {
     this.#assertRunning();
     const session = this.#session(request.sessionId);
     if (session.origin !== 'websocket' || !session.attached) {
       throw new GatewayError('NOT_CONNECTED', `session ${session.id} has no browser attached`);
     }
+    await this.#allow(session, request);
     const call = this.#newOutboundCall(session, request);
     call.awaitingBrowserOffer = true;
     this.#startCallTimer(call.id, this.#options.browserOfferTimeoutMs, () => {
@@ -510,22 +533,41 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
     return call;
   }
 
-  #newOutboundCall(session: GatewaySession, request: StartCallRequest): GatewayCall {
+  /** Session state, call id, dial plan, then the application's authorization hook. */
+  async #allow(session: GatewaySession, request: StartCallRequest): Promise<void> {
     if (!session.canCall) {
       throw new GatewayError(
         'NOT_CONNECTED',
         `session ${session.id} is ${session.status}, not ready for calls`,
       );
     }
+    if (request.callId !== undefined && this.calls.has(request.callId)) {
+      throw new GatewayError('CALL_ID_IN_USE', `call id ${request.callId} is already in use`, {
+        details: { callId: request.callId },
+      });
+    }
     if (!this.#options.dialPlan.allows(session.account.login, request.callee)) {
       throw new GatewayError(
         'DIAL_PLAN_REJECTED',
         `${session.account.login} may not call ${request.callee}`,
-        {
-          details: { callee: request.callee },
-        },
+        { details: { callee: request.callee } },
       );
     }
+    await this.#options.authorizeCall?.({
+      sessionId: session.id,
+      login: session.account.login,
+      domain: session.account.domain,
+      callee: request.callee,
+      visibleName: request.visibleName ?? null,
+      audio: request.audio,
+      video: request.video,
+      source: session.source,
+    });
+    // The session may have ended while the application was deciding.
+    this.#session(session.id);
+  }
+
+  #newOutboundCall(session: GatewaySession, request: StartCallRequest): GatewayCall {
     const id = request.callId ?? randomUUID();
     const call = new GatewayCall({
       id,

@@ -333,7 +333,7 @@ class BrowserConnection {
         const { sessionId } = this.#scope();
         if (!this.options.callAttempts.allow(this.source))
           throw new GatewayError('RATE_LIMITED', 'too many call attempts from this address');
-        const call = service.startCall(
+        const call = await service.startCall(
           {
             sessionId,
             callee: message.callee,

@@ -118,7 +118,7 @@ describe('CallControlService sessions', () => {
 
   it('closes a detached session after the grace period: calls hung up, account released', async () => {
     const session = await registeredSession(t);
-    const call = t.service.startCall(
+    const call = await t.service.startCall(
       { sessionId: session.id, callee: '100', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
@@ -141,8 +141,8 @@ describe('CallControlService calls', () => {
     sessionId = (await registeredSession(t)).id;
   });
 
-  it('places a call and follows the backend to ESTABLISHED with the browser answer', () => {
-    const call = t.service.startCall(
+  it('places a call and follows the backend to ESTABLISHED with the browser answer', async () => {
+    const call = await t.service.startCall(
       {
         sessionId,
         callee: '100',
@@ -176,21 +176,21 @@ describe('CallControlService calls', () => {
     expect(t.metrics.mediaSessions.get({ mode: 'relay' })).toBe(1);
   });
 
-  it('answers 409 CALL_ID_IN_USE for a taken call id', () => {
-    t.service.startCall(
+  it('answers 409 CALL_ID_IN_USE for a taken call id', async () => {
+    await t.service.startCall(
       { sessionId, callId: 'fixed', callee: '100', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
-    expect(() =>
+    await expect(
       t.service.startCall(
         { sessionId, callId: 'fixed', callee: '101', audio: true, video: false },
         { kind: 'webrtc', offer },
       ),
-    ).toThrow(expect.objectContaining({ code: 'CALL_ID_IN_USE', httpStatus: 409 }) as Error);
+    ).rejects.toMatchObject({ code: 'CALL_ID_IN_USE', httpStatus: 409 });
   });
 
-  it('reports BUSY with the SIP status, and ignores events after the end', () => {
-    const call = t.service.startCall(
+  it('reports BUSY with the SIP status, and ignores events after the end', async () => {
+    const call = await t.service.startCall(
       { sessionId, callee: '102', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
@@ -201,8 +201,8 @@ describe('CallControlService calls', () => {
     expect(t.events.callStatus!.at(-1)).toMatchObject({ sipStatus: 486, sipReason: 'Busy Here' });
   });
 
-  it('ignores an invalid backend transition instead of crashing', () => {
-    const call = t.service.startCall(
+  it('ignores an invalid backend transition instead of crashing', async () => {
+    const call = await t.service.startCall(
       { sessionId, callee: '100', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
@@ -213,7 +213,7 @@ describe('CallControlService calls', () => {
   });
 
   it('holds and unholds, combining local and remote hold', async () => {
-    const call = t.service.startCall(
+    const call = await t.service.startCall(
       { sessionId, callee: '100', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
@@ -233,13 +233,13 @@ describe('CallControlService calls', () => {
   });
 
   it('transfers blind and attended, and validates DTMF', async () => {
-    const a = t.service.startCall(
+    const a = await t.service.startCall(
       { sessionId, callee: '100', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
     const legA = t.backend.lastLeg();
     legA.emit('established', { mediaMode: 'relay' });
-    const b = t.service.startCall(
+    const b = await t.service.startCall(
       { sessionId, callee: '101', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
@@ -268,7 +268,7 @@ describe('CallControlService calls', () => {
   });
 
   it('scopes calls to their session', async () => {
-    const call = t.service.startCall(
+    const call = await t.service.startCall(
       { sessionId, callee: '100', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
@@ -282,18 +282,17 @@ describe('CallControlService calls', () => {
       dialPlan: new DialPlan({ defaultPatterns: ['10[0-4]'], accounts: { bob: ['.*'] } }),
     });
     const s = await registeredSession(u);
-    expect(() =>
+    await expect(
       u.service.startCall(
         { sessionId: s.id, callee: '0900123', audio: true, video: false },
         { kind: 'webrtc', offer },
       ),
-    ).toThrow(expect.objectContaining({ code: 'DIAL_PLAN_REJECTED' }) as Error);
-    expect(
-      u.service.startCall(
-        { sessionId: s.id, callee: '104', audio: true, video: false },
-        { kind: 'webrtc', offer },
-      ).status,
-    ).toBe('PENDING');
+    ).rejects.toMatchObject({ code: 'DIAL_PLAN_REJECTED' });
+    const allowed = await u.service.startCall(
+      { sessionId: s.id, callee: '104', audio: true, video: false },
+      { kind: 'webrtc', offer },
+    );
+    expect(allowed.status).toBe('PENDING');
   });
 
   it('delivers an incoming call, answers it, and rejects with 480 if nobody answers', async () => {
@@ -315,8 +314,8 @@ describe('CallControlService calls', () => {
     expect(unanswered.actions).toEqual([{ op: 'reject', sipStatus: 480 }]);
   });
 
-  it('drops ended calls after the retention time, and counts calls by state', () => {
-    const call = t.service.startCall(
+  it('drops ended calls after the retention time, and counts calls by state', async () => {
+    const call = await t.service.startCall(
       { sessionId, callee: '100', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
@@ -331,21 +330,21 @@ describe('CallControlService calls', () => {
     expect(t.service.getCall(call.id)).toBeUndefined();
   });
 
-  it('originates a browser call that waits for the offer, and fails it on timeout', () => {
-    const call = t.service.originateBrowserCall({
+  it('originates a browser call that waits for the offer, and fails it on timeout', async () => {
+    const call = await t.service.originateBrowserCall({
       sessionId,
       callee: '101',
       audio: true,
       video: false,
     });
     expect(t.events.originateCall![0]!.call.id).toBe(call.id);
-    const placed = t.service.startCall(
+    const placed = await t.service.startCall(
       { sessionId, callId: call.id, callee: '101', audio: true, video: false },
       { kind: 'webrtc', offer },
     );
     expect(placed).toBe(call);
     expect(call.status).toBe('PENDING');
-    const late = t.service.originateBrowserCall({
+    const late = await t.service.originateBrowserCall({
       sessionId,
       callee: '101',
       audio: true,

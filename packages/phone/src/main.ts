@@ -3,7 +3,13 @@
  * this page at `/`, the SDK at `/sdk/` (mapped by the page's import map).
  */
 import type { Call, CallStatus, Failure, Session, SipOptions } from '@callbridge/client';
-import { CALL_EVENT, CallbridgeError, SESSION_EVENT, createSession } from '@callbridge/client';
+import {
+  CALL_EVENT,
+  CallbridgeError,
+  SESSION_EVENT,
+  createSession,
+  fetchGatewayInfo,
+} from '@callbridge/client';
 
 const STORAGE_KEY = 'callbridge.phone.account';
 /** Fields kept between visits; the password never is. */
@@ -34,6 +40,7 @@ const ui = {
   transfer: $<HTMLButtonElement>('transfer'),
   mute: $<HTMLButtonElement>('mute'),
   error: $<HTMLParagraphElement>('error'),
+  demoHint: $<HTMLParagraphElement>('demo-hint'),
   videos: $<HTMLDivElement>('videos'),
   remoteVideo: $<HTMLVideoElement>('remote-video'),
   localVideo: $<HTMLVideoElement>('local-video'),
@@ -114,8 +121,20 @@ function remember(values: Record<string, string>): void {
   }
 }
 
+/** With the embedded demo running, say which accounts and numbers exist and fill in the domain. */
+async function showDemo(): Promise<void> {
+  const info = await fetchGatewayInfo(location.origin);
+  if (!info.demo) return;
+  const numbers = info.demo.numbers.map((n) => `${n.number} ${n.description}`).join(', ');
+  ui.demoHint.textContent = `Demo: log in as ${info.demo.accounts.join(' or ')} (password <name>-demo) at ${info.demo.domain}. Numbers: ${numbers}.`;
+  ui.demoHint.hidden = false;
+  const domain = $<HTMLInputElement>('f-domain');
+  if (!domain.value) domain.value = info.demo.domain;
+}
+
 function openLogin(): void {
   loadRemembered();
+  showDemo().catch(() => undefined);
   ui.form.hidden = false;
   ui.openLogin.hidden = true;
   $<HTMLInputElement>('f-login').focus();
