@@ -15,6 +15,7 @@ import {
   type RemoteAddress,
 } from './ice/agent.js';
 import type { IceCandidate } from './ice/candidate.js';
+import type { TcpMux } from './ice/tcp-mux.js';
 import { UdpMux, type MuxEndpoint, type UdpMuxOptions } from './ice/udp-mux.js';
 import type { StunMessage } from './stun/message.js';
 
@@ -100,6 +101,11 @@ export interface WebRtcTransportOptions {
   readonly dtlsRole: DtlsRole;
   /** Share one UDP port among many transports. Without it, the transport binds its own. */
   readonly mux?: UdpMux;
+  /**
+   * A passive TCP candidate (RFC 6544) for browsers that cannot reach the UDP port; shared like
+   * `mux`. Media then travels RFC 4571-framed on the TCP connection the browser opened.
+   */
+  readonly tcpMux?: TcpMux;
   /** Bind options for a transport's own port (ignored with `mux`). */
   readonly bind?: UdpMuxOptions;
   readonly remote?: RemoteTransportParameters;
@@ -129,6 +135,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
   readonly ice: IceLiteAgent;
   readonly dtls: DtlsConnection;
   readonly #mux: UdpMux;
+  readonly #tcpMux: TcpMux | undefined;
   readonly #ownsMux: boolean;
   readonly #options: WebRtcTransportOptions;
   #state: WebRtcTransportState = 'new';
@@ -142,6 +149,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     super();
     this.#options = options;
     this.#mux = mux;
+    this.#tcpMux = options.tcpMux;
     this.#ownsMux = ownsMux;
     this.#remote = options.remote;
     const clock = options.clock ?? systemClock;
@@ -159,7 +167,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
       clock,
       send: (datagram) => {
         const to = this.ice.bestAddress;
-        if (to) this.#mux.send(datagram, to);
+        if (to) this.#send(datagram, to);
       },
       remoteFingerprints: options.remote?.fingerprints ?? [],
       ...(options.srtpProfiles ? { srtpProfiles: options.srtpProfiles } : {}),
@@ -195,6 +203,12 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
       );
     });
     mux.register(this.ice.localParameters.usernameFragment, this);
+    this.#tcpMux?.register(this.ice.localParameters.usernameFragment, this);
+  }
+
+  #send(packet: Uint8Array, to: RemoteAddress): void {
+    if (to.transport === 'tcp') this.#tcpMux?.send(packet, to);
+    else this.#mux.send(packet, to);
   }
 
   /** Creates a transport on a shared mux, or on its own port (bound here). */
@@ -215,7 +229,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
       password: ice.password,
       iceLite: true,
       fingerprint: this.#options.certificate.fingerprint('sha-256'),
-      candidates: this.#mux.candidates(),
+      candidates: [...this.#mux.candidates(), ...(this.#tcpMux?.candidates() ?? [])],
       setup: this.#options.dtlsRole === 'client' ? 'active' : 'passive',
     };
   }
@@ -254,6 +268,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     if (this.#state === 'closed') throw new WebRtcError('TRANSPORT_CLOSED', 'transport is closed');
     const fresh = this.ice.restart();
     this.#mux.register(fresh.usernameFragment, this);
+    this.#tcpMux?.register(fresh.usernameFragment, this);
     return this.localParameters;
   }
 
@@ -263,7 +278,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     const to = this.ice.selectedAddress;
     if (!context || !to || this.#consentLost) return false;
     // A fresh buffer per packet: the socket keeps a reference until the datagram leaves.
-    this.#mux.send(context.protectRtp(packet), to);
+    this.#send(context.protectRtp(packet), to);
     this.counters.rtpSent++;
     return true;
   }
@@ -273,7 +288,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     const context = this.#sendContext;
     const to = this.ice.selectedAddress;
     if (!context || !to || this.#consentLost) return false;
-    this.#mux.send(context.protectRtcp(packet), to);
+    this.#send(context.protectRtcp(packet), to);
     this.counters.rtcpSent++;
     return true;
   }
@@ -288,7 +303,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
   handleStun(message: StunMessage, from: RemoteAddress): boolean {
     const response = this.ice.handleStun(message, from);
     if (!response) return false;
-    this.#mux.send(response.slice(), from);
+    this.#send(response.slice(), from);
     return true;
   }
 
@@ -400,6 +415,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     if (this.dtls.state !== 'closed' && this.dtls.state !== 'failed') this.dtls.close();
     if (this.ice.state !== 'closed') this.ice.close();
     this.#mux.unregister(this);
+    this.#tcpMux?.unregister(this);
     if (this.#ownsMux) this.#mux.close();
     this.#sendContext = undefined;
     this.#receiveContext = undefined;

@@ -73,7 +73,9 @@ export function generateIceParameters(): IceParameters {
   return { usernameFragment: pick(8), password: pick(24) };
 }
 
-export const addressKey = (a: TransportAddress): string => `${a.address}|${a.port}`;
+/** A map key for a remote transport address (UDP and TCP with the same address differ). */
+export const addressKey = (a: RemoteAddress): string =>
+  `${a.transport ?? 'udp'}|${a.address}|${a.port}`;
 
 export class IceLiteAgent extends TypedEmitter<IceAgentEvents> {
   readonly counters: IceAgentCounters = {

@@ -16,3 +16,4 @@ export {
   type IceCandidate,
 } from './candidate.js';
 export { UdpMux, type MuxEndpoint, type UdpMuxCounters, type UdpMuxOptions } from './udp-mux.js';
+export { TcpMux, type TcpMuxCounters, type TcpMuxOptions } from './tcp-mux.js';
