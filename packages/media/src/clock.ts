@@ -24,11 +24,20 @@ interface ManualTimer {
   readonly fn: () => void;
 }
 
-/** A clock that only moves when told to; timers fire in due order during {@link advance}. */
+/** Whether timer `a` fires before `b`: earlier due time, ties in creation order. */
+function before(a: ManualTimer, b: ManualTimer): boolean {
+  return a.due < b.due || (a.due === b.due && a.id < b.id);
+}
+
+/**
+ * A clock that only moves when told to; timers fire in due order during {@link advance}.
+ * Timers sit in a binary heap, so simulations with thousands of calls stay cheap.
+ */
 export class ManualClock implements Clock {
   #now: number;
   #nextId = 1;
-  #timers: ManualTimer[] = [];
+  readonly #heap: ManualTimer[] = [];
+  readonly #cancelled = new Set<number>();
 
   constructor(start = 0) {
     this.#now = start;
@@ -40,16 +49,20 @@ export class ManualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: ManualTimer = { id: this.#nextId++, due: this.#now + Math.max(0, ms), fn };
-    // Keep timers sorted by due time, ties in creation order.
-    let i = this.#timers.length;
-    while (i > 0 && this.#timers[i - 1]!.due > timer.due) i--;
-    this.#timers.splice(i, 0, timer);
+    const heap = this.#heap;
+    let i = heap.push(timer) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(timer, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = timer;
     return timer.id;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    const i = this.#timers.findIndex((t) => t.id === handle);
-    if (i >= 0) this.#timers.splice(i, 1);
+    if (typeof handle === 'number' && handle < this.#nextId) this.#cancelled.add(handle);
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
@@ -60,9 +73,10 @@ export class ManualClock implements Clock {
   /** Moves time forward to `time` (never backwards), firing due timers in order. */
   advanceTo(time: number): void {
     for (;;) {
-      const next = this.#timers[0];
+      const next = this.#heap[0];
       if (next === undefined || next.due > time) break;
-      this.#timers.shift();
+      this.#pop();
+      if (this.#cancelled.delete(next.id)) continue;
       this.#now = Math.max(this.#now, next.due);
       next.fn();
     }
@@ -71,6 +85,25 @@ export class ManualClock implements Clock {
 
   /** Number of timers still pending. */
   get pendingTimers(): number {
-    return this.#timers.length;
+    let pending = 0;
+    for (const timer of this.#heap) if (!this.#cancelled.has(timer.id)) pending++;
+    return pending;
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
+      if (!before(heap[child]!, last)) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
   }
 }

@@ -84,7 +84,8 @@ interface Slot {
   extTs: number;
   arrival: number;
   length: number;
-  readonly bytes: Uint8Array;
+  /** Storage for the payload; grows to the largest payload this slot has held. */
+  bytes: Uint8Array;
   /** View of `bytes` of the last length used, reused while the length stays the same. */
   view: Uint8Array;
 }
@@ -202,7 +203,7 @@ export class AdaptiveJitterBuffer {
     this.#mask = capacity - 1;
     this.#slots = [];
     for (let i = 0; i < capacity; i++) {
-      const bytes = new Uint8Array(this.#maxPayloadBytes);
+      const bytes = new Uint8Array(0);
       this.#slots.push({
         extSeq: -1,
         payloadType: -1,
@@ -232,18 +233,25 @@ export class AdaptiveJitterBuffer {
   }
 
   /**
-   * Hands one received RTP packet to the buffer. The payload is copied, so the caller may reuse
-   * its receive buffer at once. `payloadType` is handed back to the decoder.
+   * Hands one received RTP packet to the buffer: the payload is `payloadLength` octets of `bytes`
+   * from `payloadOffset` (by default all of `bytes`), so a caller can pass the packet it holds
+   * without cutting a view. The payload is copied; the caller may reuse its buffer at once.
+   * `payloadType` is handed back to the decoder.
    */
   insert(
     ssrc: number,
     sequenceNumber: number,
     timestamp: number,
-    payload: Uint8Array,
+    bytes: Uint8Array,
     payloadType = -1,
+    payloadOffset = 0,
+    payloadLength = bytes.length - payloadOffset,
   ): InsertOutcome {
     const now = this.#clock.now();
-    if (payload.length > this.#maxPayloadBytes) return 'too-large';
+    if (payloadLength > this.#maxPayloadBytes) return 'too-large';
+    if (payloadOffset < 0 || payloadLength < 0 || payloadOffset + payloadLength > bytes.length) {
+      throw new MediaError('INVALID_ARGUMENT', 'payload range lies outside the packet');
+    }
 
     if (this.#ssrc !== ssrc) {
       // A new source (re-INVITE, transfer, sender restart): restart sequence and timestamp
@@ -301,9 +309,17 @@ export class AdaptiveJitterBuffer {
     slot.payloadType = payloadType;
     slot.extTs = extTs;
     slot.arrival = now;
-    if (slot.view.length !== payload.length) slot.view = slot.bytes.subarray(0, payload.length);
-    slot.bytes.set(payload);
-    slot.length = payload.length;
+    if (slot.bytes.length < payloadLength) {
+      // Grows during the first lap of the ring, then payload sizes repeat.
+      slot.bytes = new Uint8Array(
+        Math.min(this.#maxPayloadBytes, Math.max(payloadLength, 2 * slot.bytes.length)),
+      );
+      slot.view = slot.bytes.subarray(0, payloadLength);
+    } else if (slot.view.length !== payloadLength) {
+      slot.view = slot.bytes.subarray(0, payloadLength);
+    }
+    for (let i = 0; i < payloadLength; i++) slot.bytes[i] = bytes[payloadOffset + i]!;
+    slot.length = payloadLength;
     this.#buffered++;
     return 'buffered';
   }

@@ -789,8 +789,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         packet.ssrc,
         packet.sequenceNumber,
         packet.timestamp,
-        packet.payload,
+        packet.bytes,
         packet.payloadType,
+        packet.payloadOffset,
+        packet.payloadLength,
       );
       return;
     }
