@@ -7,11 +7,21 @@ export function connectionFor(address: string): ConnectionAddress {
   return { addressType: address.includes(':') ? 'IP6' : 'IP4', address };
 }
 
+// Random words are drawn in batches: getRandomValues has a high fixed cost per call in Node.
+const randomPool = new Uint32Array(256);
+let randomPoolNext = randomPool.length;
+
+function randomWord(): number {
+  if (randomPoolNext >= randomPool.length) {
+    globalThis.crypto.getRandomValues(randomPool);
+    randomPoolNext = 0;
+  }
+  return randomPool[randomPoolNext++]!;
+}
+
 /** A random 62-bit decimal session id (RFC 3264 §5: a value that is unique, e.g. random). */
 function randomSessionId(): string {
-  const words = new Uint32Array(2);
-  globalThis.crypto.getRandomValues(words);
-  const id = (BigInt(words[0]! & 0x3fffffff) << 32n) | BigInt(words[1]!);
+  const id = (BigInt(randomWord() & 0x3fffffff) << 32n) | BigInt(randomWord());
   return (id === 0n ? 1n : id).toString();
 }
 
