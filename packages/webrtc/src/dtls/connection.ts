@@ -1156,6 +1156,13 @@ export class DtlsConnection extends TypedEmitter<DtlsConnectionEvents> {
 
   #complete(): void {
     this.#step = 'done';
+    // Handshake state is no longer needed; only the server keeps its last flight, to answer a
+    // client that lost it (RFC 6347 §4.2.4).
+    this.#transcript = [];
+    this.#ephemeral = undefined;
+    this.#peerEphemeral = undefined;
+    this.#peerCertificate = undefined;
+    if (this.role === 'client') this.#flight = [];
     this.#transition('connected');
     this.emit('connected', {
       cipherSuite: this.#suite!.name,
