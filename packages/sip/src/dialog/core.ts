@@ -20,6 +20,7 @@ import {
   type Uri,
 } from '../messages.js';
 import { TypedEmitter } from '../transaction/emitter.js';
+import { randomBranch } from '../transaction/random.js';
 import {
   TransactionLayer,
   type ClientTransaction,
@@ -204,7 +205,6 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     this.transactions = new TransactionLayer(this.transports, {
       clock: this.clock,
       ...(options.timers ? { timers: options.timers } : {}),
-      newTag,
       ...(options.userAgent ? { responseHeaders: [['Server', options.userAgent]] } : {}),
     });
     const aorUri = parseUri(options.aor);
@@ -534,7 +534,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     session?.setAck(cseq, send);
     void this.#targetFor(ack, dialog).then(
       (target) => {
-        const stamped = this.transports.stamp(ack, target, `z9hG4bK${newTag()}${newTag()}`);
+        const stamped = this.transports.stamp(ack, target, randomBranch());
         bytes = { bytes: stamped.bytes, target };
         send();
       },

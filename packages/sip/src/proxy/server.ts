@@ -7,7 +7,6 @@ import { DigestServer, type DigestSecretLookup } from '../auth/digest-server.js'
 import { systemClock, type Clock } from '../clock.js';
 import {
   SipUri,
-  newBranch,
   parseUri,
   validateRequest,
   type NameAddr,
@@ -15,6 +14,7 @@ import {
   type Uri,
 } from '../messages.js';
 import { TypedEmitter } from '../transaction/emitter.js';
+import { randomBranch } from '../transaction/random.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/layer.js';
 import type { TransactionTimers } from '../transaction/timers.js';
 import { TransportLayer, type HostResolver, type Target } from '../transport/layer.js';
@@ -387,7 +387,7 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
     ack.setHeader('Max-Forwards', String((ack.maxForwards ?? 70) - 1));
     void this.#target(ack, undefined).then(
       (target) => {
-        const stamped = this.transports.stamp(ack, target, newBranch());
+        const stamped = this.transports.stamp(ack, target, randomBranch());
         void this.transports.send(stamped).catch(() => undefined);
       },
       () => undefined,

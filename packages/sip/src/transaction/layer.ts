@@ -6,7 +6,6 @@ import { systemClock, type Clock } from '../clock.js';
 import {
   createRequest,
   createResponse,
-  newBranch,
   serialize,
   validateResponse,
   type HeaderValue,
@@ -16,6 +15,7 @@ import {
 import type { TransportLayer, Target, OutboundRequest } from '../transport/layer.js';
 import { SipTransportError, type Flow } from '../transport/types.js';
 import { TypedEmitter } from './emitter.js';
+import { randomBranch, randomTag } from './random.js';
 import {
   InviteClientTransaction,
   InviteServerTransaction,
@@ -225,7 +225,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     this.transport = transport;
     this.clock = options.clock ?? systemClock;
     this.timers = resolveTimers(options.timers);
-    this.#newTag = options.newTag ?? (() => newBranch().slice(7, 19));
+    this.#newTag = options.newTag ?? randomTag;
     this.#responseHeaders = options.responseHeaders ?? [];
     this.#element = options.element ?? 'ua';
     transport.on('request', (request, flow) => this.#receiveRequest(request, flow));
@@ -249,7 +249,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   ): ClientTransaction {
     if (request.method === 'ACK')
       throw new SipTransportError('NO_TRANSPORT', 'ACK is not sent in a transaction');
-    const outbound = this.transport.prepareRequest(request, target, newBranch());
+    const outbound = this.transport.prepareRequest(request, target, randomBranch());
     const key = `${outbound.branch}|${request.method}`;
     const reliable = outbound.transport.reliable;
     const tx = new ClientTransaction(this, request, outbound, (self) => {
