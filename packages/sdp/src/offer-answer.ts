@@ -112,11 +112,9 @@ export function negotiateCodecs(
         break;
       }
       case 'redundancy': {
+        // RFC 2198 §5: red shares the clock of the formats it carries, which must be accepted.
         const carried = redPayloadTypes(o);
-        keep =
-          carried.length > 0
-            ? carried.every((pt) => acceptedTypes.has(pt))
-            : clockRates.has(o.clockRate);
+        keep = clockRates.has(o.clockRate) && carried.every((pt) => acceptedTypes.has(pt));
         break;
       }
       default:

@@ -92,6 +92,7 @@ describe('negotiateCodecs properties', () => {
               expect(answer.some((x) => x.payloadType === Number(pt))).toBe(true);
         },
       ),
+      { numRuns: 1000 },
     );
   });
 });
@@ -149,6 +150,7 @@ describe('offer/answer round trip properties', () => {
           expect(mirror[offererView.direction]).toBe(answererView.direction);
         },
       ),
+      { numRuns: 1000 },
     );
   });
 });
