@@ -276,4 +276,52 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
       deniedProfile.remove();
     }
   });
+
+  it('drives the controls of a call the gateway reports established: DTMF pad, hold, mute, transfer', async () => {
+    const alice = backend.accounts.find((a) => a.account.login === 'alice')!;
+    const before = alice.legs.length;
+    await page.getByPlaceholder('Enter your number here').fill('101');
+    await page.getByRole('button', { name: 'Voice call', exact: true }).click();
+    await expect.poll(() => alice.legs.length, { timeout: 10_000 }).toBe(before + 1);
+    const leg = alice.legs.at(-1)!;
+    leg.emit('established', { mediaMode: 'relay' });
+    const callStatus = page.getByRole('status', { name: 'Call status' });
+    await callStatus.getByText('Established', { exact: true }).waitFor();
+    await page.getByRole('timer', { name: 'Call duration' }).getByText('00:01').waitFor();
+
+    for (const key of ['1', '#'])
+      await page.getByRole('button', { name: key, exact: true }).click();
+    await expect
+      .poll(() => leg.actions.filter((a) => a.op === 'dtmf'))
+      .toEqual([
+        { op: 'dtmf', digits: '1', type: 'RFC2833' },
+        { op: 'dtmf', digits: '#', type: 'RFC2833' },
+      ]);
+    expect(await page.getByPlaceholder('Enter your number here').inputValue()).toBe('101');
+
+    await page.getByRole('button', { name: 'Hold', exact: true }).click();
+    await callStatus.getByText('On hold', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Unhold', exact: true }).click();
+    await callStatus.getByText('Established', { exact: true }).waitFor();
+
+    const mute = page.getByRole('button', { name: 'Mute', exact: true });
+    await mute.click();
+    await expect(
+      page.getByRole('button', { name: 'Unmute', exact: true }).getAttribute('aria-pressed'),
+    ).resolves.toBe('true');
+    expect(await page.evaluate(() => document.querySelector('#mute')?.textContent)).toBe('Unmute');
+
+    await page.getByPlaceholder('Enter your number here').fill('200');
+    await page.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await expect
+      .poll(() => leg.actions.at(-1))
+      .toEqual({ op: 'transfer', target: { kind: 'blind', target: '200' } });
+    leg.emit('transferProgress', { sipStatus: 200, sipReason: 'OK', final: true });
+    await callStatus.getByText('Transfer: 200 OK').waitFor();
+    expect(
+      leg.actions.filter((a) => a.op === 'hold' || a.op === 'unhold').map((a) => a.op),
+    ).toEqual(['hold', 'unhold']);
+    leg.emit('ended', { kind: 'finished', by: 'remote' });
+    await callStatus.getByText('Finished', { exact: true }).waitFor();
+  });
 });
