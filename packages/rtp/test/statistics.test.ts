@@ -223,6 +223,51 @@ describe('RTCP interval (RFC 3550 §6.2, A.7)', () => {
     expect(sent).toHaveLength(count);
   });
 
+  it('uses the reduced minimum 360 / session kbit/s when asked (§6.2)', () => {
+    const clock = new FakeClock();
+    const sent: number[] = [];
+    const scheduler = new RtcpScheduler({
+      sessionBandwidth: 720_000, // 360 / 720 kbit/s = 0.5 s minimum
+      sendReport: () => (sent.push(clock.now()), 80),
+      weSent: () => true,
+      clock,
+      random: () => 0.5,
+      reducedMinimum: true,
+    });
+    scheduler.start();
+    clock.advance(10_000);
+    expect(sent[1]! - sent[0]!).toBeCloseTo((0.5 / (Math.E - 1.5)) * 1000, 6);
+    scheduler.stop();
+  });
+
+  it('closes the loop: SR out, report block back, round-trip time', () => {
+    // leg A sends media and an SR at t = 10 s; B answers 200 ms later; A reads it at 10.5 s
+    const aSender = new SenderStatistics(0xa, 8000);
+    aSender.send(0, 160, 0);
+    const sr = buildReport({
+      ssrc: 0xa,
+      cname: 'a',
+      nowMs: 10_000,
+      nowUnixMs: 1_700_000_010_000,
+      sender: aSender,
+    });
+    const bView = new ReceiverStatistics(0xa, 8000);
+    feed(bView, range(0, 3));
+    const report = sr[0];
+    if (report?.type !== 'sr') throw new Error('expected an SR');
+    bView.receiveSenderReport(report, 10_100); // arrives after 100 ms one way
+    const [rr] = buildReport({
+      ssrc: 0xb,
+      cname: 'b',
+      nowMs: 10_300,
+      nowUnixMs: 0,
+      sources: [bView],
+    });
+    const block = rr!.type === 'rr' ? rr.reports[0]! : undefined;
+    const arrival = ntpMiddle32(ntpFromUnixMs(1_700_000_010_400)); // back 100 ms later
+    expect(roundTripTime(block!, arrival)).toBeCloseTo(0.2, 3);
+  });
+
   it('defers a report when the group grew since the timer was set (§6.3.6)', () => {
     const clock = new FakeClock();
     const sent: number[] = [];
