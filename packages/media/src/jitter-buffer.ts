@@ -72,6 +72,8 @@ export interface JitterBufferReport {
   readonly expandedSamples: number;
   readonly resyncs: number;
   readonly ssrcChanges: number;
+  /** Payloads the decoder rejected (concealed instead). */
+  readonly decodeErrors: number;
   readonly targetDelayMs: number;
   /** Target delay over time: [clock time ms, target ms] pairs. */
   readonly targetHistory: readonly (readonly [number, number])[];
@@ -164,6 +166,7 @@ export class AdaptiveJitterBuffer {
   #expanded = 0;
   #resyncs = 0;
   #ssrcChanges = 0;
+  #decodeErrors = 0;
 
   constructor(options: JitterBufferOptions) {
     const capacity = options.capacityPackets ?? 128;
@@ -369,6 +372,7 @@ export class AdaptiveJitterBuffer {
       expandedSamples: this.#expanded,
       resyncs: this.#resyncs,
       ssrcChanges: this.#ssrcChanges,
+      decodeErrors: this.#decodeErrors,
       targetDelayMs: this.targetDelayMs,
       targetHistory: this.#targetHistory.map(([t, v]) => [t, v] as const),
     };
@@ -480,22 +484,18 @@ export class AdaptiveJitterBuffer {
     if (later !== undefined && (!adaptive || error >= expandBelow)) {
       // The packet due now is missing while later ones are here: lost (or late). Recover it from
       // the next packet's FEC when it carries some, otherwise conceal.
-      const missingTs = Math.max(
-        this.#tsPerSample,
-        (later.extTs - this.#decodedTs) / Math.max(1, later.extSeq - this.#nextSeq),
-      );
-      const samples = Math.min(this.#scratch.length, Math.round(missingTs / this.#tsPerSample));
-      let produced = 0;
-      if (later.extSeq === this.#nextSeq + 1 && this.#decoder.decodeFec) {
-        produced = this.#decoder.decodeFec(later.view, this.#scratch, samples);
-        if (produced > 0) this.#fecRecovered++;
-      }
-      if (produced === 0) {
-        produced = this.#decoder.conceal(this.#scratch, samples);
-        this.#concealedSamples += produced;
-      }
+      const missingTs = (later.extTs - this.#decodedTs) / Math.max(1, later.extSeq - this.#nextSeq);
       this.#nextSeq++;
       this.#missing++;
+      // Concealment while waiting may already have covered the lost packet's time.
+      if (missingTs < this.#frameTs / 2) return;
+      const samples = this.#concealable(Math.round(missingTs / this.#tsPerSample));
+      let produced = 0;
+      if (later.extSeq === this.#nextSeq && this.#decoder.decodeFec) {
+        produced = this.#safely(() => this.#decoder.decodeFec!(later.view, this.#scratch, samples));
+        if (produced > 0) this.#fecRecovered++;
+      }
+      if (produced === 0) produced = this.#conceal(samples);
       this.#append(this.#scratch, produced);
       this.#decodedTs += produced * this.#tsPerSample;
       return;
@@ -504,12 +504,12 @@ export class AdaptiveJitterBuffer {
     // Nothing to play. The adaptive buffer waits for the packet (concealing without moving the
     // timeline, which adds delay) as long as a packet as slow as the slowest one in the window
     // could still come; beyond that it is lost, and it moves on like the fixed buffer.
-    const samples = Math.min(frameSamples, this.#scratch.length);
-    const produced = this.#decoder.conceal(this.#scratch, samples);
-    this.#concealedSamples += produced;
+    const produced = this.#conceal(this.#concealable(frameSamples));
     this.#append(this.#scratch, produced);
     const delayMs = outTime - this.#decodedTs * this.#msPerTs - this.#transits.min();
-    const worstMs = this.#transits.quantile(1) - this.#transits.min() + this.#frameMs();
+    // One frame beyond the slowest transit seen, so the next packet (and the FEC copy of this
+    // one it may carry) can still arrive.
+    const worstMs = this.#transits.quantile(1) - this.#transits.min() + 2 * this.#frameMs();
     if (adaptive && delayMs < Math.min(this.#maxDelayMs, worstMs)) {
       this.#expanded += produced;
     } else {
@@ -524,7 +524,11 @@ export class AdaptiveJitterBuffer {
     accelerateAbove: number,
     expandBelow: number,
   ): void {
-    const produced = this.#decoder.decode(slot.view, this.#scratch, slot.payloadType);
+    let produced = this.#safely(() =>
+      this.#decoder.decode(slot.view, this.#scratch, slot.payloadType),
+    );
+    if (produced === 0)
+      produced = this.#conceal(this.#concealable(this.#frameTs / this.#tsPerSample));
     this.#delays.add(outTime - slot.arrival);
     this.#playedSeq[slot.extSeq & this.#mask] = slot.extSeq;
     slot.extSeq = -1;
@@ -566,6 +570,37 @@ export class AdaptiveJitterBuffer {
       }
     }
     this.#append(this.#scratch, produced);
+  }
+
+  /**
+   * A concealment length the decoder accepts: a multiple of 2.5 ms (the Opus granularity; any
+   * length suits G.711), at least one such step, within the scratch buffer.
+   */
+  #concealable(samples: number): number {
+    const step = this.sampleRate / 400;
+    const steps = Math.max(1, Math.round(samples / step));
+    return Math.min(Math.floor(this.#scratch.length / step), steps) * step;
+  }
+
+  #conceal(samples: number): number {
+    const produced = this.#safely(() => this.#decoder.conceal(this.#scratch, samples));
+    const filled = produced > 0 ? produced : samples;
+    if (produced === 0) this.#scratch.fill(0, 0, filled);
+    this.#concealedSamples += filled;
+    return filled;
+  }
+
+  /**
+   * Runs a decoder call; a decoder that throws on a corrupt payload must not stall playout, so
+   * its failure counts as producing nothing (and is concealed by the caller).
+   */
+  #safely(call: () => number): number {
+    try {
+      return call();
+    } catch {
+      this.#decodeErrors++;
+      return 0;
+    }
   }
 
   /** Drops what the timeline has already passed: late packets and gaps before them. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRtpPacket, serializeRtcp } from '@callbridge/rtp';
 import { SrtpContext } from '@callbridge/srtp';
-import { DtmfDetector, ManualClock, MediaSession } from '@callbridge/media';
+import { DtmfDetector, ManualClock, MediaSession, speechLikeSignal } from '@callbridge/media';
 import type { DtmfEvent, LegConfig, MediaSessionEvents } from '@callbridge/media';
 import {
   PCMA,
@@ -480,5 +480,103 @@ describe('MediaSession RTCP and video', () => {
     c.clock.advance(500);
     c.session.requestKeyframe('b');
     expect(c.events.pictureFastUpdate).toHaveLength(2);
+  });
+});
+
+describe('MediaSession with the WebAssembly Opus codec', () => {
+  const OPUS = {
+    payloadType: 111,
+    name: 'opus',
+    clockRate: 48000,
+    channels: 2,
+    fmtp: 'useinbandfec=1',
+  } as const;
+
+  it('transcodes Opus ⇄ PCMU both ways and recovers a lost packet from in-band FEC', async () => {
+    const { codecRegistry } = await import('@callbridge/codecs');
+    const c = await call((t) => ({ transport: t, audio: { formats: [OPUS] } }), pcmuLeg);
+    expect(c.session.mode('a')).toBe('transcode');
+    // The browser side: Opus at 48 kHz stereo with FEC, as Chrome sends it.
+    const browser = await codecRegistry.create(OPUS, {
+      frameDuration: 20,
+      fec: true,
+      packetLossPercent: 20,
+    });
+    const frame = new Int16Array(browser.frameSamples * browser.channels);
+    const fromB = new ToneSender('mu', 0, 2);
+    // Speech, so Opus runs SILK, whose frames carry the LBRR copy (RFC 6716 §2.1.7); a pure
+    // tone would go CELT-only and carry no FEC.
+    const speech = speechLikeSignal(4, browser.sampleRate, 3000);
+    for (let i = 0; i < 150; i++) {
+      for (let j = 0; j < browser.frameSamples; j++) {
+        const s = speech[i * browser.frameSamples + j]!;
+        for (let ch = 0; ch < browser.channels; ch++) frame[j * browser.channels + ch] = s;
+      }
+      const payload = browser.encode(frame).slice();
+      // Packet 80 is lost on the way; the next one carries its FEC copy.
+      if (i !== 80) {
+        c.session.receiveRtp(
+          'a',
+          createRtpPacket({
+            payloadType: 111,
+            sequenceNumber: 500 + i,
+            timestamp: 7777 + i * 960,
+            ssrc: 0x0b,
+            payload,
+          }).bytes,
+        );
+      }
+      c.session.receiveRtp('b', fromB.next(500));
+      c.clock.advance(20);
+    }
+    browser.close();
+    const heardOnB = decodeAll(c.b.rtp, 'mu');
+    expect(rms(heardOnB.subarray(4000, 20000))).toBeGreaterThan(500);
+    expect(c.session.jitterBufferReport('a')!.fecRecovered).toBe(1);
+    // What the browser gets: Opus packets at 48 kHz timestamps carrying the 500 Hz tone.
+    const toA = c.a.ofType(111);
+    expect(toA.length).toBeGreaterThan(100);
+    expect((toA[11]!.timestamp - toA[10]!.timestamp) >>> 0).toBe(960);
+    const decoder = await codecRegistry.create(OPUS, { frameDuration: 20, sampleRate: 8000 });
+    const pcm = new Int16Array(toA.length * 160 * decoder.channels);
+    toA.forEach((p, i) => pcm.set(decoder.decode(p.payload), i * 160 * decoder.channels));
+    decoder.close();
+    const mono = decoder.channels === 1 ? pcm : pcm.filter((_, i) => i % decoder.channels === 0);
+    expect(toneAmplitude(mono.subarray(4000, 12000), 500, 8000)).toBeGreaterThan(3000);
+  });
+});
+
+describe('Comfort noise (RFC 3389)', () => {
+  it('plays noise at the level a CN packet announces while the sender is silent', async () => {
+    const leg = (t: RecordingTransport): LegConfig => ({
+      transport: t,
+      audio: { formats: [PCMU], comfortNoisePayloadType: 13 },
+    });
+    const c = await call(leg, (t) => ({ transport: t, audio: { formats: [PCMA] } }));
+    const sender = new ToneSender('mu', 0, 3);
+    stream(c, 'a', sender, 20);
+    // Silence: one SID at -40 dBov, then nothing for a second (timestamps jump on resumption).
+    c.session.receiveRtp(
+      'a',
+      createRtpPacket({
+        payloadType: 13,
+        sequenceNumber: sender.seq++,
+        timestamp: sender.ts,
+        ssrc: 3,
+        payload: Uint8Array.of(40),
+      }).bytes,
+    );
+    sender.ts += 8000;
+    for (let i = 0; i < 50; i++) c.clock.advance(20);
+    stream(c, 'a', sender, 20);
+    const pcm = decodeAll(c.b.rtp, 'a');
+    // Somewhere in the silent second the level sits near -40 dBov (RMS ≈ 328), not at zero.
+    let quietest = Infinity;
+    for (let at = 0; at + 1600 <= pcm.length; at += 800) {
+      const level = rms(pcm, at, at + 1600);
+      if (level < quietest) quietest = level;
+    }
+    expect(quietest).toBeGreaterThan(150);
+    expect(quietest).toBeLessThan(700);
   });
 });

@@ -44,3 +44,26 @@ describe('time-scale modification', () => {
     for (let i = 1; i < 320 + p; i++) expect(Math.abs(out[i]! - out[i - 1]!)).toBeLessThan(1000);
   });
 });
+
+describe('ManualClock', () => {
+  it('fires timers in due order, ties in creation order, and skips cancelled ones', async () => {
+    const { ManualClock } = await import('@callbridge/media');
+    const clock = new ManualClock(100);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push('c'), 30);
+    const b = clock.setTimeout(() => fired.push('b'), 20);
+    clock.setTimeout(() => fired.push('a1'), 10);
+    clock.setTimeout(() => fired.push('a2'), 10);
+    clock.setTimeout(() => {
+      fired.push('d');
+      clock.setTimeout(() => fired.push('e'), 0);
+    }, 40);
+    clock.clearTimeout(b);
+    clock.advance(35);
+    expect(fired).toEqual(['a1', 'a2', 'c']);
+    expect(clock.now()).toBe(135);
+    clock.advance(10);
+    expect(fired).toEqual(['a1', 'a2', 'c', 'd', 'e']);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
