@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  browserOfferToSip,
+  sipAnswerToBrowser,
   codecRole,
   createAnswer,
   negotiateCodecs,
@@ -12,7 +14,18 @@ import {
   type CodecCapability,
   type RtpCodec,
 } from '@callbridge/sdp';
-import { CN8K, G722, G729, GATEWAY_SIP, OPUS, PCMA, PCMU, TE48K, TE8K } from './helpers.js';
+import {
+  CN8K,
+  G722,
+  G729,
+  GATEWAY_SIP,
+  GATEWAY_WEBRTC,
+  OPUS,
+  PCMA,
+  PCMU,
+  TE48K,
+  TE8K,
+} from './helpers.js';
 
 const KNOWN: readonly Omit<RtpCodec, 'payloadType'>[] = [
   {
@@ -151,6 +164,110 @@ describe('offer/answer round trip properties', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('bridge properties', () => {
+  const AUDIO: readonly CodecCapability[] = [
+    PCMU,
+    PCMA,
+    G722,
+    OPUS,
+    { ...G729, relayOnly: false },
+    TE8K,
+    TE48K,
+    CN8K,
+  ];
+  const capabilityList = fc
+    .subarray([...AUDIO], { minLength: 1 })
+    .chain((list) => fc.shuffledSubarray(list, { minLength: list.length }));
+
+  it('pins one codec per leg, keeps each leg in its own numbering, and reports relay only for the same codec', () => {
+    fc.assert(
+      fc.property(
+        offeredList,
+        capabilityList,
+        capabilityList,
+        capabilityList,
+        fc.boolean(),
+        (offered, webrtcCaps, sipCaps, phoneCaps, transcoding) => {
+          const browserOffer = [
+            'v=0',
+            'o=- 9 2 IN IP4 127.0.0.1',
+            's=-',
+            't=0 0',
+            'a=group:BUNDLE 0',
+            `m=audio 9 UDP/TLS/RTP/SAVPF ${offered.map((c) => c.payloadType).join(' ')}`,
+            'c=IN IP4 0.0.0.0',
+            'a=mid:0',
+            'a=ice-ufrag:abcd',
+            'a=ice-pwd:abcdefghijklmnopqrstuvwx',
+            'a=fingerprint:sha-256 ' + Array.from({ length: 32 }, () => 'AB').join(':'),
+            'a=setup:actpass',
+            'a=rtcp-mux',
+            ...offered.map(
+              (c) =>
+                `a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${c.channels > 1 ? `/${c.channels}` : ''}`,
+            ),
+            ...offered.flatMap((c) =>
+              c.fmtp === undefined ? [] : [`a=fmtp:${c.payloadType} ${c.fmtp}`],
+            ),
+            '',
+          ].join('\r\n');
+          const config = {
+            webrtc: GATEWAY_WEBRTC,
+            sip: GATEWAY_SIP,
+            codecs: { webrtc: { audio: webrtcCaps }, sip: { audio: sipCaps } },
+            transcoding,
+          };
+          let offer;
+          try {
+            offer = browserOfferToSip(browserOffer, config);
+          } catch (error) {
+            expect((error as SdpError).code).toBe('SDP_NO_COMMON_CODECS');
+            return;
+          }
+          let phone;
+          try {
+            phone = createAnswer(
+              parseSdp(offer.sdp),
+              { profile: 'sip', address: '192.0.2.7', ports: { audio: 7000 } },
+              { codecs: { audio: phoneCaps }, singleCodec: true },
+            );
+          } catch (error) {
+            expect((error as SdpError).code).toBe('SDP_NO_COMMON_CODECS');
+            return;
+          }
+          let answer;
+          try {
+            answer = sipAnswerToBrowser(offer, serializeSdp(phone.description));
+          } catch (error) {
+            // the phone chose a codec the gateway cannot reach the browser with
+            expect((error as SdpError).code).toBe('SDP_NO_COMMON_CODECS');
+            return;
+          }
+          const browserCodecs = answer.description.media[0]!.codecs;
+          expect(browserCodecs.filter((c) => codecRole(c.name) === 'media')).toHaveLength(1);
+          for (const c of browserCodecs)
+            expect(offered.some((o) => o.payloadType === c.payloadType && o.name === c.name)).toBe(
+              true,
+            );
+          const media = answer.media[0]!;
+          const webrtcCodec = media.webrtc!.codec!;
+          const sipCodec = media.sip!.codec!;
+          const same =
+            webrtcCodec.name.toLowerCase() === sipCodec.name.toLowerCase() &&
+            webrtcCodec.clockRate === sipCodec.clockRate;
+          expect(media.mode).toBe(same ? 'relay' : 'transcode');
+          expect(answer.relay).toBe(same);
+          if (!transcoding) expect(media.mode).toBe('relay');
+          // the browser answer parses back to the same negotiation from the browser's side
+          const browserView = processAnswer(parseSdp(browserOffer), parseSdp(answer.sdp))[0]!;
+          expect(browserView.codec?.sendPayloadType).toBe(webrtcCodec.receivePayloadType);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
