@@ -215,6 +215,44 @@ describe('UDP mux: many sessions on one port', () => {
   });
 });
 
+describe('UDP mux with several bindings', () => {
+  it('announces one candidate per binding and answers from the socket that was reached', async () => {
+    const mux = await UdpMux.bind({
+      bindings: [
+        { address: '127.0.0.1' },
+        { address: '127.0.0.1', announcedAddress: '203.0.113.9' },
+      ],
+    });
+    const socket = createSocket('udp4');
+    try {
+      const candidates = mux.candidates();
+      expect(candidates.map((c) => c.address)).toEqual(['127.0.0.1', '203.0.113.9']);
+      expect(candidates[0]!.priority).toBeGreaterThan(candidates[1]!.priority);
+      const agent = new IceLiteAgent({
+        local: { usernameFragment: 'mult', password: local.password },
+      });
+      mux.register('mult', {
+        handleStun: (message, source) => {
+          const response = agent.handleStun(message, source);
+          if (response) mux.send(response.slice(), source);
+          return response !== undefined;
+        },
+        handlePacket: () => {},
+      });
+      const replies: number[] = [];
+      socket.on('message', (_m, rinfo) => replies.push(rinfo.port));
+      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+      socket.send(check({ username: 'mult:x' }).bytes, candidates[1]!.port, '127.0.0.1');
+      await until(() => replies.length === 1);
+      expect(replies).toEqual([candidates[1]!.port]);
+      expect(candidates[1]!.port).not.toBe(candidates[0]!.port);
+    } finally {
+      socket.close();
+      mux.close();
+    }
+  });
+});
+
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

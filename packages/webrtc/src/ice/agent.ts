@@ -32,6 +32,9 @@ export interface IceParameters {
 /** Where a packet came from. */
 export interface RemoteAddress extends TransportAddress {
   readonly transport?: 'udp' | 'tcp';
+  /** The local address and port the packet arrived on, when the mux listens on several. */
+  readonly localAddress?: string;
+  readonly localPort?: number;
 }
 
 export interface IceAgentCounters {

@@ -15,5 +15,11 @@ export {
   hostCandidate,
   type IceCandidate,
 } from './candidate.js';
-export { UdpMux, type MuxEndpoint, type UdpMuxCounters, type UdpMuxOptions } from './udp-mux.js';
+export {
+  UdpMux,
+  type MuxEndpoint,
+  type UdpBinding,
+  type UdpMuxCounters,
+  type UdpMuxOptions,
+} from './udp-mux.js';
 export { TcpMux, type TcpMuxCounters, type TcpMuxOptions } from './tcp-mux.js';
