@@ -1,5 +1,6 @@
 // End to end through real peers: a live Chromium offer becomes the gateway's SIP offer, a real
 // baresip phone answers it, and Chromium accepts the answer the gateway builds from baresip's.
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,7 +199,11 @@ describe.skipIf(needsPeers(PEERS.baresip, PEERS.chromium).skip)(
       );
       writeFileSync(
         dir.file('accounts'),
-        `<sip:phone@${LOOPBACK}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA,G722/16000/1,GSM\n`,
+        [
+          `<sip:phone@${LOOPBACK}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA,G722/16000/1,GSM`,
+          `<sip:secure@${LOOPBACK}>;regint=0;answermode=auto;audio_codecs=PCMU;mediaenc=srtp-mand`,
+          '',
+        ].join('\n'),
       );
       baresip = await startProcess('baresip', ['-f', dir.path, '-v'], {
         readyPattern: /baresip is ready/,
@@ -252,6 +257,29 @@ describe.skipIf(needsPeers(PEERS.baresip, PEERS.chromium).skip)(
       expect(answer.media[0]!.mode).toBe('transcode');
       expect(answer.relay).toBe(false);
       expect(await chromiumAccepts(page, answer.sdp)).toBe('audio/opus');
+      await call.hangup();
+    });
+
+    it('offers SDES to a phone that requires SRTP and reads its a=crypto answer', async () => {
+      const key = (): string => `inline:${Buffer.from(randomBytes(30)).toString('base64')}`;
+      const sdes = [
+        { suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: key() },
+        { suite: 'AES_CM_128_HMAC_SHA1_32', keyParams: key() },
+      ];
+      const config = { ...CONFIG, sip: { ...GATEWAY_SIP, sdes } };
+      const offer = browserOfferToSip(await chromiumOffer(page), config);
+      expect(offer.sdp).toMatch(/^m=audio 30000 RTP\/SAVP /m);
+      const call = await uac.call('secure', offer.sdp);
+      const answer = sipAnswerToBrowser(offer, call.answer);
+      const sip = answer.media[0]!.sip!;
+      expect(sip.srtp).toBe('sdes');
+      expect(sdes.map((k) => k.suite)).toContain(sip.localCrypto?.suite);
+      expect(sip.localCrypto?.keyParams).toBe(
+        sdes.find((k) => k.suite === sip.localCrypto?.suite)?.keyParams,
+      );
+      expect(sip.remoteCrypto?.suite).toBe(sip.localCrypto?.suite);
+      expect(sip.remoteCrypto?.keyParams).toMatch(/^inline:[A-Za-z0-9+/=]{40}/);
+      expect(await chromiumAccepts(page, answer.sdp)).toBe('audio/PCMU');
       await call.hangup();
     });
   },
