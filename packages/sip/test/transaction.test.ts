@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   LossyTransport,
+  StreamTransport,
   TransactionLayer,
   TransportLayer,
   UdpTransport,
@@ -198,5 +199,128 @@ describe('2xx and ACK over lossy UDP (user agents)', () => {
     expect(acks).toBe(1);
     expect(session.state).toBe('confirmed');
     expect(bob.sessions[0]?.state).toBe('confirmed');
+  });
+});
+
+describe('transaction layer edge cases', () => {
+  async function rawPeer(): Promise<{ udp: UdpTransport; next: () => Promise<string> }> {
+    const udp = await UdpTransport.create();
+    closers.push(() => udp.close());
+    const queue: string[] = [];
+    const waiting: ((s: string) => void)[] = [];
+    udp.on('message', (bytes) => {
+      const text = decoder.decode(bytes);
+      const w = waiting.shift();
+      if (w) w(text);
+      else queue.push(text);
+    });
+    return {
+      udp,
+      next: () => {
+        const queued = queue.shift();
+        return queued !== undefined ? Promise.resolve(queued) : new Promise((r) => waiting.push(r));
+      },
+    };
+  }
+
+  const raw = (startLine: string, headers: string[], port: number): Uint8Array =>
+    new TextEncoder().encode(
+      `${startLine}\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKmal\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: mal\r\n${headers.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`,
+    );
+
+  it('answers requests that do not parse with the response the parser names (400, 505)', async () => {
+    const server = await lossyEnd(() => false);
+    const peer = await rawPeer();
+    const to = { address: '127.0.0.1', port: server.lossy.local.port };
+    await peer.udp.send(
+      raw('OPTIONS sip:b@127.0.0.1 SIP/2.0', ['CSeq: x OPTIONS'], peer.udp.local.port),
+      to,
+    );
+    const bad = await peer.next();
+    expect(bad).toMatch(/^SIP\/2.0 400 /);
+    expect(bad).toContain('Call-ID: mal');
+    expect(bad).toMatch(/To: <sip:b@127.0.0.1>;tag=\w+/);
+    await peer.udp.send(
+      raw('OPTIONS sip:b@127.0.0.1 SIP/7.0', ['CSeq: 1 OPTIONS'], peer.udp.local.port),
+      to,
+    );
+    expect(await peer.next()).toMatch(/^SIP\/2.0 505 /);
+  });
+
+  it('matches RFC 2543 requests (no magic cookie): retransmissions replay, the ACK confirms', async () => {
+    const server = await lossyEnd(() => false);
+    const peer = await rawPeer();
+    let requests = 0;
+    server.layer.on('request', (tx) => {
+      requests++;
+      tx.reply(486);
+    });
+    const port = peer.udp.local.port;
+    const invite = (method: string, toTag = ''): Uint8Array =>
+      new TextEncoder().encode(
+        `${method} sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port}\r\nFrom: <sip:a@127.0.0.1>;tag=old\r\nTo: <sip:b@127.0.0.1>${toTag}\r\nCall-ID: rfc2543\r\nCSeq: 1 ${method}\r\nContact: <sip:a@127.0.0.1:${port}>\r\nContent-Length: 0\r\n\r\n`,
+      );
+    const to = { address: '127.0.0.1', port: server.lossy.local.port };
+    await peer.udp.send(invite('INVITE'), to);
+    const first = await peer.next();
+    expect(first).toMatch(/^SIP\/2.0 486/);
+    const tag = /To: [^\r]*;tag=(\w+)/.exec(first)![1]!;
+    await peer.udp.send(invite('INVITE'), to);
+    expect(await peer.next()).toMatch(/^SIP\/2.0 486/);
+    expect(requests).toBe(1);
+    let acksToTu = 0;
+    server.layer.on('ack', () => acksToTu++);
+    await peer.udp.send(invite('ACK', `;tag=${tag}`), to);
+    await new Promise((r) => setTimeout(r, 150));
+    // Confirmed: no more 486 retransmissions, and the ACK did not reach the TU.
+    const sentBefore = count(server.sent, 'SIP/2.0 486');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(count(server.sent, 'SIP/2.0 486')).toBe(sentBefore);
+    expect(acksToTu).toBe(0);
+  });
+
+  it('sends a UDP request over TCP when it is within 200 bytes of the MTU (§18.1.1)', async () => {
+    const tcp = await StreamTransport.tcp();
+    let udp: UdpTransport | undefined;
+    try {
+      udp = await UdpTransport.create({ port: tcp.local.port });
+    } catch {
+      // The UDP port with the TCP port's number is taken: nothing to test on this run.
+      await tcp.close();
+      return;
+    }
+    const server = new TransactionLayer(new TransportLayer([udp, tcp]), { timers: TIMERS });
+    const client = new TransactionLayer(
+      new TransportLayer([
+        await UdpTransport.create(),
+        await StreamTransport.tcp({ listen: false }),
+      ]),
+      { timers: TIMERS },
+    );
+    closers.push(async () => {
+      server.terminateAll();
+      client.terminateAll();
+      await server.transport.close();
+      await client.transport.close();
+    });
+    const received = new Promise<string>((resolve) =>
+      server.on('request', (tx) => {
+        resolve(`${tx.flow.protocol} ${tx.request.topVia?.transport}`);
+        tx.reply(200);
+      }),
+    );
+    const big = request('MESSAGE', tcp.local.port);
+    big.setBody('x'.repeat(1400), 'text/plain');
+    const done = new Promise<number>((resolve) =>
+      client.sendRequest(
+        big,
+        { protocol: 'udp', address: '127.0.0.1', port: tcp.local.port },
+        {
+          response: (r) => resolve(r.status),
+        },
+      ),
+    );
+    expect(await received).toBe('tcp TCP');
+    expect(await done).toBe(200);
   });
 });

@@ -8,6 +8,7 @@ import {
   createResponse,
   serialize,
   validateResponse,
+  type SipParseError,
   type HeaderValue,
   type SipRequest,
   type SipResponse,
@@ -26,6 +27,22 @@ import {
 import { resolveTimers, type TransactionTimers } from './timers.js';
 
 const MAGIC_COOKIE = 'z9hG4bK';
+
+const latin1 = new TextDecoder('latin1');
+
+/** Header lines a response copies from its request (§8.2.6.2), by lower-cased full or compact name. */
+const COPIED_HEADERS: ReadonlyMap<string, string> = new Map([
+  ['via', 'Via'],
+  ['v', 'Via'],
+  ['from', 'From'],
+  ['f', 'From'],
+  ['to', 'To'],
+  ['t', 'To'],
+  ['call-id', 'Call-ID'],
+  ['i', 'Call-ID'],
+  ['cseq', 'CSeq'],
+]);
+const COPIED_HEADERS_NEEDED = 5;
 
 export interface ClientTransactionCallbacks {
   /** Every response the transaction passes up (provisional, final, and extra 2xx for INVITE). */
@@ -230,6 +247,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     this.#element = options.element ?? 'ua';
     transport.on('request', (request, flow) => this.#receiveRequest(request, flow));
     transport.on('response', (response, flow) => this.#receiveResponse(response, flow));
+    transport.on('malformed', (error, flow, bytes) => this.#answerMalformed(error, flow, bytes));
   }
 
   /** Open transactions (both kinds). */
@@ -331,6 +349,39 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     });
     this.#clients.set(key, cancelTx);
     cancelTx.machine.start();
+  }
+
+  /**
+   * §21.4 / RFC 4475: a request that does not parse still gets the response the parser names
+   * (400, 505, 513, ...), built statelessly from its raw Via, From, To, Call-ID and CSeq lines.
+   * Without those lines, for ACK, and for responses nothing is sent.
+   */
+  #answerMalformed(error: SipParseError, flow: Flow, bytes: Uint8Array): void {
+    const verdict = error.response;
+    if (verdict === undefined) return;
+    const text = latin1.decode(bytes.subarray(0, Math.min(bytes.length, 65536)));
+    const end = text.search(/\r?\n\r?\n/);
+    const lines = (end >= 0 ? text.slice(0, end) : text).split(/\r?\n/);
+    if (/^ACK\s/.test(lines[0] ?? '')) return;
+    const copied: string[] = [];
+    const seen = new Set<string>();
+    for (let i = 1; i < lines.length; i++) {
+      let line = lines[i]!;
+      while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]!)) line += ` ${lines[++i]!.trim()}`;
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const name = COPIED_HEADERS.get(line.slice(0, colon).trim().toLowerCase());
+      if (name === undefined) continue;
+      let value = line.slice(colon + 1).trim();
+      if (name === 'To' && !/;\s*tag\s*=/i.test(value)) value += `;tag=${this.#newTag()}`;
+      copied.push(`${name}: ${value}`);
+      seen.add(name);
+    }
+    if (seen.size < COPIED_HEADERS_NEEDED) return;
+    const response = `SIP/2.0 ${verdict.status} ${verdict.reason.replace(/[\r\n]/g, ' ')}\r\n${copied.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
+    void this.transport
+      .sendResponseBytes(new TextEncoder().encode(response), undefined, flow)
+      .catch(() => undefined);
   }
 
   #receiveResponse(response: SipResponse, flow: Flow): void {

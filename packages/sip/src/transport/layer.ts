@@ -8,6 +8,7 @@ import {
   SipParseError,
   SipUri,
   Via,
+  checkHeaders,
   parseMessage,
   serialize,
   type ParseLimits,
@@ -42,7 +43,7 @@ export interface TransportLayerEvents {
   request: [request: SipRequest, flow: Flow];
   response: [response: SipResponse, flow: Flow];
   /** A message could not be parsed; requests are answered with `error.response` when possible. */
-  malformed: [error: SipParseError, flow: Flow];
+  malformed: [error: SipParseError, flow: Flow, bytes: Uint8Array];
   error: [error: SipTransportError];
 }
 
@@ -115,7 +116,13 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     try {
       message = parseMessage(bytes, this.#parseLimits);
     } catch (error) {
-      if (error instanceof SipParseError) this.emit('malformed', error, flow);
+      if (error instanceof SipParseError) this.emit('malformed', error, flow, bytes);
+      return;
+    }
+    // Typed headers parse lazily: check them once here so the layers above can read them freely.
+    const problem = checkHeaders(message);
+    if (problem !== undefined) {
+      if (message.kind === 'request') this.emit('malformed', problem, flow, bytes);
       return;
     }
     const top = message.topVia;
