@@ -52,10 +52,10 @@ import type { Uri } from './uri.js';
 /** The bytes a message was parsed from and its decoded header section. @internal */
 export interface MessageSource {
   readonly bytes: Uint8Array;
-  /** Header section decoded one char per byte; `text[0]` is `bytes[base]`. */
+  /** The message decoded one char per byte; `text[0]` is `bytes[base]`. */
   readonly text: string;
   readonly base: number;
-  /** Every byte of the header section is ASCII, so `text` is also its UTF-8 decoding. */
+  /** `text` is the UTF-8 decoding itself (it had one char per byte); else it is latin1. */
   readonly ascii: boolean;
 }
 

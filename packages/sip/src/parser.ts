@@ -60,13 +60,15 @@ export function parseMessage(
     );
   }
 
-  // Decode once. When the message is pure ASCII (the usual case), the UTF-8 decoding has one
-  // char per byte: string offsets are byte offsets and native string search does the scanning.
-  // Otherwise decode byte-per-char, and decode values holding non-ASCII bytes as UTF-8 on access.
-  // A UTF-8 decoding without U+FFFD and with one char per byte saw only ASCII bytes.
+  // Decode once. When the UTF-8 decoding has one char per byte (the usual, ASCII case), string
+  // offsets are byte offsets and native string search does the scanning. Every valid multi-byte
+  // sequence, and every ill-formed one longer than a byte, decodes to fewer chars than bytes, so
+  // equal lengths mean each byte became exactly one char (ASCII, or U+FFFD for a stray byte,
+  // which is also what decoding that value as UTF-8 gives). Otherwise decode byte-per-char and
+  // decode values holding non-ASCII bytes as UTF-8 on access.
   const headStart = pos;
   let text = decodeUtf8(bytes, pos, length);
-  const ascii = text.length === length - pos && text.indexOf('\uFFFD') === -1;
+  const ascii = text.length === length - pos;
   if (!ascii) text = decodeLatin1(bytes, pos, length);
   const textLength = text.length;
   const source: MessageSource = { bytes, text, base: headStart, ascii };

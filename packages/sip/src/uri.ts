@@ -238,7 +238,7 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
   }
   let i = hostStart;
   let hostKind: HostKind;
-  if (text.charCodeAt(i) === 91) {
+  if (i < end && text.charCodeAt(i) === 91) {
     const close = text.indexOf(']', i);
     if (close === -1) throw uriError(`URI "${text}" has an unterminated IPv6 reference`, i);
     if (!isIPv6(text.slice(i + 1, close))) {
@@ -286,7 +286,7 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
   }
   const host = text.slice(hostStart, i);
   let port: number | undefined;
-  if (text.charCodeAt(i) === 58) {
+  if (i < end && text.charCodeAt(i) === 58) {
     const portStart = ++i;
     let value = 0;
     while (i < end) {
@@ -301,10 +301,10 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
     port = value;
   }
   let params: Params | undefined;
-  if (text.charCodeAt(i) === 59) {
+  if (i < end && text.charCodeAt(i) === 59) {
     const names: string[] = [];
     const values: (string | null)[] = [];
-    while (text.charCodeAt(i) === 59) {
+    while (i < end && text.charCodeAt(i) === 59) {
       const nameStart = ++i;
       while (i < end) {
         const c = text.charCodeAt(i);
@@ -314,7 +314,7 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
       if (i === nameStart) throw uriError(`URI "${text}" has an empty parameter name`, i);
       checkEscaped(text, nameStart, i, UNRESERVED | PARAM_UNRESERVED, 'URI parameter');
       names.push(text.slice(nameStart, i));
-      if (text.charCodeAt(i) === 61) {
+      if (i < end && text.charCodeAt(i) === 61) {
         const valueStart = ++i;
         while (i < end) {
           const c = text.charCodeAt(i);
@@ -329,7 +329,7 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
     params = new Params(names, values);
   }
   let headers: Params | undefined;
-  if (text.charCodeAt(i) === 63) {
+  if (i < end && text.charCodeAt(i) === 63) {
     const names: string[] = [];
     const values: (string | null)[] = [];
     do {
@@ -344,7 +344,7 @@ function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUr
       while (i < end && text.charCodeAt(i) !== 38) i++;
       checkEscaped(text, valueStart, i, UNRESERVED | HNV_UNRESERVED, 'URI header');
       values.push(text.slice(valueStart, i));
-    } while (text.charCodeAt(i) === 38);
+    } while (i < end && text.charCodeAt(i) === 38);
     headers = new Params(names, values);
   }
   if (i !== end) throw uriError(`URI "${text}" has unexpected text at ${i}`, i);
@@ -384,13 +384,13 @@ function parseTelUri(text: string, start: number): TelUri {
   const number = text.slice(start, i);
   const names: string[] = [];
   const values: (string | null)[] = [];
-  while (text.charCodeAt(i) === 59) {
+  while (i < end && text.charCodeAt(i) === 59) {
     const nameStart = ++i;
     while (i < end && text.charCodeAt(i) !== 61 && text.charCodeAt(i) !== 59) i++;
     if (i === nameStart) throw uriError(`tel URI "${text}" has an empty parameter name`, i);
     checkEscaped(text, nameStart, i, UNRESERVED | PARAM_UNRESERVED, 'tel URI parameter');
     names.push(text.slice(nameStart, i));
-    if (text.charCodeAt(i) === 61) {
+    if (i < end && text.charCodeAt(i) === 61) {
       const valueStart = ++i;
       while (i < end && text.charCodeAt(i) !== 59) i++;
       checkEscaped(text, valueStart, i, UNRESERVED | PARAM_UNRESERVED, 'tel URI parameter');

@@ -239,6 +239,23 @@ describe('parseMessage', () => {
     );
   });
 
+  it('keeps offsets right around stray non-UTF-8 bytes', () => {
+    const head = enc.encode('OPTIONS sip:a@example.com SIP/2.0\r\nSubject: a');
+    const tail = enc.encode('b\r\nCall-ID: x\r\nX-Note: ñ\r\nContent-Length: 2\r\n\r\nzz');
+    for (const stray of [[0xff], [0xc3], [0xe2, 0x82]]) {
+      const b = new Uint8Array([...head, ...stray, ...tail]);
+      const m = request(b);
+      expect(m.header('subject')).toBe('a\uFFFDb');
+      expect(m.callId).toBe('x');
+      expect(m.header('x-note')).toBe('ñ');
+      expect(dec.decode(m.body)).toBe('zz');
+      expect(serialize(m)).toEqual(b);
+    }
+    const lone = request(new Uint8Array([...head, 0xff, ...enc.encode('b\r\nCall-ID: y\r\n\r\n')]));
+    expect(lone.header('subject')).toBe('a\uFFFDb');
+    expect(lone.callId).toBe('y');
+  });
+
   it('ignores CRLFs before the start line and bytes after the body', () => {
     const b = enc.encode(
       '\r\n\r\nOPTIONS sip:a@example.com SIP/2.0\r\nContent-Length: 2\r\n\r\nabJUNK',
