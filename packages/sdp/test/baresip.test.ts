@@ -18,9 +18,11 @@ import {
   type TempDir,
 } from '@callbridge/testkit';
 import {
+  browserAnswerToSip,
   browserOfferToSip,
   parseSdp,
   sipAnswerToBrowser,
+  sipOfferToBrowser,
   type GatewayMediaConfig,
 } from '@callbridge/sdp';
 import { G722, GATEWAY_SIP, GATEWAY_WEBRTC, OPUS, PCMA, PCMU, TE48K, TE8K } from './helpers.js';
@@ -135,6 +137,51 @@ class TinyUac {
       },
     };
   }
+}
+
+/** Waits for an INVITE on a UDP socket; `answer` sends a 200 with SDP and resolves on the ACK. */
+function receiveInvite(
+  socket: Socket,
+  timeoutMs = 10_000,
+): Promise<{ sdp: string; answer: (sdp: string) => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no INVITE from baresip')), timeoutMs);
+    socket.once('message', (data, from) => {
+      clearTimeout(timer);
+      const invite = data.toString('utf8');
+      const header = (name: string): string =>
+        new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(invite)?.[1]?.trim() ?? '';
+      const sdp = invite.slice(invite.indexOf('\r\n\r\n') + 4);
+      resolve({
+        sdp,
+        answer: (body: string) =>
+          new Promise<void>((done, fail) => {
+            const ackTimer = setTimeout(() => fail(new Error('baresip sent no ACK')), timeoutMs);
+            socket.on('message', function onAck(ack) {
+              if (!ack.toString('utf8').startsWith('ACK ')) return;
+              clearTimeout(ackTimer);
+              socket.off('message', onAck);
+              done();
+            });
+            const { port } = socket.address();
+            const response = [
+              'SIP/2.0 200 OK',
+              `Via: ${header('Via')}`,
+              `From: ${header('From')}`,
+              `To: ${header('To')};tag=gw${Math.random().toString(36).slice(2)}`,
+              `Call-ID: ${header('Call-ID')}`,
+              `CSeq: ${header('CSeq')}`,
+              `Contact: <sip:gw@${LOOPBACK}:${port}>`,
+              'Content-Type: application/sdp',
+              `Content-Length: ${new TextEncoder().encode(body).length}`,
+              '',
+              body,
+            ].join('\r\n');
+            socket.send(response, from.port, from.address);
+          }),
+      });
+    });
+  });
 }
 
 async function chromiumOffer(page: Page): Promise<string> {
@@ -281,6 +328,82 @@ describe.skipIf(needsPeers(PEERS.baresip, PEERS.chromium).skip)(
       expect(sip.remoteCrypto?.keyParams).toMatch(/^inline:[A-Za-z0-9+/=]{40}/);
       expect(await chromiumAccepts(page, answer.sdp)).toBe('audio/PCMU');
       await call.hangup();
+    });
+
+    it('a baresip call with SDES comes in: Chromium takes the offer, baresip takes the answer', async () => {
+      const uas = createSocket('udp4');
+      await new Promise<void>((resolve) => uas.bind(0, LOOPBACK, resolve));
+      const callerDir = tempDir('sdp-baresip-caller');
+      const callerPort = await freePort('udp');
+      writeFileSync(
+        callerDir.file('config'),
+        [
+          `sip_listen ${LOOPBACK}:${callerPort}`,
+          `net_interface ${LOOPBACK}`,
+          `rtp_ports ${21000 + (callerPort % 20000)}-${21040 + (callerPort % 20000)}`,
+          'audio_player aubridge,nil',
+          'audio_source aubridge,nil',
+          'audio_alert aubridge,nil',
+          'module_path /usr/lib/baresip/modules',
+          'module g711.so',
+          'module aubridge.so',
+          'module srtp.so',
+          'module_tmp account.so',
+          'module_app menu.so',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(
+        callerDir.file('accounts'),
+        `<sip:caller@${LOOPBACK}>;regint=0;audio_codecs=PCMA,PCMU;mediaenc=srtp-mand\n`,
+      );
+      const invited = receiveInvite(uas);
+      const caller = await startProcess(
+        'baresip',
+        ['-f', callerDir.path, '-v', '-e', `/dial sip:gw@${LOOPBACK}:${uas.address().port}`],
+        { readyPattern: /baresip is ready/ },
+      );
+      try {
+        const invite = await invited;
+        expect(invite.sdp).toMatch(/^m=audio \d+ RTP\/SAVP /m);
+        const sdes = [
+          {
+            suite: 'AES_CM_128_HMAC_SHA1_80',
+            keyParams: `inline:${Buffer.from(randomBytes(30)).toString('base64')}`,
+          },
+        ];
+        const config = { ...CONFIG, sip: { ...GATEWAY_SIP, sdes } };
+        const offer = sipOfferToBrowser(invite.sdp, config);
+        const browserAnswer = await page.evaluate(async (sdp) => {
+          const w = window as unknown as { pc?: RTCPeerConnection };
+          w.pc?.close();
+          const pc = new RTCPeerConnection();
+          w.pc = pc;
+          await pc.setRemoteDescription({ type: 'offer', sdp });
+          const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+          const transceiver = pc.getTransceivers()[0]!;
+          await transceiver.sender.replaceTrack(stream.getAudioTracks()[0]!);
+          transceiver.direction = 'sendrecv';
+          await pc.setLocalDescription(await pc.createAnswer());
+          return pc.localDescription!.sdp;
+        }, offer.sdp);
+        const answer = browserAnswerToSip(offer, browserAnswer);
+        // The gateway's offer follows its own preference (PCMU before PCMA), not the caller's;
+        // Chromium answers with its first codec.
+        expect(answer.media[0]!.mode).toBe('relay');
+        expect(answer.media[0]!.sip?.codec?.name).toBe('PCMU');
+        expect(answer.media[0]!.sip?.localCrypto?.keyParams).toBe(sdes[0]!.keyParams);
+        expect(answer.sdp).toMatch(/^a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/m);
+        await invite.answer(answer.sdp);
+        // baresip took the answer: SRTP with the suite and key the gateway chose, PCMU, call up
+        await caller.waitFor(/SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_80\)/, 10_000);
+        await caller.waitFor(/Set audio encoder: PCMU/, 10_000);
+        await caller.waitFor(/Call established/, 10_000);
+      } finally {
+        await caller.stop();
+        uas.close();
+        callerDir.remove();
+      }
     });
   },
 );
