@@ -148,6 +148,7 @@ export class AdaptiveJitterBuffer {
   #buffered = 0;
   #frameTs = 0;
   #targetMs: number;
+  readonly #initialTargetMs: number;
   /** Transit of the first packet; the fixed buffer's anchor. */
   #anchorTransit = 0;
   #lastTargetSample = -Infinity;
@@ -167,6 +168,9 @@ export class AdaptiveJitterBuffer {
   #resyncs = 0;
   #ssrcChanges = 0;
   #decodeErrors = 0;
+  #consecutiveLate = 0;
+  /** Length of the playout reads, ms. */
+  #readMs = 0;
 
   constructor(options: JitterBufferOptions) {
     const capacity = options.capacityPackets ?? 128;
@@ -195,7 +199,8 @@ export class AdaptiveJitterBuffer {
       throw new MediaError('INVALID_ARGUMENT', `quantile must be in (0, 1], got ${this.#quantile}`);
     }
     this.#decayPerMs = (options.targetDecayMsPerSecond ?? 10) / 1000;
-    this.#targetMs = clamp(options.initialDelayMs ?? 40, this.#minDelayMs, this.#maxDelayMs);
+    this.#initialTargetMs = clamp(options.initialDelayMs ?? 40, this.#minDelayMs, this.#maxDelayMs);
+    this.#targetMs = this.#initialTargetMs;
     this.#resyncThresholdMs = options.resyncThresholdMs ?? 1500;
     this.#targetSampleIntervalMs = options.targetSampleIntervalMs ?? 1000;
     this.#silenceRms = options.silenceRms ?? 100;
@@ -304,8 +309,26 @@ export class AdaptiveJitterBuffer {
     this.#observeTransit(transit, now);
     if (late) {
       this.#late++;
+      // A run of late packets means the timeline ran ahead of the sender (a long outage
+      // concealed, a stalled host): start over from the packets that arrive now.
+      if (this.mode === 'adaptive' && ++this.#consecutiveLate >= 3) {
+        this.#resync(sequenceNumber, timestamp);
+        this.#consecutiveLate = 0;
+        this.#late--;
+        this.#received--;
+        return this.insert(
+          ssrc,
+          sequenceNumber,
+          timestamp,
+          bytes,
+          payloadType,
+          payloadOffset,
+          payloadLength,
+        );
+      }
       return 'late';
     }
+    this.#consecutiveLate = 0;
 
     if (slot.extSeq !== -1) this.#buffered--; // cannot happen within the window; keep counts exact
     slot.extSeq = extSeq;
@@ -334,6 +357,7 @@ export class AdaptiveJitterBuffer {
   read(out: Int16Array): void {
     const needed = out.length;
     const now = this.#clock.now();
+    this.#readMs = (needed * 1000) / this.sampleRate;
     let guard = 0;
     while (this.#syncLength < needed) {
       if (++guard > 64) {
@@ -386,6 +410,8 @@ export class AdaptiveJitterBuffer {
     this.#playedSeq.fill(-1);
     this.#buffered = 0;
     this.#transits.clear();
+    // Transit measured against the old timeline says nothing about the new one.
+    this.#targetMs = this.#initialTargetMs;
     // Extended numbers start far from zero so unwrapping never goes negative.
     this.#highestExtSeq = sequenceNumber + 0x10000 * 16;
     this.#referenceExtTs = timestamp + TWO_32 * 16;
@@ -418,7 +444,12 @@ export class AdaptiveJitterBuffer {
     if (this.mode === 'fixed') return;
     this.#transits.push(transit);
     if (this.#transits.size < 10) return;
-    const wanted = this.#transits.quantile(this.#quantile) - this.#transits.min() + this.#frameMs();
+    // Cover the jitter plus what must be on hand at each read: a packet, or a whole read when
+    // the playout reads in larger frames (a 60 ms ptime on the other leg).
+    const wanted =
+      this.#transits.quantile(this.#quantile) -
+      this.#transits.min() +
+      Math.max(this.#frameMs(), this.#readMs);
     const decayed = this.#targetMs - (now - this.#lastTargetUpdate) * this.#decayPerMs;
     this.#lastTargetUpdate = now;
     this.#targetMs = clamp(Math.max(wanted, decayed), this.#minDelayMs, this.#maxDelayMs);

@@ -375,12 +375,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     from.counters.rtpReceived++;
     from.lastReceivedAt = this.#clock.now();
     from.inactiveReported = false;
+    // Larger than any media packet on a 1500-octet path, and than our buffers: not ours.
+    if (data.length > MAX_PACKET) {
+      from.counters.discarded++;
+      return;
+    }
     let bytes = data;
     if (from.srtpReceive !== undefined) {
-      if (data.length > MAX_PACKET) {
-        from.counters.discarded++;
-        return;
-      }
       try {
         bytes = from.receive.view(from.srtpReceive.unprotectRtpInto(data, from.receive.buffer, 0));
       } catch (error) {

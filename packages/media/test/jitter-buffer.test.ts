@@ -131,6 +131,22 @@ describe('AdaptiveJitterBuffer basics', () => {
     expect(playedAfter.filter((v) => v === 20).length).toBeGreaterThan(80);
   });
 
+  it('recovers when the sender’s timestamps step back by less than a resync (late run)', () => {
+    const h = harness();
+    let ts = 100_000;
+    for (let i = 0; i < 120; i++) {
+      if (i === 50) ts -= 4000; // 500 ms back in time, same SSRC, sequence continues
+      h.buffer.insert(9, i, ts, frame(30));
+      ts += 160;
+      h.read();
+      h.clock.advance(20);
+    }
+    const report = h.buffer.report();
+    expect(report.resyncs).toBe(1);
+    expect(report.latePackets).toBeLessThanOrEqual(2);
+    expect(report.packetsPlayed).toBeGreaterThan(110);
+  });
+
   it('wraps sequence numbers and timestamps', () => {
     const h = harness();
     for (let i = 0; i < 100; i++) {

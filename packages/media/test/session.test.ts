@@ -251,6 +251,59 @@ describe('MediaSession transcoding', () => {
     expect(report.packetsPlayed).toBeGreaterThan(140);
   });
 
+  for (const ptime of [10, 40, 60]) {
+    it(`repacketizes 20 ms PCMU into ${ptime} ms PCMA`, async () => {
+      const c = await call(pcmuLeg, (t) => ({ transport: t, audio: { formats: [PCMA], ptime } }));
+      stream(c, 'a', new ToneSender('mu', 0, 1), 100);
+      const out = c.b.rtp;
+      expect(out.length).toBeGreaterThan((1500 / ptime) | 0);
+      for (let i = 1; i < out.length; i++) {
+        expect((out[i]!.timestamp - out[i - 1]!.timestamp) >>> 0).toBe(ptime * 8);
+        expect(out[i]!.payloadLength).toBe(ptime * 8);
+      }
+      const pcm = decodeAll(out, 'a');
+      expect(toneAmplitude(pcm.subarray(pcm.length - 8000), 1000, 8000)).toBeGreaterThan(6000);
+    });
+  }
+
+  it('resamples between G.722 (16 kHz audio, 8 kHz RTP clock) and PCMU', async () => {
+    const { codecRegistry } = await import('@callbridge/codecs');
+    const G722 = { payloadType: 9, name: 'G722', clockRate: 8000 } as const;
+    const c = await call((t) => ({ transport: t, audio: { formats: [G722] } }), pcmuLeg);
+    const encoder = await codecRegistry.create(G722, { frameDuration: 20 });
+    expect(encoder.sampleRate).toBe(16000);
+    const frame = new Int16Array(encoder.frameSamples);
+    const fromB = new ToneSender('mu', 0, 2);
+    for (let i = 0; i < 100; i++) {
+      for (let j = 0; j < frame.length; j++) {
+        frame[j] = Math.round(
+          8000 * Math.sin((2 * Math.PI * 1000 * (i * frame.length + j)) / 16000),
+        );
+      }
+      const payload = encoder.encode(frame).slice();
+      c.session.receiveRtp(
+        'a',
+        createRtpPacket({ payloadType: 9, sequenceNumber: i, timestamp: i * 160, ssrc: 4, payload })
+          .bytes,
+      );
+      c.session.receiveRtp('b', fromB.next(500));
+      c.clock.advance(20);
+    }
+    encoder.close();
+    const heardOnB = decodeAll(c.b.rtp, 'mu');
+    expect(toneAmplitude(heardOnB.subarray(4000, 12000), 1000, 8000)).toBeGreaterThan(5000);
+    const toA = c.a.ofType(9);
+    expect(toA.length).toBeGreaterThan(80);
+    // G.722's RTP clock runs at 8 kHz (RFC 3551 §4.5.2) though it carries 16 kHz audio.
+    expect((toA[11]!.timestamp - toA[10]!.timestamp) >>> 0).toBe(160);
+    expect(toA[10]!.payloadLength).toBe(160);
+    const decoder = await codecRegistry.create(G722, { frameDuration: 20 });
+    const pcm = new Int16Array(toA.length * 320);
+    toA.forEach((p, i) => pcm.set(decoder.decode(p.payload), i * 320));
+    decoder.close();
+    expect(toneAmplitude(pcm.subarray(8000, 24000), 500, 16000)).toBeGreaterThan(4000);
+  });
+
   it('switches from relay to transcoding on a re-INVITE without a gap longer than one frame', async () => {
     const c = await call(pcmuLeg, pcmuLeg);
     const fromA = new ToneSender('mu', 0, 1);
@@ -272,6 +325,21 @@ describe('MediaSession transcoding', () => {
     expect(c.b.rtpTimes[firstSound]! - c.b.rtpTimes[lastRelayed]!).toBeLessThanOrEqual(40);
     const tsGap = (out[firstSound]!.timestamp - out[lastRelayed]!.timestamp) >>> 0;
     expect(tsGap).toBeLessThanOrEqual(2 * 160 + 160);
+
+    // And back: A returns to PCMU, the path relays again, still one continuous stream.
+    await c.session.updateLeg('a', { transport: c.a, audio: { formats: [PCMU] } });
+    expect(c.session.mode('a')).toBe('relay');
+    const transcodedCount = out.length;
+    const back = new ToneSender('mu', 0, 10, 42, 123_456);
+    stream(c, 'a', back, 20);
+    const all = c.b.rtp;
+    for (let i = 1; i < all.length; i++) {
+      expect(all[i]!.sequenceNumber).toBe((all[i - 1]!.sequenceNumber + 1) & 0xffff);
+    }
+    expect(c.b.rtpTimes[transcodedCount]! - c.b.rtpTimes[transcodedCount - 1]!).toBeLessThanOrEqual(
+      20,
+    );
+    expect(all[transcodedCount]!.marker).toBe(true);
   });
 });
 
