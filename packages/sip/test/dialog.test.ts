@@ -2,7 +2,10 @@
 // over loopback UDP.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  Dialog,
   DigestServer,
+  ManualClock,
+  createRequest,
   UdpTransport,
   UserAgent,
   createResponse,
@@ -333,5 +336,91 @@ describe('UserAgent against scripted peers', () => {
     const oks = peer.messages.filter((m) => m.kind === 'response' && m.status === 200);
     expect(oks.length).toBeGreaterThan(3);
     expect(await peer.waitFor(isRequest('BYE'))).toBeDefined();
+  });
+});
+
+describe('session timers on fake time (RFC 4028)', () => {
+  it('the refresher sends an UPDATE at half the interval; the other side hangs up when refreshes stop', async () => {
+    const clock = new ManualClock();
+    const alice = await agent('alice', { clock, sessionTimers: { expires: 90 } });
+    const bob = await agent('bob', { clock });
+    bob.on('invite', (inbound) => inbound.accept(SDP_B));
+    const aliceSession = await alice.invite(uriOf(bob, 'bob'), { offer: SDP_A }).answered;
+    await new Promise((r) => setTimeout(r, 50));
+    const bobSession = bob.sessions[0]!;
+    expect(aliceSession.sessionTimer).toEqual({ interval: 90, refresher: 'local' });
+    expect(bobSession.sessionTimer).toEqual({ interval: 90, refresher: 'remote' });
+
+    const refreshed = new Promise<SipRequest>((r) =>
+      bobSession.once('update', (offer) => {
+        offer.accept();
+        r(offer.request);
+      }),
+    );
+    await clock.advanceAsync(45_000);
+    const update = await refreshed;
+    expect(update.body.length).toBe(0);
+    expect(update.header('Session-Expires')).toBe('90;refresher=uac');
+
+    // Alice stops refreshing: Bob ends the session at 90 - min(32, 90/3) = 60 s after the refresh.
+    await new Promise((r) => setTimeout(r, 50));
+    aliceSession.armSessionTimer(undefined);
+    const ended = new Promise<string>((r) => aliceSession.once('terminated', r));
+    const bobEnded = new Promise<string>((r) => bobSession.once('terminated', r));
+    await clock.advanceAsync(59_000);
+    expect(bobSession.state).toBe('confirmed');
+    await clock.advanceAsync(1_000);
+    expect(await bobEnded).toBe('session-expired');
+    expect(await ended).toBe('remote-bye');
+  });
+});
+
+describe('UPDATE and dialog routing', () => {
+  it('runs an offer/answer with UPDATE and refreshes the remote target', async () => {
+    const alice = await agent('alice');
+    const bob = await agent('bob');
+    bob.on('invite', (inbound) => inbound.accept(SDP_B));
+    const session = await alice.invite(uriOf(bob, 'bob'), { offer: SDP_A }).answered;
+    await new Promise((r) => setTimeout(r, 50));
+    bob.sessions[0]!.on('update', (offer) =>
+      offer.accept({ ...SDP_B, body: `${SDP_B.body}a=x\r\n` }),
+    );
+    const response = await session.update({ ...SDP_A, body: `${SDP_A.body}a=y\r\n` });
+    expect(response.status).toBe(200);
+    expect(new TextDecoder().decode(session.remoteBody)).toContain('a=x');
+    expect(session.dialog.remoteTarget.toString()).toBe(bob.contactFor('udp').slice(1, -1));
+  });
+
+  it('builds requests for loose and strict route sets (§12.2.1.1)', () => {
+    const invite = createRequest({
+      method: 'INVITE',
+      uri: 'sip:bob@b.example',
+      headers: [
+        ['Via', 'SIP/2.0/UDP a.example;branch=z9hG4bK1'],
+        ['From', '<sip:alice@a.example>;tag=a1'],
+        ['To', '<sip:bob@b.example>'],
+        ['Call-ID', 'routes'],
+        ['CSeq', '1 INVITE'],
+      ],
+    });
+    const ok = (recordRoute: string[]): SipResponse =>
+      createResponse(invite, 200, 'OK', {
+        toTag: 'b1',
+        headers: [
+          ...recordRoute.map((r) => ['Record-Route', r] as const),
+          ['Contact', '<sip:bob@10.0.0.2>'],
+        ],
+      });
+    const loose = Dialog.uac(invite, ok(['<sip:p2.example;lr>', '<sip:p1.example;lr>']));
+    const bye = loose.createRequest('BYE');
+    expect(bye.uri.toString()).toBe('sip:bob@10.0.0.2');
+    expect(bye.headerValues('Route')).toEqual(['<sip:p1.example;lr>', '<sip:p2.example;lr>']);
+    expect(bye.cseq).toEqual({ seq: 2, method: 'BYE' });
+
+    const strict = Dialog.uac(invite, ok(['<sip:p2.example;lr>', '<sip:p1.example>']));
+    const info = strict.createRequest('INFO');
+    expect(info.uri.toString()).toBe('sip:p1.example');
+    expect(info.headerValues('Route')).toEqual(['<sip:p2.example;lr>', '<sip:bob@10.0.0.2>']);
+    expect(strict.nextHop().toString()).toBe('sip:p2.example;lr');
   });
 });

@@ -190,7 +190,7 @@ describe('TCP transport', () => {
 });
 
 describe.skipIf(needsPeers(PEERS.openssl).skip)('TLS transport', () => {
-  it('carries messages over TLS with a self-signed certificate', async () => {
+  it('carries messages over TLS and secure WebSocket with a self-signed certificate', async () => {
     const dir = tempDir('sip-tls');
     const key = dir.file('key.pem');
     const cert = dir.file('cert.pem');
@@ -225,6 +225,17 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('TLS transport', () => {
     const [bytes, flow] = await received;
     expect(decoder.decode(bytes)).toMatch(/secret$/);
     expect(flow.protocol).toBe('tls');
+
+    // Secure WebSocket with the same certificate.
+    const wss = await track(WebSocketTransport.create({ secure: pem }));
+    const wssClient = await track(
+      WebSocketTransport.create({ listen: false, client: { ca: pem.cert } }),
+    );
+    const overWss = nextMessage(wss);
+    await wssClient.send(sipMessage('wss'), wss.local);
+    const [wssBytes, wssFlow] = await overWss;
+    expect(decoder.decode(wssBytes)).toMatch(/wss$/);
+    expect(wssFlow.protocol).toBe('wss');
 
     const untrusting = await track(StreamTransport.tls({ listen: false }));
     await expect(untrusting.send(sipMessage(), server.local)).rejects.toMatchObject({

@@ -144,6 +144,9 @@ export interface UserAgentCore {
     options: RequestOptions,
   ): Promise<{ response: SipResponse; request: SipRequest }>;
   contactHeaders(dialog: Dialog): Headers;
+  /** The Supported header value this user agent sends. */
+  readonly supported: string;
+  sessionTimerHeaders(session: InviteSession): Headers;
   onRefresh(session: InviteSession, request: SipRequest, response?: SipResponse): void;
   peerAllows(dialog: Dialog, method: string): boolean;
   forget(session: InviteSession): void;
@@ -193,6 +196,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   readonly #calls = new Map<string, OutgoingCall>();
   readonly #remoteAllow = new WeakMap<Dialog, readonly string[]>();
   readonly #policy: RequestPolicy;
+  readonly #supported: string;
 
   constructor(options: UserAgentOptions) {
     super();
@@ -226,6 +230,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
             expires: options.sessionTimers?.expires ?? 1800,
             minSE: Math.max(90, options.sessionTimers?.minSE ?? 90),
           };
+    this.#supported = this.#sessionTimers ? '100rel, timer, replaces' : '100rel, replaces';
     this.#policy = {
       role: 'uas',
       supported: this.#sessionTimers ? ['timer', 'replaces'] : ['replaces'],
@@ -234,6 +239,10 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     this.transactions.on('request', (tx) => this.#receiveRequest(tx));
     this.transactions.on('ack', (ack) => this.#receiveAck(ack));
     this.transactions.on('strayResponse', (response, flow) => this.#strayResponse(response, flow));
+  }
+
+  get supported(): string {
+    return this.#supported;
   }
 
   get timers(): TransactionTimers {
@@ -275,7 +284,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       ['Call-ID', newCallId()],
       ['CSeq', '1 INVITE'],
       ['Allow', ALLOWED_METHODS.join(', ')],
-      ['Supported', this.#sessionTimers ? '100rel, timer, replaces' : '100rel, replaces'],
+      ['Supported', this.#supported],
     ];
     if (this.#sessionTimers) {
       headers.push(
@@ -588,7 +597,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   ): SipResponse {
     const extra: (readonly [string, HeaderValue])[] = [
       ['Allow', ALLOWED_METHODS.join(', ')],
-      ['Supported', this.#sessionTimers ? '100rel, timer, replaces' : '100rel, replaces'],
+      ['Supported', this.#supported],
     ];
     const timer = this.#negotiateTimer(tx.request, session);
     if (timer) {
@@ -663,16 +672,9 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     const headers: (readonly [string, HeaderValue])[] = [
       ...this.contactHeaders(dialog),
       ['Allow', ALLOWED_METHODS.join(', ')],
-      ['Supported', this.#sessionTimers ? '100rel, timer, replaces' : '100rel, replaces'],
+      ['Supported', this.#supported],
     ];
-    const timer = session.sessionTimer;
-    if (this.#sessionTimers && timer) {
-      headers.push([
-        'Session-Expires',
-        `${timer.interval};refresher=${timer.refresher === 'local' ? 'uac' : 'uas'}`,
-      ]);
-      headers.push(['Min-SE', String(this.#sessionTimers.minSE)]);
-    }
+    headers.push(...this.sessionTimerHeaders(session));
     headers.push(...(options.headers ?? []));
     const request = dialog.createRequest('INVITE', {
       headers,
@@ -697,6 +699,19 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       },
     });
     return result;
+  }
+
+  /** @internal RFC 4028 §7.4: every refresh (re-INVITE or UPDATE) carries Session-Expires. */
+  sessionTimerHeaders(session: InviteSession): Headers {
+    const timer = session.sessionTimer;
+    if (!this.#sessionTimers || !timer) return [];
+    return [
+      [
+        'Session-Expires',
+        `${timer.interval};refresher=${timer.refresher === 'local' ? 'uac' : 'uas'}`,
+      ],
+      ['Min-SE', String(this.#sessionTimers.minSE)],
+    ];
   }
 
   /** @internal */

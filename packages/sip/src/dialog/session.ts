@@ -319,7 +319,12 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
       const { response, request } = await this.#core.sendInDialog(this, 'UPDATE', {
         ...options,
         ...(offer ? { body: offer.body, contentType: offer.contentType } : {}),
-        headers: [...(options.headers ?? []), ...this.#core.contactHeaders(this.dialog)],
+        headers: [
+          ...this.#core.contactHeaders(this.dialog),
+          ['Supported', this.#core.supported],
+          ...this.#core.sessionTimerHeaders(this),
+          ...(options.headers ?? []),
+        ],
       });
       if (response.status >= 200 && response.status < 300) {
         this.dialog.refreshTarget(response);
