@@ -2,8 +2,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  browserAnswerToSip,
   browserOfferToSip,
   sipAnswerToBrowser,
+  sipOfferToBrowser,
   codecRole,
   createAnswer,
   negotiateCodecs,
@@ -265,6 +267,80 @@ describe('bridge properties', () => {
           // the browser answer parses back to the same negotiation from the browser's side
           const browserView = processAnswer(parseSdp(browserOffer), parseSdp(answer.sdp))[0]!;
           expect(browserView.codec?.sendPayloadType).toBe(webrtcCodec.receivePayloadType);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('does the same for a SIP offer bridged to a browser and its answer', () => {
+    const BROWSER = { ...GATEWAY_WEBRTC, ice: { ufrag: 'brws', pwd: 'browserpassword0123456789' } };
+    fc.assert(
+      fc.property(
+        offeredList,
+        capabilityList,
+        capabilityList,
+        capabilityList,
+        fc.boolean(),
+        (offered, webrtcCaps, sipCaps, browserCaps, transcoding) => {
+          const sipOffer = [
+            'v=0',
+            'o=- 4 4 IN IP4 192.0.2.8',
+            's=-',
+            'c=IN IP4 192.0.2.8',
+            't=0 0',
+            `m=audio 8000 RTP/AVP ${offered.map((c) => c.payloadType).join(' ')}`,
+            ...offered.map(
+              (c) =>
+                `a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${c.channels > 1 ? `/${c.channels}` : ''}`,
+            ),
+            ...offered.flatMap((c) =>
+              c.fmtp === undefined ? [] : [`a=fmtp:${c.payloadType} ${c.fmtp}`],
+            ),
+            '',
+          ].join('\r\n');
+          const config = {
+            webrtc: GATEWAY_WEBRTC,
+            sip: GATEWAY_SIP,
+            codecs: { webrtc: { audio: webrtcCaps }, sip: { audio: sipCaps } },
+            transcoding,
+          };
+          const attempt = <T>(fn: () => T): T | undefined => {
+            try {
+              return fn();
+            } catch (error) {
+              expect((error as SdpError).code).toBe('SDP_NO_COMMON_CODECS');
+              return undefined;
+            }
+          };
+          const offer = attempt(() => sipOfferToBrowser(sipOffer, config));
+          if (!offer) return;
+          const browser = attempt(() =>
+            createAnswer(parseSdp(offer.sdp), BROWSER, {
+              codecs: { audio: browserCaps },
+              singleCodec: true,
+            }),
+          );
+          if (!browser) return;
+          const answer = attempt(() =>
+            browserAnswerToSip(offer, serializeSdp(browser.description)),
+          );
+          if (!answer) return;
+          const sipCodecs = answer.description.media[0]!.codecs;
+          expect(sipCodecs.filter((c) => codecRole(c.name) === 'media')).toHaveLength(1);
+          for (const c of sipCodecs)
+            expect(offered.some((o) => o.payloadType === c.payloadType && o.name === c.name)).toBe(
+              true,
+            );
+          const media = answer.media[0]!;
+          const same =
+            media.webrtc!.codec!.name.toLowerCase() === media.sip!.codec!.name.toLowerCase() &&
+            media.webrtc!.codec!.clockRate === media.sip!.codec!.clockRate;
+          expect(media.mode).toBe(same ? 'relay' : 'transcode');
+          if (!transcoding) expect(media.mode).toBe('relay');
+          const phoneView = processAnswer(parseSdp(sipOffer), parseSdp(answer.sdp))[0]!;
+          expect(phoneView.codec?.sendPayloadType).toBe(media.sip!.codec!.receivePayloadType);
+          expect(phoneView.remotePort).toBe(30000);
         },
       ),
       { numRuns: 500 },
