@@ -149,6 +149,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const callAttempts = new RateLimiter(config.limits.callAttemptsPerMinute, clock);
   const hub = new WebSocketHub({
     service,
+    clock,
     logger,
     metrics,
     logins,

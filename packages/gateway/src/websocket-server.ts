@@ -3,6 +3,7 @@
  * `BrowserConnection` per socket, service events routed to the socket of their session.
  */
 import type { WebSocket } from 'ws';
+import type { Clock, TimerHandle } from './clock.js';
 import { GatewayError, toGatewayError } from './errors.js';
 import type { Logger } from './log.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -25,7 +26,8 @@ export interface WebSocketHubOptions {
   readonly logins: RateLimiter;
   readonly callAttempts: RateLimiter;
   readonly resumeGraceMs: number;
-  /** Interval of WebSocket pings that detect dead peers. */
+  readonly clock: Clock;
+  /** Interval of WebSocket pings that detect dead peers (RFC 6455 §5.5.2). */
   readonly heartbeatMs?: number;
 }
 
@@ -164,7 +166,7 @@ export class WebSocketHub {
 class BrowserConnection {
   sessionId: string | null = null;
   #alive = true;
-  readonly #heartbeat: ReturnType<typeof setInterval>;
+  #heartbeat: TimerHandle | null = null;
 
   constructor(
     private readonly socket: WebSocket,
@@ -189,19 +191,25 @@ class BrowserConnection {
       this.#alive = true;
     });
     socket.on('close', () => {
-      clearInterval(this.#heartbeat);
+      if (this.#heartbeat) options.clock.clearTimeout(this.#heartbeat);
+      this.#heartbeat = null;
       hub.released(this);
     });
     socket.on('error', (error) => hub.log.debug('websocket error', { source, error }));
-    this.#heartbeat = setInterval(() => {
+    this.#scheduleHeartbeat();
+  }
+
+  /** A peer that misses one ping interval without a pong is gone: terminate the socket. */
+  #scheduleHeartbeat(): void {
+    this.#heartbeat = this.options.clock.setTimeout(() => {
       if (!this.#alive) {
-        socket.terminate();
+        this.socket.terminate();
         return;
       }
       this.#alive = false;
-      socket.ping();
-    }, options.heartbeatMs ?? 30_000);
-    this.#heartbeat.unref();
+      this.socket.ping();
+      this.#scheduleHeartbeat();
+    }, this.options.heartbeatMs ?? 30_000);
   }
 
   send(message: ServerMessage): void {

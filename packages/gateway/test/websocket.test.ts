@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Harness } from './support/gateway-harness.js';
 import { startHarness } from './support/gateway-harness.js';
+import WebSocket from 'ws';
+import { FakeClock } from './support/fake-clock.js';
 import { TestSocket } from './support/ws-client.js';
 
 const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n' };
@@ -255,5 +257,28 @@ describe('WebSocket protocol over a real socket', () => {
     h = await startHarness(['--limits-ws-connects-per-minute', '1']);
     await open();
     await expect(TestSocket.open(h.gateway.websocketUrl)).rejects.toThrow('HTTP 429');
+  });
+});
+
+describe('WebSocket heartbeat', () => {
+  it('pings every interval and drops a peer that stops answering', async () => {
+    const clock = new FakeClock();
+    const h = await startHarness([], { clock });
+    try {
+      const silent = new WebSocket(h.gateway.websocketUrl, { autoPong: false });
+      await new Promise((r) => silent.once('open', r));
+      let pings = 0;
+      silent.on('ping', () => pings++);
+      const closed = new Promise((r) => silent.once('close', r));
+      clock.advance(30_000);
+      await expect.poll(() => pings).toBe(1);
+      clock.advance(30_000);
+      await closed;
+      await expect
+        .poll(() => h.gateway.metrics.render())
+        .toContain('callbridge_websocket_connections 0');
+    } finally {
+      await h.gateway.stop();
+    }
   });
 });

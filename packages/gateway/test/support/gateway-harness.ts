@@ -1,4 +1,4 @@
-import type { RunningGateway, GatewayConfig } from '@callbridge/gateway';
+import type { Clock, RunningGateway, GatewayConfig } from '@callbridge/gateway';
 import { loadConfig, silentLogger, startGateway } from '@callbridge/gateway';
 import { BackendDouble } from './backend-double.js';
 
@@ -18,7 +18,7 @@ export interface Harness {
 /** A gateway on 127.0.0.1 with an OS-chosen port, in front of the backend test double. */
 export async function startHarness(
   extraArgs: string[] = [],
-  options: { fetch?: typeof fetch; staticMounts?: Record<string, string> } = {},
+  options: { fetch?: typeof fetch; staticMounts?: Record<string, string>; clock?: Clock } = {},
 ): Promise<Harness> {
   const backend = new BackendDouble();
   const config = loadConfig({
@@ -41,6 +41,7 @@ export async function startHarness(
     logger: silentLogger,
     staticMounts: options.staticMounts ?? {},
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   return {
     gateway,
