@@ -648,3 +648,33 @@ describe('Comfort noise (RFC 3389)', () => {
     expect(quietest).toBeLessThan(700);
   });
 });
+
+describe('MediaSession robustness', () => {
+  it('never throws on malformed or hostile packets', async () => {
+    const { SeededRandom } = await import('@callbridge/media');
+    const c = await call(
+      (t) => pcmuLeg(t, { srtp: { send: srtpKeys(2), receive: srtpKeys(1) } }),
+      (t) => ({
+        transport: t,
+        audio: { formats: [PCMA] },
+        video: { formats: [{ payloadType: 96, name: 'VP8', clockRate: 90000 }] },
+      }),
+      { peerKeys: { a: 2 } },
+    );
+    const rng = new SeededRandom(99);
+    for (let i = 0; i < 3000; i++) {
+      const length = Math.floor(rng.uniform(0, 1600));
+      const bytes = Uint8Array.from({ length }, () => rng.nextUint32() & 0xff);
+      // Half of them look like RTP/RTCP version 2 so they get past the first check.
+      if (length > 0 && i % 2 === 0) bytes[0] = 0x80 | (bytes[0]! & 0x3f);
+      const leg = i % 3 === 0 ? 'a' : 'b';
+      expect(() => c.session.receiveRtp(leg, bytes)).not.toThrow();
+      expect(() => c.session.receiveRtcp(leg, bytes)).not.toThrow();
+      if (i % 50 === 0) c.clock.advance(20);
+    }
+    expect(() => c.session.receiveSipInfo('a', 'application/dtmf-relay', 'garbage')).toThrow(
+      expect.objectContaining({ code: 'DTMF_BODY_INVALID' }),
+    );
+    expect(c.events.error).toEqual([]);
+  });
+});
