@@ -10,12 +10,12 @@
 #
 # Usage: wasm/build.sh [--check] [--variant NAME] [--out DIR]
 #   --check         build into a temporary directory and compare with the committed files
-#   --variant NAME  O3 | O3-simd | O3-lto | O3-lto-simd (default: the committed variant)
+#   --variant NAME  O3 | O3-simd | O3-lto | O3-lto-simd | O3-simd-ext (default: the committed one)
 #   --out DIR       write all .wasm files into DIR instead of the package folders
 set -eu
 
 # The variant the committed files are built with (fastest correct one; see BUILD-NOTES.md).
-DEFAULT_VARIANT=O3-simd
+DEFAULT_VARIANT=O3-simd-ext
 
 WASM_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$WASM_DIR/.." && pwd)
@@ -81,6 +81,7 @@ case "$variant" in
   O3-simd) VFLAGS="-O3 -msimd128" ;;
   O3-lto) VFLAGS="-O3 -flto" ;;
   O3-lto-simd) VFLAGS="-O3 -flto -msimd128" ;;
+  O3-simd-ext) VFLAGS="-O3 -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext" ;;
   *) fail "unknown variant $variant" ;;
 esac
 
@@ -155,7 +156,7 @@ DSP_INC="-I$WASM_DIR/config/speexdsp -I$DSP/include -I$DSP/include/speex"
 lib=resampler
 resample_c="$DSP/libspeexdsp/resample.c"
 case "$variant" in
-  *simd)
+  *simd*)
     # speexdsp selects its SIMD inner products with USE_SSE/USE_NEON and a header next to
     # resample.c; compile a copy of resample.c beside the WebAssembly SIMD version of that header.
     mkdir -p "$S/speexdsp-wasm-simd"
