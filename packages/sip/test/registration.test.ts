@@ -115,6 +115,16 @@ describe('Registerer with the built-in registrar', () => {
     registerer.stop();
   });
 
+  it('registers another address of record from the same user agent', async () => {
+    const { server: registrar, port } = await server();
+    const alice = await phone('alice', port);
+    const second = new Registerer(alice, { aor: 'sip:alice-desk@example.test' });
+    expect((await second.register()).status).toBe(200);
+    expect(registrar.lookup('sip:alice-desk@example.test')).toHaveLength(1);
+    expect(registrar.lookup('sip:alice@example.test')).toHaveLength(0);
+    second.stop();
+  });
+
   it('answers 423 with Min-Expires and retries with it', async () => {
     const { port } = await server();
     const alice = await phone('alice', port);

@@ -264,7 +264,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     const user = this.#contactUser !== undefined ? `${this.#contactUser}@` : '';
     const param = protocol === 'udp' ? '' : `;transport=${protocol}`;
     const scheme = protocol === 'tls' || protocol === 'wss' ? 'sips' : 'sip';
-    return `<${scheme}:${user}${host}:${sentBy.port}${param}>`;
+    const port = sentBy.port === 0 ? '' : `:${sentBy.port}`;
+    return `<${scheme}:${user}${host}${port}${param}>`;
   }
 
   // ---------------------------------------------------------------------- outgoing requests

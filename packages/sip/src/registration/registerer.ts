@@ -26,6 +26,8 @@ const TRANSITIONS: Readonly<Record<RegistrationState, readonly RegistrationState
 };
 
 export interface RegistererOptions {
+  /** The address of record to register (default: the user agent's). */
+  readonly aor?: string;
   /** Registrar URI (default: the AOR's domain, `sip:example.com`). */
   readonly registrar?: string;
   /** Expires we ask for, seconds. Default 600. */
@@ -48,6 +50,7 @@ export interface RegistererEvents {
 export class Registerer extends TypedEmitter<RegistererEvents> {
   readonly #ua: UserAgent;
   readonly #registrar: Uri;
+  readonly #aor: Uri;
   readonly #expires: number;
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
@@ -65,7 +68,8 @@ export class Registerer extends TypedEmitter<RegistererEvents> {
   constructor(ua: UserAgent, options: RegistererOptions = {}) {
     super();
     this.#ua = ua;
-    const aor = ua.aor.uri;
+    const aor = options.aor !== undefined ? parseUri(options.aor) : ua.aor.uri;
+    this.#aor = aor;
     this.#registrar = parseUri(
       options.registrar ??
         `${aor.scheme === 'sips' ? 'sips' : 'sip'}:${'host' in aor ? aor.hostport : ''}`,
@@ -148,7 +152,7 @@ export class Registerer extends TypedEmitter<RegistererEvents> {
   }
 
   async #send(expires: number): Promise<SipResponse> {
-    const aor = `<${this.#ua.aor.uri.toString()}>`;
+    const aor = `<${this.#aor.toString()}>`;
     const response = await this.#ua.request('REGISTER', this.#registrar, {
       from: aor,
       to: aor,

@@ -201,7 +201,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
       new Via({
         transport: viaTransportToken(transport.protocol),
         host,
-        port: sentBy.port,
+        port: sentBy.port === 0 ? undefined : sentBy.port,
         params: Params.from([
           ['branch', branch],
           ['rport', null],

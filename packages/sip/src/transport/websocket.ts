@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type ServerOptions as HttpsOptions }
 import type { ConnectionOptions } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { systemClock, type Clock } from '../clock.js';
+import { randomChars } from '../transaction/random.js';
 import {
   ConnectionTransport,
   type ConnectionEvents,
@@ -112,10 +113,12 @@ export class WebSocketTransport extends ConnectionTransport {
     const clock = options.clock ?? systemClock;
     const address = options.address ?? '127.0.0.1';
     if (options.listen === false) {
+      // RFC 7118 §5: a client that cannot be reached except over its connection names itself
+      // with a random `.invalid` host in Via and Contact.
       return new WebSocketTransport(
         options,
         undefined,
-        { address, port: options.port ?? 0 },
+        { address: options.address ?? `${randomChars(12).toLowerCase()}.invalid`, port: 0 },
         limits,
         clock,
       );
