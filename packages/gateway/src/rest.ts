@@ -7,7 +7,6 @@ import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import type { LocalMedia, ServerMediaSource, SipAccount } from './backend.js';
 import { GatewayError } from './errors.js';
-import type { CallInfo, SessionInfo } from './model/records.js';
 import type { CallStatus, DtmfType, SessionState } from './model/status.js';
 import { SHARED_DEFS, assertAllowedSipHeaders } from './protocol/definitions.js';
 import type { JsonSchema } from './protocol/json-schema.js';
@@ -58,7 +57,11 @@ const SESSIONS_RESPONSE = body(['sessions'], {
   sessions: { type: 'array', items: ref('SessionInfo') },
 });
 
-function toAccount(options: SipOptionsMessage, registerByDefault: boolean): SipAccount {
+/** The account of `sipOptions`; `registerRequired` defaults per API (WebSocket: yes, REST call: no). */
+export function sipOptionsToAccount(
+  options: SipOptionsMessage,
+  registerByDefault: boolean,
+): SipAccount {
   return {
     login: options.login,
     domain: options.domain,
@@ -73,8 +76,6 @@ function toAccount(options: SipOptionsMessage, registerByDefault: boolean): SipA
     ...(options.port === undefined ? {} : { port: options.port }),
   };
 }
-
-export { toAccount as sipOptionsToAccount };
 
 interface MediaSourceBody {
   kind: 'tone' | 'file' | 'echo';
@@ -167,7 +168,7 @@ const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
           throw new GatewayError('RATE_LIMITED', 'too many logins from this address');
         const session = ctx.service.openSession({
           origin: 'rest',
-          account: toAccount(b['sipOptions'] as SipOptionsMessage, false),
+          account: sipOptionsToAccount(b['sipOptions'] as SipOptionsMessage, false),
           source,
           ephemeral: true,
         });
@@ -292,7 +293,7 @@ const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
         throw new GatewayError('RATE_LIMITED', 'too many logins from this address');
       const session = ctx.service.openSession({
         origin: 'rest',
-        account: toAccount(b['sipOptions'] as SipOptionsMessage, true),
+        account: sipOptionsToAccount(b['sipOptions'] as SipOptionsMessage, true),
         source,
       });
       await ctx.service.bindSession(session.id);
@@ -560,5 +561,3 @@ export async function handleRest(
     return { status: e.httpStatus, body: { error: e.toJSON() } };
   }
 }
-
-export type { CallInfo, SessionInfo };

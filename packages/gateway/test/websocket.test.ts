@@ -197,6 +197,45 @@ describe('WebSocket protocol over a real socket', () => {
     ).toMatchObject({ type: 'response' });
   });
 
+  it('lets the REST API make the browser place a call (call.originate)', async () => {
+    const { socket, sessionId } = await connected();
+    const started = await h.post('/call/startup', {
+      sessionId,
+      callId: 'click-1',
+      callee: '103',
+      visibleName: 'Shop',
+    });
+    expect(started).toMatchObject({
+      status: 200,
+      json: { call: { id: 'click-1', status: 'NEW' } },
+    });
+    expect(await socket.waitFor({ type: 'call.originate' })).toMatchObject({
+      callId: 'click-1',
+      callee: '103',
+      visibleName: 'Shop',
+      audio: true,
+      video: false,
+    });
+    const created = await socket.request({
+      type: 'call.create',
+      callId: 'click-1',
+      callee: '103',
+      audio: true,
+      video: false,
+      sdp: offer,
+    });
+    expect(created).toMatchObject({
+      type: 'response',
+      result: { callId: 'click-1', status: 'PENDING' },
+    });
+    expect(h.backend.lastLeg().request).toMatchObject({
+      callId: 'click-1',
+      callee: '103',
+      visibleName: 'Shop',
+      media: { kind: 'webrtc', offer },
+    });
+  });
+
   it('resumes a session on a new socket within the grace period, calls intact', async () => {
     const { socket, sessionId, resumeToken } = await connected();
     await socket.request({
