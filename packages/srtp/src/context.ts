@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { rtpHeaderLength, RtpError } from '@callbridge/rtp';
 import { AesEcb, KdfLabel, deriveSessionKey } from './aes.js';
 import { SrtpError } from './errors.js';
-import { AesGcm, NATIVE_GCM_THRESHOLD } from './gcm.js';
+import { AesGcm } from './gcm.js';
 import { HmacSha1 } from './hmac-sha1.js';
 import { PacketKeystream, xorKeystream } from './keystream.js';
 import {
@@ -85,7 +85,7 @@ class SessionCrypto {
   readonly hmac: HmacSha1 | undefined;
   readonly keystream: PacketKeystream;
 
-  constructor(profile: SrtpProfile, keys: SrtpSessionKeys) {
+  constructor(profile: SrtpProfile, keys: SrtpSessionKeys, rtcp: boolean) {
     if (keys.key.length !== profile.masterKeyLength) {
       throw new SrtpError(
         'SRTP_BAD_KEY',
@@ -100,7 +100,8 @@ class SessionCrypto {
     }
     this.salt = keys.salt.slice();
     if (profile.cipher === 'aes-gcm') {
-      this.gcm = new AesGcm(keys.key);
+      // SRTCP is a few packets per second: no 64 KiB GHASH tables for its key.
+      this.gcm = new AesGcm(keys.key, { ghashTables: !rtcp });
       this.ecb = undefined;
       this.hmac = undefined;
       this.keystream = new PacketKeystream(this.gcm.ecb, this.salt, 'gcm');
@@ -189,16 +190,22 @@ class SessionCrypto {
   ) {
     const derive = (label: number, length: number) =>
       deriveSessionKey(masterKey, masterSalt, label, length);
-    return new SessionCrypto(profile, {
-      key: derive(
-        rtcp ? KdfLabel.RTCP_ENCRYPTION : KdfLabel.RTP_ENCRYPTION,
-        profile.masterKeyLength,
-      ),
-      salt: derive(rtcp ? KdfLabel.RTCP_SALT : KdfLabel.RTP_SALT, profile.sessionSaltLength),
-      ...(profile.authKeyLength > 0
-        ? { authKey: derive(rtcp ? KdfLabel.RTCP_AUTH : KdfLabel.RTP_AUTH, profile.authKeyLength) }
-        : {}),
-    });
+    return new SessionCrypto(
+      profile,
+      {
+        key: derive(
+          rtcp ? KdfLabel.RTCP_ENCRYPTION : KdfLabel.RTP_ENCRYPTION,
+          profile.masterKeyLength,
+        ),
+        salt: derive(rtcp ? KdfLabel.RTCP_SALT : KdfLabel.RTP_SALT, profile.sessionSaltLength),
+        ...(profile.authKeyLength > 0
+          ? {
+              authKey: derive(rtcp ? KdfLabel.RTCP_AUTH : KdfLabel.RTP_AUTH, profile.authKeyLength),
+            }
+          : {}),
+      },
+      rtcp,
+    );
   }
 }
 
@@ -241,8 +248,8 @@ export class SrtpContext {
     this.#encryptRtp = options.encryptRtp ?? true;
     this.#encryptRtcp = options.encryptRtcp ?? true;
     if (sessionKeys) {
-      this.#rtp = new SessionCrypto(this.profile, sessionKeys.rtp);
-      this.#rtcp = new SessionCrypto(this.profile, sessionKeys.rtcp);
+      this.#rtp = new SessionCrypto(this.profile, sessionKeys.rtp, false);
+      this.#rtcp = new SessionCrypto(this.profile, sessionKeys.rtcp, true);
       return;
     }
     const { masterKey, masterSalt } = options as SrtpContextOptions;
@@ -322,7 +329,7 @@ export class SrtpContext {
       const aadEnd = this.#encryptRtp ? headerLength : length;
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
       const body = packet.subarray(aadEnd);
-      if (body.length > NATIVE_GCM_THRESHOLD) {
+      if (!crypto.gcm.usesKeystream(body.length)) {
         this.#gcmIv(crypto.salt, ssrc, roc, seq);
         crypto.gcm.seal(this.#gcmNonce, packet.subarray(0, aadEnd), body, out, offset + aadEnd);
       } else {
@@ -412,7 +419,7 @@ export class SrtpContext {
     if (crypto.gcm) {
       const aadEnd = this.#encryptRtp ? headerLength : length;
       const body = packet.subarray(aadEnd, length);
-      if (body.length > NATIVE_GCM_THRESHOLD) {
+      if (!crypto.gcm.usesKeystream(body.length)) {
         this.#gcmIv(crypto.salt, ssrc, roc, seq);
         crypto.gcm.open(
           this.#gcmNonce,

@@ -14,7 +14,7 @@ export { SrtpContext, type SrtpContextOptions, type SrtpSessionKeys } from './co
 export { ReplayWindow } from './replay.js';
 export { HmacSha1 } from './hmac-sha1.js';
 export { AesEcb, aesCmKeystream, aesF8Keystream, deriveSessionKey, KdfLabel } from './aes.js';
-export { AesGcm } from './gcm.js';
+export { AesGcm, NATIVE_GCM_THRESHOLD, type AesGcmOptions } from './gcm.js';
 export {
   parseSdesCrypto,
   formatSdesCrypto,

@@ -1,17 +1,23 @@
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AesGcm, HmacSha1, SrtpError } from '@callbridge/srtp';
+import { AesGcm, HmacSha1, NATIVE_GCM_THRESHOLD, SrtpError } from '@callbridge/srtp';
 import { createHmac } from 'node:crypto';
 
 const bytes = (n: number, seed: number) =>
   Uint8Array.from({ length: n }, (_, i) => (i * 29 + seed) & 0xff);
 
 describe('AesGcm', () => {
-  for (const keyLength of [16, 32]) {
-    it(`matches an independent AES-${keyLength * 8}-GCM for every length from 0 to 600`, () => {
+  for (const [keyLength, ghashTables] of [
+    [16, true],
+    [32, true],
+    [16, false],
+  ] as const) {
+    it(`matches an independent AES-${keyLength * 8}-GCM from 0 to 1500 octets (tables: ${ghashTables})`, () => {
       const key = bytes(keyLength, 1);
-      const gcm = new AesGcm(key);
-      for (let length = 0; length <= 600; length += length < 40 ? 1 : 17) {
+      const gcm = new AesGcm(key, { ghashTables });
+      expect(gcm.usesKeystream(NATIVE_GCM_THRESHOLD)).toBe(ghashTables);
+      expect(gcm.usesKeystream(NATIVE_GCM_THRESHOLD + 1)).toBe(false);
+      for (let length = 0; length <= 1500; length += length < 40 ? 1 : 37) {
         const iv = bytes(12, length);
         const aad = bytes(12 + (length % 20), 3);
         const plaintext = bytes(length, 7);
