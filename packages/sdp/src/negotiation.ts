@@ -7,6 +7,7 @@ import type {
   ConnectionAddress,
   CryptoAttribute,
   Fingerprint,
+  HeaderExtension,
   IceCandidate,
   IceParameters,
   MediaDirection,
@@ -79,6 +80,8 @@ export interface NegotiatedMedia {
   readonly remoteCrypto?: CryptoAttribute;
   /** The remote side's announced SSRCs (RFC 5576). */
   readonly remoteSsrcs: readonly SsrcAttribute[];
+  /** RTP header extensions both sides agreed on, with the ids of the answer (RFC 8285 §6). */
+  readonly headerExtensions: readonly HeaderExtension[];
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -221,10 +224,14 @@ export function describeNegotiation(
       remoteCandidates: remoteTransport.candidates,
       remoteFingerprints: remoteTransport.fingerprints,
       remoteSsrcs: remoteSection.ssrcs,
+      headerExtensions: [],
     };
     if (offered.mid !== undefined) result.mid = offered.mid;
     if (!accepted) return result;
 
+    result.headerExtensions = answered.extensions.filter((e) =>
+      offered.extensions.some((o) => o.uri === e.uri),
+    );
     const codecs = pairCodecs(offered, answered, localIsOfferer, index);
     result.codecs = codecs;
     const primary = codecs.find((c) => codecRole(c.name) === 'media');

@@ -187,13 +187,20 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('with real Chromium', () => {
     const offerSdp = await browserOffer(page, { audio: true, video: true });
     const { description, media } = createAnswer(
       parseSdp(offerSdp),
-      { ...GATEWAY_WEBRTC, setup: 'passive' },
+      {
+        ...GATEWAY_WEBRTC,
+        setup: 'passive',
+        headerExtensions: ['urn:ietf:params:rtp-hdrext:sdes:mid'],
+      },
       {
         codecs: { audio: [OPUS, TE48K], video: [VP8, RTX] },
         singleCodec: true,
       },
     );
     expect(media.map((m) => m.dtlsRole)).toEqual(['server', 'server']);
+    expect(media[1]!.headerExtensions.map((e) => e.uri)).toEqual([
+      'urn:ietf:params:rtp-hdrext:sdes:mid',
+    ]);
     const state = await applyRemote(page, 'answer', serializeSdp(description));
     expect(state.transceivers.map((t) => t.sendCodec)).toEqual(['audio/opus', 'video/VP8']);
   });

@@ -74,6 +74,23 @@ describe('createAnswer on the WebRTC leg', () => {
     expect(negotiated.direction).toBe('sendrecv');
   });
 
+  it('keeps the header extensions it supports with the offered ids (RFC 8285)', () => {
+    const offer = parseSdp(fixture('chromium-audio-offer.sdp'));
+    const endpoint = {
+      ...GATEWAY_WEBRTC,
+      headerExtensions: [
+        'urn:ietf:params:rtp-hdrext:sdes:mid',
+        'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+      ],
+    };
+    const { description, media } = createAnswer(offer, endpoint, { codecs: { audio: [OPUS] } });
+    expect(description.media[0]!.extensions).toEqual([
+      { id: 1, uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' },
+      { id: 4, uri: 'urn:ietf:params:rtp-hdrext:sdes:mid' },
+    ]);
+    expect(media[0]!.headerExtensions.map((e) => e.id)).toEqual([1, 4]);
+  });
+
   it('keeps the offer order on request and pins one codec with singleCodec', () => {
     const offer = parseSdp(fixture('chromium-audio-offer.sdp'));
     const ordered = createAnswer(offer, GATEWAY_WEBRTC, {
