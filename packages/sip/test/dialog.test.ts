@@ -140,6 +140,32 @@ describe('UserAgent: calls between two stacks', () => {
     expect(alice.sessions).toHaveLength(0);
   });
 
+  it('handles a late offer: the 200 carries the offer and the ACK the answer', async () => {
+    const alice = await agent('alice');
+    const bob = await agent('bob');
+    let callee: InviteSession | undefined;
+    const acked = new Promise<SipRequest>((r) =>
+      bob.once('invite', (inbound) => {
+        expect(inbound.offer.length).toBe(0);
+        callee = inbound.accept(SDP_B);
+        callee.once('ack', r);
+      }),
+    );
+    const offers: string[] = [];
+    const call = alice.invite(uriOf(bob, 'bob'), {
+      answerLateOffer: (offer) => {
+        offers.push(new TextDecoder().decode(offer));
+        return SDP_A;
+      },
+    });
+    const session = await call.answered;
+    expect(offers).toEqual([SDP_B.body]);
+    expect(session.localBody).toEqual(SDP_A);
+    const ack = await acked;
+    expect(ack.bodyText).toBe(SDP_A.body);
+    expect(new TextDecoder().decode(callee!.remoteBody)).toBe(SDP_A.body);
+  });
+
   it('cancels a ringing call: 487 for the caller, a cancel event for the callee', async () => {
     const alice = await agent('alice');
     const bob = await agent('bob');

@@ -54,12 +54,21 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
   #resolve!: (session: InviteSession) => void;
   #reject!: (error: SipSessionError) => void;
 
+  /** Builds the ACK's answer when the INVITE carried no offer. */
+  readonly answerLateOffer: ((offer: Uint8Array) => Offer) | undefined;
+
   /** @internal */
-  constructor(core: UserAgentCore, request: SipRequest, offer: Offer | undefined) {
+  constructor(
+    core: UserAgentCore,
+    request: SipRequest,
+    offer: Offer | undefined,
+    answerLateOffer?: (offer: Uint8Array) => Offer,
+  ) {
     super();
     this.#core = core;
     this.request = request;
     this.offer = offer;
+    this.answerLateOffer = answerLateOffer;
     this.answered = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;

@@ -159,6 +159,11 @@ export interface InviteOptions {
   readonly from?: string;
   /** To as a name-addr (default: the target URI). */
   readonly to?: string;
+  /**
+   * Late offer (no `offer`): builds the answer to the offer in the 2xx, which goes in the ACK
+   * (RFC 3264 §4, RFC 3261 §13.2.2.4).
+   */
+  readonly answerLateOffer?: (offer: Uint8Array) => Offer;
 }
 
 export interface OutOfDialogOptions extends RequestOptions {
@@ -303,7 +308,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
         ? { body: options.offer.body, contentType: options.offer.contentType }
         : {}),
     });
-    const call = new OutgoingCall(this, request, options.offer);
+    const call = new OutgoingCall(this, request, options.offer, options.answerLateOffer);
     const key = `${call.callId}\n${call.localTag}`;
     this.#calls.set(key, call);
     void this.#sendInvite(call).finally(() => {
@@ -516,19 +521,24 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
 
   /** @internal the UAC's INVITE got its (first) 2xx. */
   establish(call: OutgoingCall, dialog: Dialog, response: SipResponse): InviteSession {
-    const session = new InviteSession(this, dialog, call.offer, response.body);
+    // Late offer: the 2xx carries the offer and our answer rides in the ACK.
+    const answer =
+      call.offer === undefined && response.body.length > 0
+        ? call.answerLateOffer?.(response.body)
+        : undefined;
+    const session = new InviteSession(this, dialog, call.offer ?? answer, response.body);
     this.#sessions.set(dialog.key, session);
     this.#remoteAllow.set(
       dialog,
       safeList(() => response.allow ?? []),
     );
-    this.#ack(call.request, dialog, session);
+    this.#ack(call.request, dialog, session, answer);
     this.#armFromResponse(session, response);
     return session;
   }
 
   /** §13.2.2.4: the ACK for a 2xx is a new transaction-less request in the dialog, sent end to end. */
-  #ack(invite: SipRequest, dialog: Dialog, session: InviteSession | undefined): void {
+  #ack(invite: SipRequest, dialog: Dialog, session: InviteSession | undefined, body?: Offer): void {
     const cseq = invite.cseq?.seq ?? dialog.localSeq;
     const auth: [string, string][] = [
       ...invite.headerValues('Authorization').map((v): [string, string] => ['Authorization', v]),
@@ -536,7 +546,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
         .headerValues('Proxy-Authorization')
         .map((v): [string, string] => ['Proxy-Authorization', v]),
     ];
-    const ack = dialog.createRequest('ACK', { cseq, headers: auth });
+    const ack = dialog.createRequest('ACK', {
+      cseq,
+      headers: auth,
+      ...(body ? { body: body.body, contentType: body.contentType } : {}),
+    });
     let bytes: { bytes: Uint8Array; target: Target } | undefined;
     const send = (): void => {
       if (bytes) void this.transports.sendTo(bytes.bytes, bytes.target).catch(() => undefined);

@@ -161,6 +161,11 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
     if (this.#unacked && ack.cseq?.seq === this.#unacked.cseq) {
       this.#unacked.stop();
       this.#unacked = undefined;
+      // Late offer: our 2xx made the offer and the ACK carries the answer.
+      if (ack.body.length > 0) {
+        this.remoteBody = ack.body;
+        this.emit('renegotiated', this.localBody, this.remoteBody);
+      }
       this.emit('ack', ack);
     }
   }
