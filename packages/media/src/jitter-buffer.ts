@@ -75,7 +75,7 @@ export interface JitterBufferReport {
   /** Payloads the decoder rejected (concealed instead). */
   readonly decodeErrors: number;
   readonly targetDelayMs: number;
-  /** Target delay over time: [clock time ms, target ms] pairs. */
+  /** Target delay over time: [clock time ms, target ms] pairs (the most recent 2048–4096). */
   readonly targetHistory: readonly (readonly [number, number])[];
 }
 
@@ -373,6 +373,8 @@ export class AdaptiveJitterBuffer {
     if (this.#playing) this.#samplesPlayed += needed;
     if (now - this.#lastTargetSample >= this.#targetSampleIntervalMs) {
       this.#lastTargetSample = now;
+      // Keep the last hour or so: drop the older half when full (amortised O(1)).
+      if (this.#targetHistory.length >= 4096) this.#targetHistory.splice(0, 2048);
       this.#targetHistory.push([now, this.targetDelayMs]);
     }
   }
