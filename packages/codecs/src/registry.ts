@@ -45,9 +45,19 @@ export class CodecRegistry {
     return this.#byKey.delete(key(format.name, format.clockRate, format.channels ?? 1));
   }
 
-  /** The implementation for an SDP format (name case-insensitive, channels default 1). */
+  /** The implementation for an SDP format (name case-insensitive). */
   find(format: AudioFormat): CodecDescriptor | undefined {
-    return this.#byKey.get(key(format.name, format.clockRate, format.channels ?? 1));
+    if (format.channels !== undefined)
+      return this.#byKey.get(key(format.name, format.clockRate, format.channels));
+    // rtpmap without a channel count means 1, but callers that do not pass one (e.g. asking
+    // for `opus/48000`, always `/2` in SDP) get the single registered variant of that name.
+    const mono = this.#byKey.get(key(format.name, format.clockRate, 1));
+    if (mono) return mono;
+    const name = format.name.toLowerCase();
+    const matches = this.list().filter(
+      (d) => d.name.toLowerCase() === name && d.clockRate === format.clockRate,
+    );
+    return matches.length === 1 ? matches[0] : undefined;
   }
 
   has(format: AudioFormat): boolean {

@@ -38,6 +38,8 @@ describe('Opus (libopus 1.3.1 in WebAssembly)', () => {
   it('is registered as opus/48000/2 and maps fmtp to options', async () => {
     const descriptor = codecRegistry.find({ name: 'OPUS', clockRate: 48000, channels: 2 });
     expect(descriptor?.loaded).toBe(true);
+    expect(codecRegistry.find({ name: 'opus', clockRate: 48000 })).toBe(descriptor);
+    expect(codecRegistry.find({ name: 'opus', clockRate: 48000, channels: 1 })).toBeUndefined();
     const stereo = await createCodec({
       name: 'opus',
       clockRate: 48000,
