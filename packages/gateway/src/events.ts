@@ -19,14 +19,6 @@ export class TypedEmitter<Events extends object> {
     return () => this.off(event, listener);
   }
 
-  once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
-    const off = this.on(event, (payload) => {
-      off();
-      listener(payload);
-    });
-    return off;
-  }
-
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
     this.#listeners.get(event)?.delete(listener);
   }
@@ -41,13 +33,5 @@ export class TypedEmitter<Events extends object> {
         this.onListenerError(error, event);
       }
     }
-  }
-
-  listenerCount(event: keyof Events): number {
-    return this.#listeners.get(event)?.size ?? 0;
-  }
-
-  removeAllListeners(): void {
-    this.#listeners.clear();
   }
 }

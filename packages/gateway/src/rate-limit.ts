@@ -33,10 +33,6 @@ export class RateLimiter {
     return true;
   }
 
-  get trackedSources(): number {
-    return this.#buckets.size;
-  }
-
   #sweep(now: number): void {
     for (const [source, b] of this.#buckets) {
       if (b.tokens + (now - b.at) * this.#ratePerMs >= this.perMinute) this.#buckets.delete(source);
