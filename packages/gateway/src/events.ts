@@ -1,10 +1,9 @@
 export type Listener<T> = (payload: T) => void;
 
 /**
- * Minimal typed emitter. A throwing listener does not stop the others or the emitter: the
- * error goes to `onListenerError` (the gateway logs it).
+ * Minimal typed emitter; `Events` maps each event name to its one payload type. A throwing
+ * listener does not stop the others or the emitter: the error goes to `onListenerError`.
  */
-/** Events map each event name to its one payload type. */
 export class TypedEmitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
   onListenerError: (error: unknown, event: PropertyKey) => void = () => {};
