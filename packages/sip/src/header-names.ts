@@ -158,10 +158,11 @@ export const HEADER_KEYS: readonly string[] = ['', ...CANONICAL.map((n) => n.toL
 /** Canonical spelling by id. */
 export const HEADER_NAMES: readonly string[] = ['', ...CANONICAL];
 
+const idByKey = new Map<string, number>(HEADER_KEYS.map((key, id) => [key, id]));
+
 /** Id of a key, 0 when it has none. */
 export function headerId(key: string): number {
-  const id = HEADER_KEYS.indexOf(key);
-  return id === -1 ? 0 : id;
+  return idByKey.get(key) ?? 0;
 }
 
 /** Candidates by `length * 128 + lower-case first char` (names up to 31 chars). */

@@ -9,7 +9,9 @@ const utf8Encoder = new TextEncoder();
 
 /** Decodes bytes as UTF-8 (invalid sequences become U+FFFD). */
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  return utf8Decoder.decode(bytes.subarray(start, end));
+  return utf8Decoder.decode(
+    start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end),
+  );
 }
 
 /** Encodes a string as UTF-8. */
