@@ -143,12 +143,11 @@ describe('UserAgent: calls between two stacks', () => {
   it('handles a late offer: the 200 carries the offer and the ACK the answer', async () => {
     const alice = await agent('alice');
     const bob = await agent('bob');
-    let callee: InviteSession | undefined;
+    const callee: InviteSession[] = [];
     const acked = new Promise<SipRequest>((r) =>
       bob.once('invite', (inbound) => {
         expect(inbound.offer.length).toBe(0);
-        callee = inbound.accept(SDP_B);
-        callee.once('ack', r);
+        callee.push(inbound.accept(SDP_B).once('ack', r));
       }),
     );
     const offers: string[] = [];
@@ -163,7 +162,7 @@ describe('UserAgent: calls between two stacks', () => {
     expect(session.localBody).toEqual(SDP_A);
     const ack = await acked;
     expect(ack.bodyText).toBe(SDP_A.body);
-    expect(new TextDecoder().decode(callee!.remoteBody)).toBe(SDP_A.body);
+    expect(new TextDecoder().decode(callee[0]!.remoteBody)).toBe(SDP_A.body);
   });
 
   it('cancels a ringing call: 487 for the caller, a cancel event for the callee', async () => {
