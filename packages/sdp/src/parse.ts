@@ -26,6 +26,8 @@ import { staticPayloadType } from './static-payload-types.js';
 export interface ParseOptions {
   /** Bodies longer than this many characters are refused with SDP_TOO_LARGE. Default 65536. */
   readonly maxLength?: number;
+  /** Bodies with more m= sections are refused with SDP_TOO_LARGE. Default 64. */
+  readonly maxMediaSections?: number;
 }
 
 /**
@@ -103,7 +105,7 @@ function malformed(message: string, line?: number, mediaIndex?: number): SdpErro
  * Checks the line grammar sdp-transform does not check (it silently drops what it cannot read)
  * and collects what this model reads from the raw text: the o= line, m= lines and every attribute.
  */
-function scan(text: string): { origin: Origin; sections: RawSection[] } {
+function scan(text: string, maxMediaSections: number): { origin: Origin; sections: RawSection[] } {
   const lines = text.split(/\r\n|\r|\n/);
   const sections: RawSection[] = [{ attributes: [] }];
   let origin: Origin | undefined;
@@ -145,8 +147,12 @@ function scan(text: string): { origin: Origin; sections: RawSection[] } {
         break;
       }
       case 'm': {
-        const m = MEDIA_LINE.exec(value);
         const mediaIndex = sections.length - 1;
+        if (mediaIndex >= maxMediaSections)
+          throw new SdpError('SDP_TOO_LARGE', `more than ${maxMediaSections} m= sections`, {
+            line: lineNumber,
+          });
+        const m = MEDIA_LINE.exec(value);
         if (!m) throw malformed(`bad m= line: ${JSON.stringify(value)}`, lineNumber, mediaIndex);
         const port = Number(m[2]);
         if (port > 65535) throw malformed(`m= port ${port} out of range`, lineNumber, mediaIndex);
@@ -378,7 +384,7 @@ export function parseSdp(text: string, options: ParseOptions = {}): SessionDescr
       'SDP_TOO_LARGE',
       `SDP body of ${text.length} characters exceeds the limit of ${maxLength}`,
     );
-  const { origin, sections } = scan(text);
+  const { origin, sections } = scan(text, options.maxMediaSections ?? 64);
   let parsed: transform.SessionDescription;
   try {
     parsed = transform.parse(text);

@@ -174,6 +174,18 @@ describe('parseSdp on bad input', () => {
     expect(error.code).toBe('SDP_TOO_LARGE');
   });
 
+  it('refuses more m= sections than the limit', () => {
+    const many = lines(...MINIMAL, ...Array.from({ length: 65 }, () => 'm=audio 4000 RTP/AVP 0'));
+    const error = parseError(many);
+    expect(error.code).toBe('SDP_TOO_LARGE');
+    expect(error.sipStatus).toBe(400);
+    expect(
+      parseSdp(lines(...MINIMAL, 'm=audio 4000 RTP/AVP 0', 'm=audio 4002 RTP/AVP 0'), {
+        maxMediaSections: 2,
+      }).media,
+    ).toHaveLength(2);
+  });
+
   it('refuses duplicate mids and BUNDLE groups naming unknown mids', () => {
     expect(
       parseError(
