@@ -412,7 +412,15 @@ export abstract class SipMessage {
     const h = i / RAW_STRIDE;
     let v = cache[h];
     if (v === undefined) {
-      v = parse(this.#rawValue(i), HEADER_NAMES[id]!);
+      const raw = this.#raw!;
+      v = parseAt(
+        parse,
+        this.#rawValue(i),
+        HEADER_NAMES[id]!,
+        this.source!,
+        raw[i + 3]!,
+        raw[i + 5]!,
+      );
       cache[h] = v;
     }
     return v as T;
@@ -725,7 +733,34 @@ const ID = {
 } as const;
 
 function parseField<T>(f: HeaderField, parse: Parser<T>): T {
-  return parse(f.value, canonicalHeaderName(f.key));
+  const header = canonicalHeaderName(f.key);
+  if (f.source === undefined) return parse(f.value, header);
+  return parseAt(parse, f.value, header, f.source, f.valueStart, f.folded ? 1 : 0);
+}
+
+/**
+ * Parses a value that came from `source`; errors get the byte offset in the message instead of
+ * the offset in the value (exact unless folding or UTF-8 decoding changed the value's length).
+ */
+function parseAt<T>(
+  parse: Parser<T>,
+  value: string,
+  header: string,
+  source: MessageSource,
+  valueStart: number,
+  foldedFlag: number,
+): T {
+  try {
+    return parse(value, header);
+  } catch (e) {
+    if (!(e instanceof SipParseError) || (foldedFlag & 1) === 1) throw e;
+    throw new SipParseError(e.code, e.message, {
+      offset: source.base + valueStart + e.offset,
+      ...(e.header === undefined ? {} : { header: e.header }),
+      ...(e.response === undefined ? {} : { response: e.response }),
+      cause: e,
+    });
+  }
 }
 
 /** A SIP request (RFC 3261 §7.1). */

@@ -331,6 +331,9 @@ describe('parseMessage', () => {
       ]),
     );
     expect(() => m.cseq).toThrow(SipParseError);
+    // The offset is the byte offset in the message: the "x" after "CSeq: ".
+    expect(catchError(() => m.cseq).offset).toBe(41);
+    expect(catchError(() => m.clone().headers[0]!.value && m.clone().cseq).offset).toBe(41);
     expect(() => m.maxForwards).toThrow(/Max-Forwards/);
     try {
       void m.via;
