@@ -169,21 +169,37 @@ function sat16(v: number): number {
   return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
 }
 
-/** Adaptive predictor and step size of one sub-band (blocks 3 and 4 of G.722). */
+/**
+ * Adaptive predictor and step size of one sub-band (blocks 3 and 4 of G.722). The short
+ * histories are scalar fields rather than arrays: this runs twice per sample pair.
+ */
 class Band {
-  /** Predictor output s = sp + sz (PREDIC). */
+  /** Predictor output s = sp + sz (PREDIC) and its zero section sz. */
   s = 0;
   sz = 0;
   /** Log scale factor (NBL / NBH) and scale factor (DETL / DETH). */
   nb = 0;
   det: number;
-  /** Pole coefficients a1, a2 (index 1, 2) and zero coefficients b1..b6. */
-  readonly a = new Int32Array(3);
-  readonly b = new Int32Array(7);
-  /** Histories, index 0 = current: reconstructed signal r, partial signal p, difference d. */
-  readonly r = new Int32Array(3);
-  readonly p = new Int32Array(3);
-  readonly d = new Int32Array(7);
+  /** Pole coefficients a1, a2 and zero coefficients b1..b6. */
+  a1 = 0;
+  a2 = 0;
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  b4 = 0;
+  b5 = 0;
+  b6 = 0;
+  /** Past quantized differences d(n-1)..d(n-6), reconstructed r(n-1), r(n-2), partial p(n-1), p(n-2). */
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  d4 = 0;
+  d5 = 0;
+  d6 = 0;
+  r1 = 0;
+  r2 = 0;
+  p1 = 0;
+  p2 = 0;
 
   constructor(initialDet: number) {
     this.det = initialDet;
@@ -192,58 +208,81 @@ class Band {
   reset(initialDet: number): void {
     this.s = this.sz = this.nb = 0;
     this.det = initialDet;
-    this.a.fill(0);
-    this.b.fill(0);
-    this.r.fill(0);
-    this.p.fill(0);
-    this.d.fill(0);
+    this.a1 = this.a2 = 0;
+    this.b1 = this.b2 = this.b3 = this.b4 = this.b5 = this.b6 = 0;
+    this.d1 = this.d2 = this.d3 = this.d4 = this.d5 = this.d6 = 0;
+    this.r1 = this.r2 = this.p1 = this.p2 = 0;
   }
 
   /** Block 4: reconstruct, adapt the pole and zero predictors, compute the next prediction. */
   update(dq: number): void {
-    const { a, b, r, p, d } = this;
-    d[0] = dq;
-    r[0] = sat16(this.s + dq); // RECONS
-    p[0] = sat16(this.sz + dq); // PARREC
+    const r0 = sat16(this.s + dq); // RECONS
+    const p0 = sat16(this.sz + dq); // PARREC
 
     // UPPOL2: second pole coefficient.
-    const s0 = p[0] >> 15;
-    const s1 = p[1]! >> 15;
-    const s2 = p[2]! >> 15;
-    const a1x4 = sat16(a[1]! << 2);
+    const s0 = p0 >> 15;
+    const s1 = this.p1 >> 15;
+    const a1x4 = sat16(this.a1 << 2);
     let wd = s0 === s1 ? -a1x4 : a1x4;
     if (wd > 32767) wd = 32767;
-    let ap2 = (s0 === s2 ? 128 : -128) + (wd >> 7) + ((a[2]! * 32512) >> 15);
-    ap2 = ap2 > 12288 ? 12288 : ap2 < -12288 ? -12288 : ap2;
+    let a2 = (s0 === this.p2 >> 15 ? 128 : -128) + (wd >> 7) + ((this.a2 * 32512) >> 15);
+    a2 = a2 > 12288 ? 12288 : a2 < -12288 ? -12288 : a2;
 
     // UPPOL1: first pole coefficient, limited for stability by the second.
-    let ap1 = sat16((s0 === s1 ? 192 : -192) + ((a[1]! * 32640) >> 15));
-    const limit = sat16(15360 - ap2);
-    ap1 = ap1 > limit ? limit : ap1 < -limit ? -limit : ap1;
+    let a1 = sat16((s0 === s1 ? 192 : -192) + ((this.a1 * 32640) >> 15));
+    const limit = sat16(15360 - a2);
+    a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
 
     // UPZERO: sixth-order zero predictor, sign-sign adaptation with leakage.
-    const step = dq === 0 ? 0 : 128;
+    const up = dq === 0 ? 0 : 128;
     const sd = dq >> 15;
-    for (let i = 1; i <= 6; i++) {
-      const wd2 = d[i]! >> 15 === sd ? step : -step;
-      b[i] = sat16(wd2 + ((b[i]! * 32640) >> 15));
-    }
+    const b1 = sat16((this.d1 >> 15 === sd ? up : -up) + ((this.b1 * 32640) >> 15));
+    const b2 = sat16((this.d2 >> 15 === sd ? up : -up) + ((this.b2 * 32640) >> 15));
+    const b3 = sat16((this.d3 >> 15 === sd ? up : -up) + ((this.b3 * 32640) >> 15));
+    const b4 = sat16((this.d4 >> 15 === sd ? up : -up) + ((this.b4 * 32640) >> 15));
+    const b5 = sat16((this.d5 >> 15 === sd ? up : -up) + ((this.b5 * 32640) >> 15));
+    const b6 = sat16((this.d6 >> 15 === sd ? up : -up) + ((this.b6 * 32640) >> 15));
 
     // DELAYA: shift the histories.
-    for (let i = 6; i > 0; i--) d[i] = d[i - 1]!;
-    r[2] = r[1]!;
-    r[1] = r[0]!;
-    p[2] = p[1]!;
-    p[1] = p[0]!;
-    a[1] = ap1;
-    a[2] = ap2;
+    const d1 = dq;
+    const d2 = this.d1;
+    const d3 = this.d2;
+    const d4 = this.d3;
+    const d5 = this.d4;
+    const d6 = this.d5;
+    const r2 = this.r1;
+    this.p2 = this.p1;
+    this.p1 = p0;
 
     // FILTEP and FILTEZ: pole and zero sections; PREDIC: their sum.
-    const sp = sat16(((a[1] * sat16(r[1] + r[1])) >> 15) + ((a[2] * sat16(r[2] + r[2])) >> 15));
-    let sz = 0;
-    for (let i = 6; i > 0; i--) sz += (b[i]! * sat16(d[i]! + d[i]!)) >> 15;
-    this.sz = sat16(sz);
-    this.s = sat16(sp + this.sz);
+    const sp = sat16(((a1 * sat16(r0 + r0)) >> 15) + ((a2 * sat16(r2 + r2)) >> 15));
+    const sz = sat16(
+      ((b6 * sat16(d6 + d6)) >> 15) +
+        ((b5 * sat16(d5 + d5)) >> 15) +
+        ((b4 * sat16(d4 + d4)) >> 15) +
+        ((b3 * sat16(d3 + d3)) >> 15) +
+        ((b2 * sat16(d2 + d2)) >> 15) +
+        ((b1 * sat16(d1 + d1)) >> 15),
+    );
+    this.sz = sz;
+    this.s = sat16(sp + sz);
+
+    this.a1 = a1;
+    this.a2 = a2;
+    this.b1 = b1;
+    this.b2 = b2;
+    this.b3 = b3;
+    this.b4 = b4;
+    this.b5 = b5;
+    this.b6 = b6;
+    this.d1 = d1;
+    this.d2 = d2;
+    this.d3 = d3;
+    this.d4 = d4;
+    this.d5 = d5;
+    this.d6 = d6;
+    this.r1 = r0;
+    this.r2 = r2;
   }
 
   /** LOGSCL + SCALEL: lower-band step size from the 4-bit code. */
@@ -314,6 +353,7 @@ export class G722Encoder {
       // Lower band (§3.2–3.3): SUBTRA, QUANTL, INVQAL, adaptation.
       const el = sat16(xl - low.s);
       const magnitude = el >= 0 ? el : -(el + 1);
+      // QUANTL: the interval mil (1..30) whose decision levels bracket |el|.
       let mil = 1;
       while (mil < 30 && magnitude >= (Q6[mil]! * low.det) >> 12) mil++;
       const il = el < 0 ? ILN[mil]! : ILP[mil]!;
