@@ -8,6 +8,13 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaSession } from '@callbridge/media';
+import {
+  formatSdesCrypto,
+  generateSdesKey,
+  parseSdesCrypto,
+  sdesContextOptions,
+  srtpProfile,
+} from '@callbridge/srtp';
 import type { DtmfEvent, LegConfig, PayloadFormat } from '@callbridge/media';
 import { LOOPBACK, PEERS, freePort, needsPeers, startProcess, tempDir } from '@callbridge/testkit';
 import type { RunningProcess, TempDir } from '@callbridge/testkit';
@@ -23,7 +30,12 @@ interface Phone {
   consolePort: number;
 }
 
-async function startPhone(name: string, toneHz: number, codec: 'PCMU' | 'PCMA'): Promise<Phone> {
+async function startPhone(
+  name: string,
+  toneHz: number,
+  codec: 'PCMU' | 'PCMA',
+  srtp = false,
+): Promise<Phone> {
   const dir = tempDir(`baresip-${name}`);
   const sipPort = await freePort();
   const consolePort = await freePort();
@@ -66,6 +78,7 @@ async function startPhone(name: string, toneHz: number, codec: 'PCMU' | 'PCMA'):
       'module aubridge.so',
       'module sndfile.so',
       'module cons.so',
+      ...(srtp ? ['module srtp.so'] : []),
       'module_tmp account.so',
       'module_app menu.so',
       `cons_listen ${LOOPBACK}:${consolePort}`,
@@ -75,7 +88,7 @@ async function startPhone(name: string, toneHz: number, codec: 'PCMU' | 'PCMA'):
   );
   writeFileSync(
     dir.file('accounts'),
-    `<sip:${name}@${LOOPBACK};transport=udp>;regint=0;answermode=auto;audio_codecs=${codec}\n`,
+    `<sip:${name}@${LOOPBACK};transport=udp>;regint=0;answermode=auto;audio_codecs=${codec}${srtp ? ';mediaenc=srtp-mand' : ''}\n`,
   );
   const process = await startProcess('baresip', ['-f', dir.path, '-v'], {
     readyPattern: /baresip is ready/i,
@@ -127,14 +140,20 @@ class MiniUac {
   }
 
   /** Sends the INVITE and resolves with the answer's audio port and payload types. */
-  invite(rtpPort: number, format: PayloadFormat): Promise<{ port: number; sdp: string }> {
+  /** Sends the INVITE (SDES-SRTP when `crypto` is given) and resolves with the answer. */
+  invite(
+    rtpPort: number,
+    format: PayloadFormat,
+    crypto?: string,
+  ): Promise<{ port: number; sdp: string }> {
     const sdp = [
       'v=0',
       `o=- 1 1 IN IP4 ${LOOPBACK}`,
       's=-',
       `c=IN IP4 ${LOOPBACK}`,
       't=0 0',
-      `m=audio ${rtpPort} RTP/AVP ${format.payloadType} 101`,
+      `m=audio ${rtpPort} ${crypto ? 'RTP/SAVP' : 'RTP/AVP'} ${format.payloadType} 101`,
+      ...(crypto ? [`a=crypto:${crypto}`] : []),
       `a=rtpmap:${format.payloadType} ${format.name}/${format.clockRate}`,
       'a=rtpmap:101 telephone-event/8000',
       'a=fmtp:101 0-15',
@@ -193,11 +212,13 @@ const PCMU: PayloadFormat = { payloadType: 0, name: 'PCMU', clockRate: 8000 };
 const PCMA: PayloadFormat = { payloadType: 8, name: 'PCMA', clockRate: 8000 };
 
 describe.skipIf(peers.skip)('MediaSession with baresip on 127.0.0.1', () => {
-  for (const [mode, codecB] of [
-    ['relay', 'PCMU'],
-    ['transcode', 'PCMA'],
+  for (const [mode, codecB, aliceSrtp] of [
+    ['relay', 'PCMU', false],
+    ['transcode', 'PCMA', false],
+    ['relay', 'PCMU', true],
   ] as const) {
-    describe(`${mode}: PCMU phone ⇄ ${codecB} phone`, () => {
+    const title = `${mode}: PCMU phone${aliceSrtp ? ' over SDES-SRTP' : ''} ⇄ ${codecB} phone`;
+    describe(title, () => {
       let phoneA: Phone;
       let phoneB: Phone;
       let session: MediaSession;
@@ -208,7 +229,7 @@ describe.skipIf(peers.skip)('MediaSession with baresip on 127.0.0.1', () => {
 
       beforeAll(async () => {
         [phoneA, phoneB] = await Promise.all([
-          startPhone('alice', 440, 'PCMU'),
+          startPhone('alice', 440, 'PCMU', aliceSrtp),
           startPhone('bob', 1000, codecB),
         ]);
         const [sipA, sipB, rtpA, rtpB] = await Promise.all([
@@ -219,10 +240,32 @@ describe.skipIf(peers.skip)('MediaSession with baresip on 127.0.0.1', () => {
         ]);
         sockets.push(sipA, sipB, rtpA, rtpB);
         const formatB = codecB === 'PCMU' ? PCMU : PCMA;
+        // SDES (RFC 4568): our key in the offer, alice's in her answer.
+        const ourKey = generateSdesKey(srtpProfile('AES_CM_128_HMAC_SHA1_80'));
+        const offerCrypto = formatSdesCrypto({
+          tag: 1,
+          profile: 'AES_CM_128_HMAC_SHA1_80',
+          ...ourKey,
+        });
         const [answerA, answerB] = await Promise.all([
-          new MiniUac(sipA, phoneA).invite(rtpA.address().port, PCMU),
+          new MiniUac(sipA, phoneA).invite(
+            rtpA.address().port,
+            PCMU,
+            aliceSrtp ? offerCrypto : undefined,
+          ),
           new MiniUac(sipB, phoneB).invite(rtpB.address().port, formatB),
         ]);
+        const answerCrypto = /^a=crypto:(.*)$/m.exec(answerA.sdp)?.[1];
+        if (aliceSrtp) expect(answerCrypto).toBeDefined();
+        const srtpA =
+          aliceSrtp && answerCrypto !== undefined
+            ? {
+                srtp: {
+                  send: sdesContextOptions(parseSdesCrypto(offerCrypto)),
+                  receive: sdesContextOptions(parseSdesCrypto(answerCrypto.trim())),
+                },
+              }
+            : {};
 
         const leg = (
           socket: Socket,
@@ -238,7 +281,7 @@ describe.skipIf(peers.skip)('MediaSession with baresip on 127.0.0.1', () => {
           ...(dtmfMode ? { dtmf: dtmfMode } : {}),
         });
         session = await MediaSession.create({
-          a: leg(rtpA, answerA.port, PCMU, 'rfc4733'),
+          a: { ...leg(rtpA, answerA.port, PCMU, 'rfc4733'), ...srtpA },
           b: leg(rtpB, answerB.port, formatB, 'sip-info'),
           inactivityTimeoutMs: 0,
         });
@@ -282,6 +325,8 @@ describe.skipIf(peers.skip)('MediaSession with baresip on 127.0.0.1', () => {
 
       it('receives real RTP from both phones with energy in it', () => {
         expect(received.a.length).toBeGreaterThan(100);
+        // With SDES every packet from alice authenticated (none failed).
+        expect(session.statistics('a').srtpFailures).toBe(0);
         expect(received.b.length).toBeGreaterThan(100);
         expect(session.statistics('a').rtpReceived).toBeGreaterThan(100);
         expect(session.statistics('b').rtpSent).toBeGreaterThan(100);
