@@ -71,7 +71,15 @@ export type CallEnd =
   | { readonly kind: 'busy'; readonly sipStatus: number; readonly sipReason: string }
   | { readonly kind: 'failed'; readonly failure: Failure };
 
-/** Events of one call leg pair (browser/source ↔ SIP), emitted by the backend. */
+/**
+ * Events of one call leg pair (browser/source ↔ SIP), emitted by the backend.
+ *
+ * SDP for the browser (RFC 3264 as WebRTC applies it): the browser's offer gets exactly one
+ * final `answer`, sent with early media (183/180 with SDP) or with `established`, whichever
+ * comes first; the SDK applies each distinct SDP once and cannot take a second, different
+ * `answer` for the same offer. A backend that wants to change its answer later sends a
+ * `pranswer` first, or re-offers with `browserDescription` (type `offer`) once established.
+ */
 export interface SipLegEventMap {
   /** Provisional response from the SIP side; early media carries the browser's SDP answer. */
   progress: {
