@@ -495,6 +495,10 @@ export class Call extends Emitter<CallEvents> {
       ) {
         await pc.setRemoteDescription(description);
         this.#appliedAnswer = description.sdp;
+      } else {
+        console.warn(
+          `callbridge: call ${this.#id} ignored a second, different ${description.type}`,
+        );
       }
     } catch (error) {
       this.#failLocally(
