@@ -117,7 +117,7 @@ class Leg {
   inactiveReported = false;
   readonly reception = new Map<number, ReceiverStatistics>();
   audioSender: SenderStatistics;
-  audioSourceSsrc = -1;
+
   videoSourceSsrc = -1;
   lastKeyframeRequestAt = -Infinity;
   /** Codec of this leg's first audio format: decodes what it sends, encodes what it gets. */
@@ -224,13 +224,13 @@ interface OutgoingDigit {
   /** RFC 4733 state: timestamp of the event and packets sent. */
   eventTimestamp: number;
   endPacketsSent: number;
-  lastUpdateAt: number;
 }
 
 /**
- * Audio from one leg (`from`) to the other (`to`): relay with payload-type mapping, or
+ * Media from one leg (`from`) to the other (`to`). Audio: relay with payload-type mapping, or
  * transcoding (jitter buffer, decode with concealment, resample, encode at the target ptime),
  * plus DTMF conversion and generated audio (tones, hold tone) that share the target's stream.
+ * Video: relay with payload-type mapping.
  */
 class AudioPath {
   readonly from: Leg;
@@ -424,7 +424,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       return;
     }
     this.#count(from, packet, audio?.clockRate ?? 8000);
-    from.audioSourceSsrc = packet.ssrc;
+
     this.#onAudio(path, packet);
   }
 
@@ -1078,7 +1078,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       startedAt: -1,
       eventTimestamp: 0,
       endPacketsSent: 0,
-      lastUpdateAt: 0,
     });
     this.#updateTicker(path);
   }
