@@ -88,6 +88,25 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('DTLS interop with openssl', () 
       ],
       { stdio: 'ignore' },
     );
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        dir.file('rsa-key.pem'),
+        '-out',
+        dir.file('rsa-cert.pem'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=openssl-rsa',
+      ],
+      { stdio: 'ignore' },
+    );
     opensslFingerprint = new X509Certificate(readFileSync(dir.file('cert.pem'))).fingerprint256;
     writeFileSync(dir.file('ours.pem'), new X509Certificate(ours.der).toString());
     writeFileSync(dir.file('ours.key'), ours.privateKey.export({ type: 'pkcs8', format: 'pem' }));
@@ -98,10 +117,38 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('DTLS interop with openssl', () 
     dir?.remove();
   });
 
-  for (const profile of ['SRTP_AES128_CM_HMAC_SHA1_80', 'SRTP_AEAD_AES_128_GCM'] as const) {
+  const clientCases = [
+    {
+      profile: 'SRTP_AES128_CM_HMAC_SHA1_80',
+      key: 'ec',
+      extra: [],
+      cipher: /ECDHE-ECDSA-AES128-GCM-SHA256/,
+    },
     // With -listen, s_server runs its stateless cookie exchange before accepting.
-    const listen = profile === 'SRTP_AEAD_AES_128_GCM';
-    it(`our client against s_server (${profile}${listen ? ', -listen' : ''}), same exported keys`, async () => {
+    {
+      profile: 'SRTP_AEAD_AES_128_GCM',
+      key: 'ec',
+      extra: ['-listen'],
+      cipher: /ECDHE-ECDSA-AES128-GCM-SHA256/,
+    },
+    {
+      profile: 'SRTP_AES128_CM_HMAC_SHA1_80',
+      key: 'ec',
+      extra: ['-cipher', 'ECDHE-ECDSA-AES256-GCM-SHA384', '-groups', 'P-256'],
+      cipher: /ECDHE-ECDSA-AES256-GCM-SHA384/,
+    },
+    {
+      profile: 'SRTP_AEAD_AES_128_GCM',
+      key: 'rsa',
+      extra: [],
+      cipher: /ECDHE-RSA-AES128-GCM-SHA256/,
+    },
+  ] as const;
+  for (const { profile, key, extra, cipher } of clientCases) {
+    it(`our client against s_server (${profile}, ${key} ${extra.join(' ')}), same exported keys`, async () => {
+      const certFile = key === 'ec' ? 'cert.pem' : 'rsa-cert.pem';
+      const expectedFingerprint = new X509Certificate(readFileSync(dir.file(certFile)))
+        .fingerprint256;
       const port = await freePort();
       // s_server quits at end of stdin, so its stdin is a FIFO we hold open (O_RDWR never blocks).
       const fifo = dir.file(`stdin-${port}`);
@@ -119,14 +166,14 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('DTLS interop with openssl', () 
           '-accept',
           `${LOOPBACK}:${port}`,
           '-cert',
-          dir.file('cert.pem'),
+          dir.file(certFile),
           '-key',
-          dir.file('key.pem'),
+          dir.file(key === 'ec' ? 'key.pem' : 'rsa-key.pem'),
           '-use_srtp',
           OPENSSL_PROFILE[profile],
           '-verify',
           '1',
-          ...(listen ? ['-listen'] : []),
+          ...extra,
           '-keymatexport',
           'EXTRACTOR-dtls_srtp',
           '-keymatexportlen',
@@ -149,7 +196,7 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('DTLS interop with openssl', () 
         role: 'client',
         certificate: ours,
         srtpProfiles: [profile],
-        remoteFingerprints: [{ algorithm: 'sha-256', value: opensslFingerprint }],
+        remoteFingerprints: [{ algorithm: 'sha-256', value: expectedFingerprint }],
         retransmitInitialMs: 200,
       });
       connection.start();
@@ -167,6 +214,7 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('DTLS interop with openssl', () 
       // s_server saw our certificate.
       expect(server.output()).toMatch(/subject=.*CN ?= ?callbridge-test/);
       expect(connection.srtpKeys().profile.name).toBe(profile);
+      expect(server.output()).toMatch(new RegExp(`CIPHER is ${cipher.source}`));
       // OpenSSL always verifies a cookie: the first ClientHello has none, the second has one.
       expect(cookies[0]).toBe(0);
       expect(cookies.at(-1)).toBeGreaterThan(0);
@@ -177,63 +225,79 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('DTLS interop with openssl', () 
     });
   }
 
-  it('our server against s_client, with cookie exchange and close_notify', async () => {
-    const socket = await udpEndpoint();
-    const port = socket.address().port;
-    let clientPort = 0;
-    const connection = new DtlsConnection({
-      role: 'server',
-      certificate: ours,
-      srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
-      remoteFingerprints: [{ algorithm: 'sha-256', value: opensslFingerprint }],
-      send: (d) => socket.send(d, clientPort, LOOPBACK),
-    });
-    socket.on('message', (msg, rinfo) => {
-      clientPort = rinfo.port;
-      connection.handleDatagram(new Uint8Array(msg));
-    });
-    let material: Uint8Array = new Uint8Array(0);
-    const closed = new Promise<string>((resolve) =>
-      connection.on('closed', (i) => resolve(i.reason)),
-    );
-    const connected = new Promise<void>((resolve, reject) => {
-      connection.once('connected', () => {
-        material = connection.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 60);
-        resolve();
+  for (const key of ['ec', 'rsa'] as const) {
+    it(`our server (${key} certificate) against s_client, with cookie exchange and close_notify`, async () => {
+      // The RSA case loads openssl's RSA certificate and key as our own (DtlsCertificate.fromPem).
+      const serverCertificate =
+        key === 'ec'
+          ? ours
+          : DtlsCertificate.fromPem(
+              readFileSync(dir.file('rsa-cert.pem'), 'utf8'),
+              readFileSync(dir.file('rsa-key.pem'), 'utf8'),
+            );
+      const socket = await udpEndpoint();
+      const port = socket.address().port;
+      let clientPort = 0;
+      const connection = new DtlsConnection({
+        role: 'server',
+        certificate: serverCertificate,
+        srtpProfiles: ['SRTP_AES128_CM_HMAC_SHA1_80'],
+        remoteFingerprints: [{ algorithm: 'sha-256', value: opensslFingerprint }],
+        send: (d) => socket.send(d, clientPort, LOOPBACK),
       });
-      connection.once('closed', (info) => reject(info.error ?? new Error(info.reason)));
+      socket.on('message', (msg, rinfo) => {
+        clientPort = rinfo.port;
+        connection.handleDatagram(new Uint8Array(msg));
+      });
+      let material: Uint8Array = new Uint8Array(0);
+      const closed = new Promise<string>((resolve) =>
+        connection.on('closed', (i) => resolve(i.reason)),
+      );
+      const connected = new Promise<void>((resolve, reject) => {
+        connection.once('connected', () => {
+          material = connection.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 60);
+          resolve();
+        });
+        connection.once('closed', (info) => reject(info.error ?? new Error(info.reason)));
+      });
+      const client = await startProcess('openssl', [
+        's_client',
+        '-dtls1_2',
+        '-connect',
+        `${LOOPBACK}:${port}`,
+        '-cert',
+        dir.file('cert.pem'),
+        '-key',
+        dir.file('key.pem'),
+        '-use_srtp',
+        'SRTP_AES128_CM_SHA1_80',
+        '-keymatexport',
+        'EXTRACTOR-dtls_srtp',
+        '-keymatexportlen',
+        '60',
+      ]);
+      processes.push(client);
+      await connected;
+      await client.waitFor(/Keying material: ?[0-9A-F]+/);
+      const printed = /Keying material: ?([0-9A-F]+)/.exec(client.output())![1];
+      expect(printed).toBe(hex(material));
+      expect(client.output()).toContain('Extended master secret: yes');
+      expect(client.output()).toMatch(
+        key === 'ec'
+          ? /Cipher is ECDHE-ECDSA-AES128-GCM-SHA256/
+          : /Cipher is ECDHE-RSA-AES128-GCM-SHA256/,
+      );
+      // s_client verified nothing, but it received our certificate with the fingerprint we announce.
+      expect(client.output()).toMatch(
+        key === 'ec' ? /subject=.*CN ?= ?callbridge-test/ : /subject=.*CN ?= ?openssl-rsa/,
+      );
+      expect(certificateFingerprint(serverCertificate.der).value).toBe(
+        new X509Certificate(serverCertificate.der).fingerprint256,
+      );
+      // stdin is closed, so s_client sends close_notify once connected.
+      expect(await closed).toBe('peer-closed');
+      socket.close();
+      await client.stop();
     });
-    const client = await startProcess('openssl', [
-      's_client',
-      '-dtls1_2',
-      '-connect',
-      `${LOOPBACK}:${port}`,
-      '-cert',
-      dir.file('cert.pem'),
-      '-key',
-      dir.file('key.pem'),
-      '-use_srtp',
-      'SRTP_AES128_CM_SHA1_80',
-      '-keymatexport',
-      'EXTRACTOR-dtls_srtp',
-      '-keymatexportlen',
-      '60',
-    ]);
-    processes.push(client);
-    await connected;
-    await client.waitFor(/Keying material: ?[0-9A-F]+/);
-    const printed = /Keying material: ?([0-9A-F]+)/.exec(client.output())![1];
-    expect(printed).toBe(hex(material));
-    expect(client.output()).toContain('Extended master secret: yes');
-    expect(client.output()).toMatch(/Cipher is ECDHE-ECDSA-AES(128|256)-GCM-SHA(256|384)/);
-    // s_client verified nothing, but it received our certificate with the fingerprint we announce.
-    expect(client.output()).toMatch(/subject=.*CN ?= ?callbridge-test/);
-    expect(certificateFingerprint(ours.der).value).toBe(
-      new X509Certificate(ours.der).fingerprint256,
-    );
-    // stdin is closed, so s_client sends close_notify once connected.
-    expect(await closed).toBe('peer-closed');
-    socket.close();
-    await client.stop();
-  });
+  }
 });

@@ -254,15 +254,19 @@ export class DtlsConnection extends TypedEmitter<DtlsConnectionEvents> {
     });
     this.#curves = options.curves ?? DEFAULT_CURVES;
     this.#remoteFingerprints = options.remoteFingerprints ?? [];
+    // A server can only choose suites its own certificate signs for; a client offers every
+    // suite (they name the server's key type, not the client's).
     const keyAuth = options.certificate.keyType === 'ec' ? 'ecdsa' : 'rsa';
     const names = options.cipherSuites;
     this.#suites = CIPHER_SUITES.filter(
-      (s) => s.authentication === keyAuth && (names === undefined || names.includes(s.name)),
+      (s) =>
+        (options.role === 'client' || s.authentication === keyAuth) &&
+        (names === undefined || names.includes(s.name)),
     );
     if (this.#suites.length === 0) {
       throw new WebRtcError(
         'INVALID_ARGUMENT',
-        `no cipher suite usable with a ${keyAuth} certificate`,
+        `no cipher suite usable as ${options.role} with a ${keyAuth} certificate`,
       );
     }
   }
