@@ -17,9 +17,9 @@ export type WasmLoader = (name: string, url: URL) => Promise<ArrayBuffer | Uint8
 let loader: WasmLoader = defaultLoader;
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
-/** Replaces how module bytes are fetched; affects modules not yet compiled. */
-export function setWasmLoader(custom: WasmLoader): void {
-  loader = custom;
+/** Replaces how module bytes are fetched (no argument: the default); affects modules not yet compiled. */
+export function setWasmLoader(custom?: WasmLoader): void {
+  loader = custom ?? defaultLoader;
 }
 
 async function defaultLoader(
