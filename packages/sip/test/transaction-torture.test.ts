@@ -21,6 +21,7 @@ const EXPECTED: Readonly<Record<string, number>> = {
   'unkscm.dat': 416,
   'sdp01.dat': 406,
   'multi01.dat': 400,
+  'insuf.dat': 400,
 };
 /** Valid requests: processed normally, so anything but 400. */
 const VALID = [

@@ -805,6 +805,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       tx.reply(verdict.status, verdict.reason, { headers: verdict.headers });
       return;
     }
+    // §8.1.1: To, From, Call-ID and CSeq are mandatory (Max-Forwards is tolerated missing).
+    if (!request.to || !request.from || request.callId === undefined || !request.cseq) {
+      tx.reply(400, 'Missing Mandatory Header');
+      return;
+    }
     const toTag = request.to?.tag;
     if (toTag !== undefined) {
       const session = this.#sessions.get(

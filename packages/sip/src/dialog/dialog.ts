@@ -117,10 +117,11 @@ export class Dialog {
 
   /** §12.1.1: the UAS side, from the request it answers and the To tag it chose. */
   static uas(request: SipRequest, localTag: string, state: DialogState, flow?: Flow): Dialog {
-    const remoteTag = request.from?.tag;
+    // §12.1.1: a From without tag (an RFC 2543 peer) makes the remote tag null.
+    const remoteTag = request.from?.tag ?? '';
     const callId = request.callId;
-    if (remoteTag === undefined || callId === undefined)
-      throw new SipDialogError('a dialog needs Call-ID and a From tag');
+    if (callId === undefined || request.from === undefined || request.to === undefined)
+      throw new SipDialogError('a dialog needs Call-ID, From and To');
     const contact = firstContact(request);
     if (contact === undefined)
       throw new SipDialogError('a dialog-creating request needs a Contact');
@@ -130,8 +131,8 @@ export class Dialog {
       state,
       localSeq: 0,
       remoteSeq: request.cseq?.seq,
-      localUri: request.to!.withTag(localTag),
-      remoteUri: request.from!,
+      localUri: request.to.withTag(localTag),
+      remoteUri: request.from,
       remoteTarget: contact,
       routeSet: [...request.recordRoute],
       secure: request.uri instanceof SipUri && request.uri.scheme === 'sips',

@@ -42,7 +42,6 @@ const COPIED_HEADERS: ReadonlyMap<string, string> = new Map([
   ['i', 'Call-ID'],
   ['cseq', 'CSeq'],
 ]);
-const COPIED_HEADERS_NEEDED = 5;
 
 export interface ClientTransactionCallbacks {
   /** Every response the transaction passes up (provisional, final, and extra 2xx for INVITE). */
@@ -353,8 +352,8 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
 
   /**
    * §21.4 / RFC 4475: a request that does not parse still gets the response the parser names
-   * (400, 505, 513, ...), built statelessly from its raw Via, From, To, Call-ID and CSeq lines.
-   * Without those lines, for ACK, and for responses nothing is sent.
+   * (400, 505, 513, ...), built statelessly from whichever of its Via, From, To, Call-ID and CSeq
+   * lines it has. Without a Via, for ACK, and for responses nothing is sent.
    */
   #answerMalformed(error: SipParseError, flow: Flow, bytes: Uint8Array): void {
     const verdict = error.response;
@@ -377,7 +376,8 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
       copied.push(`${name}: ${value}`);
       seen.add(name);
     }
-    if (seen.size < COPIED_HEADERS_NEEDED) return;
+    // Without a Via there is nowhere to send the answer (§18.2.2).
+    if (!seen.has('Via')) return;
     const response = `SIP/2.0 ${verdict.status} ${verdict.reason.replace(/[\r\n]/g, ' ')}\r\n${copied.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
     void this.transport
       .sendResponseBytes(new TextEncoder().encode(response), undefined, flow)
