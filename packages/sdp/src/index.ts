@@ -113,3 +113,4 @@ export {
   type GatewayMediaConfig,
   type GatewayOffer,
 } from './gateway.js';
+export { parseOpusParameters, type OpusParameters } from './opus.js';

@@ -5,6 +5,7 @@ import {
   formatEventList,
   parseEventList,
   parseFmtp,
+  parseOpusParameters,
   parseProfileLevelId,
   type RtpCodec,
 } from '@callbridge/sdp';
@@ -146,5 +147,38 @@ describe('format matching (RFC 3264 §6.1)', () => {
       ['stereo', '1'],
       ['bare', ''],
     ]);
+  });
+});
+
+describe('Opus parameters (RFC 7587 §6.1)', () => {
+  it('reads what Chromium and libdatachannel state, with defaults for the rest', () => {
+    expect(parseOpusParameters('minptime=10;useinbandfec=1')).toEqual({
+      maxplaybackrate: 48000,
+      stereo: false,
+      spropStereo: false,
+      cbr: false,
+      useinbandfec: true,
+      usedtx: false,
+      minptime: 10,
+    });
+    expect(
+      parseOpusParameters(
+        'minptime=10;maxaveragebitrate=96000;stereo=1;sprop-stereo=1;useinbandfec=1',
+      ),
+    ).toMatchObject({
+      maxaveragebitrate: 96000,
+      stereo: true,
+      spropStereo: true,
+    });
+  });
+
+  it('ignores values out of range', () => {
+    const params = parseOpusParameters(
+      'maxaveragebitrate=1000000;maxplaybackrate=96000;minptime=0;usedtx=yes',
+    );
+    expect(params.maxaveragebitrate).toBeUndefined();
+    expect(params.maxplaybackrate).toBe(48000);
+    expect(params.minptime).toBeUndefined();
+    expect(params.usedtx).toBe(false);
   });
 });
