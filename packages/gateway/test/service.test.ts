@@ -314,6 +314,44 @@ describe('CallControlService calls', () => {
     expect(unanswered.actions).toEqual([{ op: 'reject', sipStatus: 480 }]);
   });
 
+  it('answers 480 at once when the browser of the session is away', async () => {
+    const session = t.service.getSession(sessionId)!;
+    t.service.detachSession(sessionId);
+    const leg = t.backend.lastAccount().ring({ caller: 'carol' });
+    await flush();
+    expect(leg.actions).toEqual([{ op: 'reject', sipStatus: 480 }]);
+    expect(t.events.incomingCall).toBeUndefined();
+    expect(session.callIds.size).toBe(0);
+  });
+
+  it('fails the session and ends its calls when the account is refused', async () => {
+    const call = await t.service.startCall(
+      { sessionId, callee: '100', audio: true, video: false },
+      { kind: 'webrtc', offer },
+    );
+    t.backend
+      .lastAccount()
+      .emit('failed', { reason: 'AUTHENTICATION_FAILED', sipStatus: 403, sipReason: 'Forbidden' });
+    await flush();
+    expect(t.service.getSession(sessionId)?.status).toBe('FAILED');
+    expect(call.status).toBe('FINISH');
+    expect(t.backend.lastLeg().actions).toEqual([{ op: 'hangup' }]);
+    expect(t.metrics.registrations.get({ result: 'failed' })).toBe(1);
+  });
+
+  it('reports registration lapses with their reason', () => {
+    t.backend.lastAccount().emit('unregistered', {
+      failure: { reason: 'SIP_SERVER_UNREACHABLE', message: 'no answer' },
+    });
+    const last = t.events.sessionStatus!.at(-1)!.session;
+    expect([last.status, last.failure?.reason]).toEqual(['UNREGISTERED', 'SIP_SERVER_UNREACHABLE']);
+    t.backend.lastAccount().emit('registered', { expiresSec: 60 });
+    expect(t.events.sessionStatus!.at(-1)!.session).toMatchObject({
+      status: 'REGISTERED',
+      failure: null,
+    });
+  });
+
   it('drops ended calls after the retention time, and counts calls by state', async () => {
     const call = await t.service.startCall(
       { sessionId, callee: '100', audio: true, video: false },
