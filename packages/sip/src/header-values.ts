@@ -143,6 +143,25 @@ class Cursor {
     return false;
   }
 
+  /** comment = LPAREN *(ctext / quoted-pair / comment) RPAREN; returns the text inside. */
+  comment(): string {
+    const s = this.s;
+    const start = this.i;
+    let depth = 0;
+    let i = start;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c === 92) i++;
+      else if (c === 40) depth++;
+      else if (c === 41 && --depth === 0) {
+        this.i = i + 1;
+        return s.slice(start + 1, i);
+      }
+      i++;
+    }
+    return this.fail('unterminated comment');
+  }
+
   fail(message: string): never {
     throw new SipParseError(
       'BAD_HEADER_VALUE',
@@ -779,4 +798,56 @@ export function parseCallId(text: string): string {
   }
   if (value.length === 0) new Cursor(value, 'Call-ID').fail('empty Call-ID');
   return value;
+}
+
+// ------------------------------------------------------------- Retry-After (RFC 3261 §20.33)
+
+export interface RetryAfter {
+  readonly delta: number;
+  /** The comment, without its parentheses. */
+  readonly comment: string | undefined;
+  readonly duration: number | undefined;
+  readonly params: Params;
+}
+
+/** Retry-After = delta-seconds [ comment ] *( SEMI retry-param ) */
+export function parseRetryAfter(text: string): RetryAfter {
+  const c = new Cursor(text, 'Retry-After');
+  c.skipLws();
+  const delta = uint32(c, 'delta-seconds');
+  c.skipLws();
+  const comment = c.peek() === 40 ? c.comment() : undefined;
+  const params = c.params();
+  c.skipLws();
+  if (!c.done) c.fail('unexpected text');
+  const duration = params.get('duration');
+  return {
+    delta,
+    comment,
+    duration: typeof duration === 'string' ? Number(duration) : undefined,
+    params,
+  };
+}
+
+// -------------------------------------------- Server, User-Agent (RFC 3261 §20.35, §20.41)
+
+/** One element of a Server or User-Agent header: a product or a comment. */
+export type ProductToken =
+  { readonly product: string; readonly version: string | undefined } | { readonly comment: string };
+
+/** server-val *(LWS server-val); server-val = product / comment; product = token [SLASH token] */
+export function parseProducts(text: string, header = 'User-Agent'): ProductToken[] {
+  const c = new Cursor(text, header);
+  const out: ProductToken[] = [];
+  c.skipLws();
+  while (!c.done) {
+    if (c.peek() === 40) out.push({ comment: c.comment() });
+    else {
+      const product = c.token('a product');
+      const version = c.sep(47) ? c.token('a product version') : undefined;
+      out.push({ product, version });
+    }
+    c.skipLws();
+  }
+  return out;
 }

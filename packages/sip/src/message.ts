@@ -26,7 +26,9 @@ import {
   type EventValue,
   type MediaType,
   type NameAddr,
+  type ProductToken,
   type RAck,
+  type RetryAfter,
   type Replaces,
   type SessionExpires,
   type Via,
@@ -39,8 +41,10 @@ import {
   parseMediaTypeList,
   parseNameAddr,
   parseNameAddrList,
+  parseProducts,
   parseRAck,
   parseReplaces,
+  parseRetryAfter,
   parseSessionExpires,
   parseTokenList,
   parseUint,
@@ -683,6 +687,21 @@ export abstract class SipMessage {
     return this.#single(ID.minSE, parseMinSE);
   }
 
+  /** Retry-After (RFC 3261 §20.33), comment and `duration` included. */
+  get retryAfter(): RetryAfter | undefined {
+    return this.#single(ID.retryAfter, parseRetryAfter);
+  }
+
+  /** Server products and comments (RFC 3261 §20.35). */
+  get server(): readonly ProductToken[] | undefined {
+    return this.#single(ID.server, parseProducts);
+  }
+
+  /** User-Agent products and comments (RFC 3261 §20.41). */
+  get userAgent(): readonly ProductToken[] | undefined {
+    return this.#single(ID.userAgent, parseProducts);
+  }
+
   /** A copy sharing the parsed bytes; mutating one does not affect the other. */
   abstract clone(): SipRequest | SipResponse;
 
@@ -730,6 +749,9 @@ const ID = {
   rack: headerId('rack'),
   sessionExpires: headerId('session-expires'),
   minSE: headerId('min-se'),
+  retryAfter: headerId('retry-after'),
+  server: headerId('server'),
+  userAgent: headerId('user-agent'),
 } as const;
 
 function parseField<T>(f: HeaderField, parse: Parser<T>): T {

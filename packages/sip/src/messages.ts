@@ -45,8 +45,10 @@ export {
   parseMediaTypeList,
   parseNameAddr,
   parseNameAddrList,
+  parseProducts,
   parseRAck,
   parseReplaces,
+  parseRetryAfter,
   parseSessionExpires,
   parseTokenList,
   parseUint,
@@ -56,8 +58,10 @@ export type {
   CSeq,
   ContactValue,
   EventValue,
+  ProductToken,
   RAck,
   Replaces,
+  RetryAfter,
   SessionExpires,
 } from './header-values.js';
 export { HeaderField, SipMessage, SipRequest, SipResponse, splitHeaderValues } from './message.js';

@@ -121,6 +121,8 @@ export function checkHeaders(message: SipMessage): SipParseError | undefined {
     void message.rack;
     void message.sessionExpires;
     void message.minSE;
+    // Server, User-Agent and Retry-After are informational: parsed on access only, never a
+    // reason to reject (implementations put all sorts of text in them).
   } catch (e) {
     if (e instanceof SipParseError) return e;
     throw e;

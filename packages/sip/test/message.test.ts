@@ -532,3 +532,35 @@ describe('createRequest and createResponse', () => {
     expect(trying.to?.tag).toBe('1');
   });
 });
+
+describe('comments', () => {
+  it('reads Retry-After, Server and User-Agent with comments (RFC 3261 §20.33, §20.35, §20.41)', () => {
+    const m = response(
+      bytes([
+        'SIP/2.0 503 Service Unavailable',
+        'Retry-After: 18000 (in a (nested) meeting \\) ok);duration=3600',
+        'Server: HomeServer/2 (build 7) Edge',
+        'User-Agent: Softphone Beta1.5',
+        'Content-Length: 0',
+      ]),
+    );
+    expect(m.retryAfter).toMatchObject({
+      delta: 18000,
+      comment: 'in a (nested) meeting \\) ok',
+      duration: 3600,
+    });
+    expect(m.server).toEqual([
+      { product: 'HomeServer', version: '2' },
+      { comment: 'build 7' },
+      { product: 'Edge', version: undefined },
+    ]);
+    expect(m.userAgent).toEqual([
+      { product: 'Softphone', version: undefined },
+      { product: 'Beta1.5', version: undefined },
+    ]);
+    const bad = response(
+      bytes(['SIP/2.0 503 Busy', 'Retry-After: 5 (unclosed', 'Content-Length: 0']),
+    );
+    expect(() => bad.retryAfter).toThrow(/unterminated comment/);
+  });
+});
