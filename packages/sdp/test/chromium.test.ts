@@ -65,14 +65,20 @@ interface PageState {
 /** Installs window.pc with the given tracks and returns its offer after ICE gathering. */
 async function browserOffer(
   page: Page,
-  kinds: { audio: boolean; video: boolean; audioDirection?: RTCRtpTransceiverDirection },
+  kinds: {
+    audio: boolean;
+    video: boolean;
+    audioDirection?: RTCRtpTransceiverDirection;
+    dataChannel?: boolean;
+  },
 ): Promise<string> {
-  return page.evaluate(async ({ audio, video, audioDirection }) => {
+  return page.evaluate(async ({ audio, video, audioDirection, dataChannel }) => {
     const w = window as unknown as { pc?: RTCPeerConnection; stream?: MediaStream };
     w.pc?.close();
     const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
     const pc = new RTCPeerConnection();
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    if (dataChannel) pc.createDataChannel('signalling');
     if (audioDirection) {
       const audioTransceiver = pc.getTransceivers().find((t) => t.receiver.track.kind === 'audio');
       if (audioTransceiver) audioTransceiver.direction = audioDirection;
@@ -168,6 +174,20 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('with real Chromium', () => {
     // Chromium stops the transceiver of a rejected m= section, so only audio is left.
     expect(state.signalingState).toBe('stable');
     expect(state.transceivers.map((t) => `${t.mid} ${t.currentDirection}`)).toEqual(['0 sendrecv']);
+  });
+
+  it('rejects a data channel next to the audio, and Chromium accepts', async () => {
+    const offerSdp = await browserOffer(page, { audio: true, video: false, dataChannel: true });
+    expect(parseSdp(offerSdp).media.map((m) => m.kind)).toEqual(['audio', 'application']);
+    const offer = browserOfferToSip(offerSdp, CONFIG);
+    expect(offer.description.media).toHaveLength(1);
+    const answer = sipAnswerToBrowser(offer, phoneAnswer(offer.sdp, { audio: [PCMU, TE8K] }));
+    expect(answer.sdp).toContain('m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n');
+    const state = await applyRemote(page, 'answer', answer.sdp);
+    expect(state.signalingState).toBe('stable');
+    expect(state.transceivers.map((t) => `${t.mid} ${t.currentDirection} ${t.sendCodec}`)).toEqual([
+      '0 sendrecv audio/PCMU',
+    ]);
   });
 
   it('passes a browser hold (sendonly) through SIP and Chromium accepts the recvonly answer', async () => {
