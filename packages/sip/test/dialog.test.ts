@@ -272,6 +272,57 @@ describe('UserAgent: calls between two stacks', () => {
   });
 });
 
+describe('reliable provisional responses from the UAS side (RFC 3262)', () => {
+  it('sends 183 reliably, takes the PRACK, then answers', async () => {
+    const alice = await agent('alice');
+    const bob = await agent('bob');
+    const pracked = new Promise<void>((resolve) =>
+      bob.once('invite', (inbound) => {
+        inbound.progress(183, SDP_B, { reliable: true });
+        inbound.ring({ reliable: true });
+        // The 180 waits for the PRACK of the 183; answer once both went through.
+        setTimeout(() => {
+          inbound.accept(SDP_B);
+          resolve();
+        }, 300);
+      }),
+    );
+    const call = alice.invite(uriOf(bob, 'bob'), { offer: SDP_A });
+    const early: boolean[] = [];
+    const statuses: number[] = [];
+    call.on('early', (e) => early.push(e.reliable));
+    call.on('progress', (r) => statuses.push(r.status));
+    await pracked;
+    await call.answered;
+    expect(early).toEqual([true]);
+    expect(statuses.filter((s) => s !== 100)).toEqual([183, 180]);
+  });
+
+  it('refuses the INVITE with 500 when its reliable provisional is never PRACKed', async () => {
+    const bob = await agent('bob', { timers: { t1: 10, t2: 40 } });
+    const peer = await scriptedPeer();
+    const failed = new Promise<IncomingCall>((resolve) =>
+      bob.once('invite', (inbound) => {
+        inbound.ring();
+        setTimeout(() => resolve(inbound), 800);
+      }),
+    );
+    const invite = `INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${newTag()};rport\r\nFrom: <sip:peer@127.0.0.1>;tag=p1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: ${newTag()}\r\nCSeq: 1 INVITE\r\nRequire: 100rel\r\nContact: <sip:peer@127.0.0.1:${peer.port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    await peers[0]!.send(new TextEncoder().encode(invite), {
+      address: '127.0.0.1',
+      port: bob.transports.transport('udp')!.local.port,
+    });
+    expect((await failed).state).toBe('rejected');
+    const ringing = peer.messages.filter(
+      (m) => m.kind === 'response' && m.status === 180,
+    ) as SipResponse[];
+    expect(ringing.length).toBeGreaterThan(2);
+    expect(ringing[0]!.rseq).toBeDefined();
+    expect(ringing[0]!.require).toContain('100rel');
+    expect(peer.messages.some((m) => m.kind === 'response' && m.status === 500)).toBe(true);
+  });
+});
+
 describe('UserAgent against scripted peers', () => {
   function answer(
     port: number,

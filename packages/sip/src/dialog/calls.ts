@@ -233,11 +233,23 @@ export interface CallResponseOptions {
   readonly headers?: readonly (readonly [string, HeaderValue])[];
 }
 
+export interface ProgressOptions extends CallResponseOptions {
+  /**
+   * Send reliably (RFC 3262): Require: 100rel + RSeq, retransmitted until PRACKed. Default: when
+   * the INVITE requires 100rel. Ignored when the caller does not support 100rel.
+   */
+  readonly reliable?: boolean;
+}
+
 export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   readonly request: SipRequest;
   readonly transaction: ServerTransaction;
   readonly #core: UserAgentCore;
   #state: IncomingCallState = 'received';
+  /** RFC 3262 §3: RSeq starts anywhere below 2^31 and increases by one per reliable response. */
+  #rseq = 1 + Math.floor(Math.random() * 0x7ffffff0);
+  #unacknowledged: { rseq: number; stop: () => void } | undefined;
+  readonly #queued: SipResponse[] = [];
 
   /** @internal */
   constructor(core: UserAgentCore, transaction: ServerTransaction) {
@@ -248,11 +260,15 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     transaction.onCancel = (cancel) => {
       if (this.#state !== 'received' && this.#state !== 'early') return;
       this.#transition('cancelled');
+      this.#finish();
+      this.#core.untrackEarly(this);
       transaction.reply(487);
       this.emit('cancel', cancel);
     };
     transaction.onFailure = () => {
       if (this.#state === 'received' || this.#state === 'early') this.#transition('failed');
+      this.#finish();
+      this.#core.untrackEarly(this);
     };
   }
 
@@ -277,17 +293,93 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   }
 
   /** 180 Ringing. */
-  ring(options: CallResponseOptions = {}): void {
+  ring(options: ProgressOptions = {}): void {
     this.progress(180, undefined, options);
   }
 
-  /** A provisional response, optionally with early media (183 + SDP). */
-  progress(status = 183, body?: Offer, options: CallResponseOptions = {}): void {
+  /** Whether the caller can take reliable provisionals, and whether it insists on them. */
+  get #hundredRel(): { supported: boolean; required: boolean } {
+    const has = (list: readonly string[]): boolean =>
+      list.some((t) => t.toLowerCase() === '100rel');
+    const required = has(this.request.require);
+    return { supported: required || has(this.request.supported), required };
+  }
+
+  /** A provisional response, optionally with early media (183 + SDP), reliably when asked. */
+  progress(status = 183, body?: Offer, options: ProgressOptions = {}): void {
     if (this.#state !== 'received' && this.#state !== 'early') return;
     this.#transition('early');
-    this.transaction.respond(
-      this.#core.buildProvisional(this.transaction, status, body, options.headers ?? []),
-    );
+    const { supported, required } = this.#hundredRel;
+    const reliable = supported && (options.reliable ?? required);
+    const headers = options.headers ?? [];
+    if (!reliable) {
+      this.transaction.respond(
+        this.#core.buildProvisional(this.transaction, status, body, headers),
+      );
+      return;
+    }
+    const response = this.#core.buildProvisional(this.transaction, status, body, [
+      ...headers,
+      ['Require', '100rel'],
+      ['RSeq', String(this.#rseq++)],
+    ]);
+    // §3: one unacknowledged reliable provisional at a time; later ones wait for the PRACK.
+    if (this.#unacknowledged) this.#queued.push(response);
+    else this.#sendReliable(response);
+  }
+
+  #sendReliable(response: SipResponse): void {
+    const rseq = response.rseq ?? 0;
+    const clock = this.#core.clock;
+    const { t1 } = this.#core.timers;
+    let interval = t1;
+    const retransmit = (): void => {
+      if (this.transaction.state === 'proceeding') this.transaction.respond(response);
+      interval *= 2;
+      timer = clock.setTimeout(retransmit, interval);
+    };
+    let timer = clock.setTimeout(retransmit, interval);
+    // §3: no PRACK within 64*T1 — the INVITE is refused with a 5xx.
+    const giveUp = clock.setTimeout(() => {
+      this.#unacknowledged = undefined;
+      this.reject(500, 'Reliable Provisional Not Acknowledged');
+    }, 64 * t1);
+    this.#unacknowledged = {
+      rseq,
+      stop: () => {
+        clock.clearTimeout(timer);
+        clock.clearTimeout(giveUp);
+      },
+    };
+    this.transaction.respond(response);
+    this.#core.trackEarly(this);
+  }
+
+  /** @internal a PRACK in this call's early dialog (RFC 3262 §3, §7.2). */
+  receivePrack(tx: ServerTransaction): void {
+    const rack = tx.request.rack;
+    const pending = this.#unacknowledged;
+    if (
+      pending === undefined ||
+      rack === undefined ||
+      rack.rseq !== pending.rseq ||
+      rack.cseq !== this.request.cseq?.seq ||
+      rack.method !== 'INVITE'
+    ) {
+      tx.reply(481);
+      return;
+    }
+    pending.stop();
+    this.#unacknowledged = undefined;
+    tx.reply(200);
+    const next = this.#queued.shift();
+    if (next && (this.#state === 'early' || this.#state === 'received')) this.#sendReliable(next);
+  }
+
+  #finish(): void {
+    this.#unacknowledged?.stop();
+    this.#unacknowledged = undefined;
+    this.#queued.length = 0;
   }
 
   /** Answers 200 with `answer` and returns the confirmed session (which waits for the ACK). */
@@ -298,6 +390,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
         `cannot accept a call that is ${this.#state}`,
       );
     this.#transition('accepted');
+    this.#finish();
     return this.#core.acceptInvite(this.transaction, answer, options.headers ?? []);
   }
 
@@ -305,6 +398,9 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   reject(status = 486, reason?: string, options: CallResponseOptions = {}): void {
     if (this.#state !== 'received' && this.#state !== 'early') return;
     this.#transition('rejected');
+    this.#finish();
+    this.#core.untrackEarly(this);
+    if (this.transaction.state !== 'proceeding') return;
     this.transaction.reply(status, reason, options.headers ? { headers: options.headers } : {});
   }
 }

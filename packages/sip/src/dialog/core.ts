@@ -150,6 +150,9 @@ export interface UserAgentCore {
   onRefresh(session: InviteSession, request: SipRequest, response?: SipResponse): void;
   peerAllows(dialog: Dialog, method: string): boolean;
   forget(session: InviteSession): void;
+  /** An incoming call with reliable provisionals outstanding: PRACKs are routed to it. */
+  trackEarly(call: IncomingCall): void;
+  untrackEarly(call: IncomingCall): void;
 }
 
 export interface InviteOptions {
@@ -199,6 +202,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   readonly #sessionTimers: Required<SessionTimerOptions> | undefined;
   readonly #sessions = new Map<string, InviteSession>();
   readonly #calls = new Map<string, OutgoingCall>();
+  readonly #earlyCalls = new Map<string, IncomingCall>();
   readonly #remoteAllow = new WeakMap<Dialog, readonly string[]>();
   readonly #policy: RequestPolicy;
   readonly #supported: string;
@@ -238,7 +242,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     this.#supported = this.#sessionTimers ? '100rel, timer, replaces' : '100rel, replaces';
     this.#policy = {
       role: 'uas',
-      supported: this.#sessionTimers ? ['timer', 'replaces'] : ['replaces'],
+      supported: this.#sessionTimers ? ['100rel', 'timer', 'replaces'] : ['100rel', 'replaces'],
       contentTypes: options.acceptedContentTypes ?? DEFAULT_CONTENT_TYPES,
     };
     this.transactions.on('request', (tx) => this.#receiveRequest(tx));
@@ -657,6 +661,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   /** @internal UAS accepts an INVITE. */
   acceptInvite(tx: ServerTransaction, answer: Offer | undefined, headers: Headers): InviteSession {
     const request = tx.request;
+    for (const [key, call] of this.#earlyCalls)
+      if (call.transaction === tx) this.#earlyCalls.delete(key);
     tx.toTag ??= newTag();
     const dialog = Dialog.uas(request, tx.toTag, 'confirmed', tx.flow);
     const session = new InviteSession(this, dialog, answer, request.body);
@@ -789,6 +795,25 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     return (this.#remoteAllow.get(dialog) ?? []).some((m) => m.toUpperCase() === method);
   }
 
+  #earlyKey(call: IncomingCall): string {
+    const request = call.request;
+    return dialogKey({
+      callId: request.callId ?? '',
+      localTag: call.transaction.toTag ?? '',
+      remoteTag: request.from?.tag ?? '',
+    });
+  }
+
+  /** @internal */
+  trackEarly(call: IncomingCall): void {
+    this.#earlyCalls.set(this.#earlyKey(call), call);
+  }
+
+  /** @internal */
+  untrackEarly(call: IncomingCall): void {
+    this.#earlyCalls.delete(this.#earlyKey(call));
+  }
+
   /** @internal */
   forget(session: InviteSession): void {
     this.#sessions.delete(session.dialog.key);
@@ -820,8 +845,16 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
         }),
       );
       if (session === undefined) {
+        const early = this.#earlyCalls.get(
+          dialogKey({
+            callId: request.callId ?? '',
+            localTag: toTag,
+            remoteTag: request.from?.tag ?? '',
+          }),
+        );
+        if (early && request.method === 'PRACK') early.receivePrack(tx);
         // §12.2.2: a request for a dialog we do not know.
-        tx.reply(481);
+        else tx.reply(481);
         return;
       }
       if (!session.dialog.receiveRequest(request, tx.flow)) {

@@ -211,6 +211,10 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
       case 'UPDATE':
         this.#receiveOffer(tx, 'update');
         return;
+      case 'PRACK':
+        // RFC 3262 §3: a PRACK for a reliable provisional that the 2xx overtook.
+        tx.reply(200);
+        return;
       default:
         if (this.listenerCount('request') > 0) this.emit('request', tx);
         else if (['INFO', 'NOTIFY', 'OPTIONS', 'MESSAGE'].includes(request.method)) tx.reply(200);
