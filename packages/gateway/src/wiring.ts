@@ -4,7 +4,8 @@
  * (and /health says `backend: "absent"`).
  */
 import type { CallBackendFactory, EmbeddedDemoFactory } from './backend.js';
+import { createB2buaBackend } from './b2bua/backend.js';
 import { embeddedDemo } from './demo/index.js';
 
-export const callBackendFactory: CallBackendFactory | undefined = undefined;
+export const callBackendFactory: CallBackendFactory | undefined = createB2buaBackend;
 export const embeddedDemoFactory: EmbeddedDemoFactory | undefined = embeddedDemo;

@@ -1,7 +1,6 @@
 // The Phone UI against `callbridge` in its default mode (what `npm start` runs): the built CLI
 // as a process, with the embedded demo SIP server and demo numbers, and no external peers.
-// Each test needs the B2BUA core; while the CLI reports `backend: "absent"` it is skipped
-// with that reason.
+// The CLI must report its B2BUA core ready and the demo running.
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,11 +101,9 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI against the embedded 
     await gateway?.stop();
   });
 
-  it('calls the echo number: Established, audio comes back, hold/unhold, hangup', async ({
-    skip,
-  }) => {
-    if (info.backend !== 'ready' || !info.demo)
-      skip('the B2BUA core is not wired into the CLI yet (backend absent)');
+  it('calls the echo number: Established, audio comes back, hold/unhold, hangup', async () => {
+    expect(info.backend).toBe('ready');
+    expect(info.demo).toBeTruthy();
     const page = await openPhone();
     await logIn(page, 'alice');
     await dial(page, '100');
@@ -127,9 +124,9 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI against the embedded 
     await callStatus(page, 'Finished');
   });
 
-  it('shows busy, early media, and a number that does not exist', async ({ skip }) => {
-    if (info.backend !== 'ready' || !info.demo)
-      skip('the B2BUA core is not wired into the CLI yet (backend absent)');
+  it('shows busy, early media, and a number that does not exist', async () => {
+    expect(info.backend).toBe('ready');
+    expect(info.demo).toBeTruthy();
     const page = await openPhone();
     await logIn(page, 'alice');
     await dial(page, '102');
@@ -145,9 +142,9 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI against the embedded 
     await page.screenshot({ path: `${screenshots}not-found.png` });
   });
 
-  it('lets alice call bob: bob answers in his page, both see Established', async ({ skip }) => {
-    if (info.backend !== 'ready' || !info.demo)
-      skip('the B2BUA core is not wired into the CLI yet (backend absent)');
+  it('lets alice call bob: bob answers in his page, both see Established', async () => {
+    expect(info.backend).toBe('ready');
+    expect(info.demo).toBeTruthy();
     const alice = await openPhone();
     const bob = await openPhone();
     await logIn(alice, 'alice');

@@ -1,0 +1,271 @@
+// The B2BUA core: per bound account a SIP user agent (and a registration when asked), and per
+// call a BridgedCall between the browser's WebRTC leg and the SIP leg.
+import {
+  Registerer,
+  StreamTransport,
+  UdpTransport,
+  UserAgent,
+  type Transport,
+} from '@callbridge/sip';
+import { DtlsCertificate } from '@callbridge/webrtc';
+import type { GatewayMediaConfig } from '@callbridge/sdp';
+import {
+  BackendFailureError,
+  type AccountEmit,
+  type BackendContext,
+  type CallBackend,
+  type CallBackendFactory,
+  type OutboundCallRequest,
+  type SipAccount,
+  type SipAccountBinding,
+  type SipLeg,
+  type SipLegEmit,
+} from '../backend.js';
+import type { GatewayConfig } from '../config.js';
+import { legCodecs } from './capabilities.js';
+import { CallMedia } from './call-media.js';
+import {
+  IncomingBridgedCall,
+  OutgoingBridgedCall,
+  calleeUri,
+  type BridgedCall,
+  type BridgedCallContext,
+} from './call.js';
+
+/** Where an account's SIP traffic goes: the embedded demo, the outbound proxy, or its domain. */
+function nextHop(
+  account: SipAccount,
+  config: GatewayConfig,
+  context: BackendContext,
+): { host: string; port: number } {
+  if (context.demo) return { host: context.demo.sipServer.host, port: context.demo.sipServer.port };
+  const proxy = account.outboundProxy ?? config.sip.outboundProxy ?? account.domain;
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(proxy);
+  const host = match?.[1] ?? proxy;
+  const port = Number(match?.[2] ?? account.port ?? 5060);
+  return { host, port };
+}
+
+async function createTransport(config: GatewayConfig): Promise<Transport> {
+  const address = config.sip.listenHost;
+  switch (config.sip.transport) {
+    case 'UDP':
+      return UdpTransport.create({ address });
+    case 'TCP':
+      return StreamTransport.tcp({ listen: false });
+    default:
+      throw new BackendFailureError({
+        reason: 'INTERNAL_ERROR',
+        message: `SIP transport ${config.sip.transport} is not supported by the B2BUA yet`,
+      });
+  }
+}
+
+class AccountBinding implements SipAccountBinding {
+  readonly #backend: B2buaBackend;
+  readonly #account: SipAccount;
+  readonly #ua: UserAgent;
+  readonly #registerer: Registerer | undefined;
+  readonly #calls = new Set<BridgedCall>();
+  #closed = false;
+
+  constructor(backend: B2buaBackend, account: SipAccount, ua: UserAgent, emit: AccountEmit) {
+    this.#backend = backend;
+    this.#account = account;
+    this.#ua = ua;
+    ua.on('invite', (call) => {
+      void IncomingBridgedCall.prepare(this.#callContext(), call, () =>
+        backend.openMedia('server'),
+      ).then((incoming) => {
+        if (!incoming) return;
+        if (this.#closed) {
+          void incoming.reject(480);
+          return;
+        }
+        this.#calls.add(incoming);
+        let attached = false;
+        emit('incomingCall', {
+          caller: incoming.caller.uri,
+          ...(incoming.caller.name ? { callerName: incoming.caller.name } : {}),
+          callee: account.login,
+          audio: true,
+          video: /m=video [1-9]/.test(call.request.bodyText),
+          sipHeaders: {},
+          browserOffer: incoming.browserOffer,
+          attach: (legEmit) => {
+            attached = true;
+            return incoming.attach(legEmit);
+          },
+        });
+        // Nobody took it: the SIP side gets a final answer rather than ringing forever.
+        if (!attached) void incoming.reject(480, 'No Browser Session');
+      });
+    });
+    if (account.registerRequired) {
+      const registerer = new Registerer(ua, { registrar: `sip:${account.domain}` });
+      this.#registerer = registerer;
+      registerer.on('registered', (expires) => emit('registered', { expiresSec: expires }));
+      registerer.on('failed', (response) => {
+        const refused =
+          response.status === 401 || response.status === 403 || response.status === 407;
+        if (refused) {
+          emit('failed', {
+            reason: 'AUTHENTICATION_FAILED',
+            sipStatus: response.status,
+            sipReason: response.reason,
+            message: `the registrar refused the credentials of ${account.login}`,
+          });
+          registerer.stop();
+          return;
+        }
+        emit('unregistered', {
+          failure: {
+            reason:
+              response.status === 408 || response.status === 503
+                ? 'SIP_SERVER_UNREACHABLE'
+                : 'SIP_ERROR',
+            sipStatus: response.status,
+            sipReason: response.reason,
+          },
+        });
+      });
+      queueMicrotask(() => void registerer.register().catch(() => undefined));
+    }
+  }
+
+  #callContext(): BridgedCallContext {
+    return {
+      mediaConfig: (media) => this.#backend.mediaConfig(media),
+      logger: this.#backend.logger.child({ account: this.#account.login }),
+      onEnded: (call) => this.#calls.delete(call),
+    };
+  }
+
+  placeCall(request: OutboundCallRequest, emit: SipLegEmit): SipLeg {
+    const call = new OutgoingBridgedCall(this.#callContext(), emit);
+    this.#calls.add(call);
+    if (request.media.kind !== 'webrtc') {
+      queueMicrotask(() =>
+        emit('ended', {
+          kind: 'failed',
+          failure: {
+            reason: 'INTERNAL_ERROR',
+            message: 'calls with a server-side media source are not supported by the B2BUA yet',
+          },
+        }),
+      );
+      this.#calls.delete(call);
+      return call;
+    }
+    const target = calleeUri(request.callee, this.#account.domain);
+    const headers = Object.entries(request.sipHeaders);
+    const from = request.visibleName
+      ? `"${request.visibleName.replace(/["\\]/g, '')}" <sip:${this.#account.login}@${this.#account.domain}>`
+      : undefined;
+    void call.start(
+      {
+        browserOffer: request.media.offer.sdp,
+        invite: (offer) => this.#ua.invite(target, { offer, headers, ...(from ? { from } : {}) }),
+      },
+      (remote) => this.#backend.openMedia('client', remote),
+    );
+    return call;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#calls].map((c) => c.hangup()));
+    if (this.#registerer) await this.#registerer.unregister().catch(() => undefined);
+    this.#registerer?.stop();
+    await this.#ua.close(500);
+    this.#backend.released(this);
+  }
+}
+
+export class B2buaBackend implements CallBackend {
+  readonly logger: BackendContext['logger'];
+  readonly #context: BackendContext;
+  readonly #certificate = DtlsCertificate.generate();
+  readonly #bindings = new Set<AccountBinding>();
+
+  constructor(context: BackendContext) {
+    this.#context = context;
+    this.logger = context.logger;
+  }
+
+  async bindAccount(account: SipAccount, emit: AccountEmit): Promise<SipAccountBinding> {
+    const config = this.#context.config;
+    const hop = nextHop(account, config, this.#context);
+    let transport: Transport;
+    try {
+      transport = await createTransport(config);
+    } catch (error) {
+      if (error instanceof BackendFailureError) throw error;
+      throw new BackendFailureError(
+        { reason: 'INTERNAL_ERROR', message: `no SIP transport: ${(error as Error).message}` },
+        { cause: error },
+      );
+    }
+    const protocol = config.sip.transport.toLowerCase();
+    const demoDomain = this.#context.demo?.domain;
+    const ua = new UserAgent({
+      transports: [transport],
+      aor: `sip:${account.login}@${account.domain}`,
+      outboundProxy: `sip:${hop.host}:${hop.port};transport=${protocol};lr`,
+      ...(account.password !== undefined
+        ? {
+            credentials: {
+              username: account.authenticationName ?? account.login,
+              password: account.password,
+            },
+          }
+        : {}),
+      userAgent: 'callbridge',
+      ...(demoDomain
+        ? { resolver: (host: string) => Promise.resolve(host === demoDomain ? hop.host : host) }
+        : {}),
+    });
+    const binding = new AccountBinding(this, account, ua, emit);
+    this.#bindings.add(binding);
+    return binding;
+  }
+
+  /** @internal */
+  released(binding: AccountBinding): void {
+    this.#bindings.delete(binding);
+  }
+
+  /** @internal the media of one call */
+  openMedia(
+    role: 'client' | 'server',
+    remote?: Parameters<typeof CallMedia.open>[2],
+  ): Promise<CallMedia> {
+    return CallMedia.open(
+      { config: this.#context.config, certificate: this.#certificate },
+      role,
+      remote,
+    );
+  }
+
+  /** @internal the SDP bridge configuration of one call */
+  mediaConfig(media: CallMedia): GatewayMediaConfig {
+    const config = this.#context.config;
+    return {
+      webrtc: media.webrtcEndpoint(),
+      sip: media.sipEndpoint(),
+      codecs: {
+        webrtc: legCodecs(config.media.browserCodecs, 'webrtc'),
+        sip: legCodecs(config.media.sipCodecs, 'sip'),
+      },
+      transcoding: config.media.transcoding,
+      username: 'callbridge',
+    };
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([...this.#bindings].map((b) => b.close()));
+  }
+}
+
+export const createB2buaBackend: CallBackendFactory = (context) => new B2buaBackend(context);

@@ -1,0 +1,600 @@
+// One bridged call: the browser leg and the SIP leg, as call control sees it (a SipLeg). The
+// outgoing and incoming flows differ only in who offers; once confirmed they share everything.
+import {
+  answerDirection,
+  browserAnswerToSip,
+  browserOfferToSip,
+  effectiveDirection,
+  parseSdp,
+  sipAnswerToBrowser,
+  sipOfferToBrowser,
+  SdpError,
+  type BridgedMedia,
+  type GatewayMediaConfig,
+  type GatewayOffer,
+} from '@callbridge/sdp';
+import { formatDtmfInfo, parseDigit } from '@callbridge/media';
+import {
+  SipUri,
+  type IncomingCall,
+  type IncomingOffer,
+  type InviteSession,
+  type OutgoingCall,
+  type ServerTransaction,
+  type SipResponse,
+} from '@callbridge/sip';
+import type {
+  CallEnd,
+  ServerMediaSource,
+  SessionDescription,
+  SipLeg,
+  SipLegEmit,
+  SipLegEventMap,
+  TransferTarget,
+} from '../backend.js';
+import type { Logger } from '../log.js';
+import type { DtmfType, Failure } from '../model/status.js';
+import type { CallMedia} from './call-media.js';
+import { remoteTransportParameters } from './call-media.js';
+import { offerHolds, withDirection } from './hold.js';
+
+const SDP = 'application/sdp';
+/** Gap between digits sent one after another (ITU-T Q.24 asks for at least 40 ms). */
+const DTMF_DIGIT_MS = 160;
+const DTMF_GAP_MS = 80;
+
+export class B2buaError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'B2buaError';
+    this.code = code;
+  }
+}
+
+/** The failure to report for a final SIP error response. */
+export function failureOfResponse(response: SipResponse): CallEnd {
+  const sipStatus = response.status;
+  const sipReason = response.reason;
+  if (sipStatus === 486 || sipStatus === 600) return { kind: 'busy', sipStatus, sipReason };
+  const failure: Failure =
+    sipStatus === 408
+      ? { reason: 'FAILED_BY_REQUEST_TIMEOUT', sipStatus, sipReason }
+      : sipStatus === 488 || sipStatus === 606
+        ? { reason: 'NO_COMMON_CODECS', sipStatus, sipReason }
+        : { reason: 'SIP_ERROR', sipStatus, sipReason };
+  return { kind: 'failed', failure };
+}
+
+export interface BridgedCallContext {
+  readonly mediaConfig: (media: CallMedia) => GatewayMediaConfig;
+  readonly logger: Logger;
+  readonly onEnded: (call: BridgedCall) => void;
+}
+
+/** What the two flows share once the SIP dialog exists. */
+export abstract class BridgedCall implements SipLeg {
+  protected readonly context: BridgedCallContext;
+  protected emit: SipLegEmit;
+  protected media: CallMedia | undefined;
+  protected session: InviteSession | undefined;
+  protected bridged: readonly BridgedMedia[] = [];
+  #ended = false;
+  #held = false;
+  #remoteHeld = false;
+
+  protected constructor(context: BridgedCallContext, emit: SipLegEmit) {
+    this.context = context;
+    this.emit = emit;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The confirmed SIP dialog (for attended transfer of another call). */
+  get sipSession(): InviteSession | undefined {
+    return this.session;
+  }
+
+  /** Queues an event: the contract says never synchronously from inside a method call. */
+  protected send<K extends keyof SipLegEventMap>(event: K, payload: SipLegEventMap[K]): void {
+    if (this.#ended) return;
+    queueMicrotask(() => this.emit(event, payload));
+  }
+
+  /** Ends the call once: releases media, emits `ended`. */
+  protected end(how: CallEnd): void {
+    if (this.#ended) return;
+    this.send('ended', how);
+    this.#ended = true;
+    this.media?.close();
+    this.context.onEnded(this);
+  }
+
+  protected fail(failure: Failure): void {
+    if (this.#ended) return;
+    this.context.logger.warn('call failed', { reason: failure.reason, message: failure.message });
+    const session = this.session;
+    this.end({ kind: 'failed', failure });
+    if (session?.state === 'confirmed') void session.bye().catch(() => undefined);
+  }
+
+  protected async startMedia(bridged: readonly BridgedMedia[]): Promise<'relay' | 'transcode'> {
+    const media = this.media!;
+    this.bridged = bridged;
+    const mode = await media.start(bridged);
+    media.session?.on('dtmf', ({ leg, digit }) => {
+      if (leg === 'b') this.send('dtmf', { digits: digit, type: 'RFC2833' });
+    });
+    media.session?.on('sipInfo', ({ leg, contentType, body }) => {
+      if (leg === 'b') void this.session?.info(body, contentType).catch(() => undefined);
+    });
+    return mode;
+  }
+
+  /** Wires the confirmed SIP dialog: BYE, re-INVITE (remote hold), INFO, NOTIFY. */
+  protected confirmed(session: InviteSession): void {
+    this.session = session;
+    session.on('terminated', (reason) => {
+      if (reason === 'remote-bye') this.end({ kind: 'finished', by: 'remote' });
+      else if (reason === 'local-bye') this.end({ kind: 'finished', by: 'local' });
+      else
+        this.end({
+          kind: 'failed',
+          failure: { reason: 'FAILED_BY_REQUEST_TIMEOUT', message: `SIP session ended: ${reason}` },
+        });
+    });
+    session.on('reinvite', (offer) => this.#remoteOffer(offer));
+    session.on('update', (offer) => this.#remoteOffer(offer));
+    session.on('request', (tx) => this.#inDialogRequest(tx));
+  }
+
+  #remoteOffer(offer: IncomingOffer): void {
+    const local = this.session?.localBody;
+    if (offer.body.length === 0 || !local) {
+      offer.accept(local);
+      return;
+    }
+    let text: string;
+    let held: boolean;
+    let ours: string;
+    try {
+      text = new TextDecoder().decode(offer.body);
+      held = offerHolds(text);
+      const audio = parseSdp(text).media.find((m) => m.kind === 'audio' && m.port !== 0);
+      const direction = audio
+        ? answerDirection(effectiveDirection(audio), this.#held ? 'sendonly' : 'sendrecv')
+        : 'sendrecv';
+      ours = withDirection(
+        typeof local.body === 'string' ? local.body : new TextDecoder().decode(local.body),
+        direction,
+      );
+    } catch (error) {
+      offer.reject(error instanceof SdpError ? error.sipStatus : 488);
+      return;
+    }
+    offer.accept({ body: ours, contentType: SDP });
+    if (held !== this.#remoteHeld) {
+      this.#remoteHeld = held;
+      this.media?.session?.setHold('b', held || this.#held);
+      this.send('remoteHold', { held });
+    }
+  }
+
+  #inDialogRequest(tx: ServerTransaction): void {
+    const request = tx.request;
+    switch (request.method) {
+      case 'INFO': {
+        const contentType = request.header('Content-Type') ?? '';
+        if (/^application\/dtmf(-relay)?\b/i.test(contentType)) {
+          try {
+            this.media?.session?.receiveSipInfo('b', contentType, request.bodyText);
+            tx.reply(200);
+          } catch {
+            tx.reply(400, 'Bad DTMF Body');
+          }
+          return;
+        }
+        if (/picture_fast_update/.test(request.bodyText)) {
+          // RFC 5168: the SIP side asks for a keyframe of the browser's video.
+          this.media?.session?.requestKeyframe('b');
+          tx.reply(200);
+          return;
+        }
+        tx.reply(415);
+        return;
+      }
+      case 'NOTIFY': {
+        tx.reply(200);
+        // RFC 3515 §2.4.5: the progress of a REFER we sent, as a message/sipfrag status line.
+        const match = /^SIP\/2\.0\s+(\d{3})\s*(.*)$/m.exec(request.bodyText);
+        if (match) {
+          const sipStatus = Number(match[1]);
+          const state = request.header('Subscription-State') ?? '';
+          this.send('transferProgress', {
+            sipStatus,
+            sipReason: (match[2] ?? '').trim(),
+            final: sipStatus >= 200 || /^terminated/i.test(state),
+          });
+        }
+        return;
+      }
+      case 'REFER':
+        // Following a transfer the SIP side asks for would need a new SIP leg for this browser.
+        tx.reply(603, 'Transfer Not Accepted By Gateway');
+        return;
+      default:
+        tx.reply(405);
+    }
+  }
+
+  async hangup(): Promise<void> {
+    await this.release();
+  }
+
+  /** Ends the call from our side (CANCEL or BYE, as the state asks). */
+  protected abstract release(): Promise<void>;
+
+  async hold(): Promise<void> {
+    await this.#setHold(true);
+  }
+
+  async unhold(): Promise<void> {
+    await this.#setHold(false);
+  }
+
+  async #setHold(held: boolean): Promise<void> {
+    const session = this.#confirmedSession();
+    const local = session.localBody;
+    if (!local)
+      throw new B2buaError('NO_SESSION_DESCRIPTION', 'no SDP was exchanged on the SIP leg');
+    // RFC 3264 §8.4: sendonly to hold, or inactive when the remote side holds us already.
+    const direction = held
+      ? this.#remoteHeld
+        ? 'inactive'
+        : 'sendonly'
+      : this.#remoteHeld
+        ? 'recvonly'
+        : 'sendrecv';
+    const body = withDirection(
+      typeof local.body === 'string' ? local.body : new TextDecoder().decode(local.body),
+      direction,
+    );
+    const response = await session.reinvite({ body, contentType: SDP });
+    if (response.status < 200 || response.status >= 300) {
+      throw new B2buaError(
+        'REINVITE_REFUSED',
+        `the SIP side answered the ${held ? 'hold' : 'resume'} re-INVITE with ${response.status} ${response.reason}`,
+      );
+    }
+    this.#held = held;
+    this.media?.session?.setHold('b', held || this.#remoteHeld);
+  }
+
+  #confirmedSession(): InviteSession {
+    const session = this.session;
+    if (!session || session.state !== 'confirmed') {
+      throw new B2buaError('CALL_NOT_ESTABLISHED', 'the call is not established on the SIP side');
+    }
+    return session;
+  }
+
+  async transfer(target: TransferTarget): Promise<void> {
+    const session = this.#confirmedSession();
+    let referTo: string;
+    if (target.kind === 'blind') {
+      referTo = `<${target.target}>`;
+    } else {
+      const other = target.replaces instanceof BridgedCall ? target.replaces.sipSession : undefined;
+      if (!other) {
+        throw new B2buaError('TRANSFER_TARGET_INVALID', 'the call to replace has no SIP dialog');
+      }
+      // RFC 3891 §3 / RFC 3515: the transfer target's dialog, seen from the target's side.
+      const { callId, localTag, remoteTag } = other.dialog.id;
+      const replaces = encodeURIComponent(`${callId};to-tag=${remoteTag};from-tag=${localTag}`);
+      const uri = other.dialog.remoteUri.uri.toString();
+      referTo = `<${uri}${uri.includes('?') ? '&' : '?'}Replaces=${replaces}>`;
+    }
+    const response = await session.refer(referTo, [
+      ['Referred-By', session.dialog.localUri.toString()],
+    ]);
+    if (response.status < 200 || response.status >= 300) {
+      throw new B2buaError(
+        'TRANSFER_REFUSED',
+        `the SIP side answered REFER with ${response.status} ${response.reason}`,
+      );
+    }
+  }
+
+  async sendDtmf(digits: string, type: DtmfType): Promise<void> {
+    const session = this.#confirmedSession();
+    const list = [...digits].map((d) => {
+      const digit = parseDigit(d);
+      if (digit === undefined) throw new B2buaError('INVALID_DTMF', `"${d}" is not a DTMF digit`);
+      return digit;
+    });
+    for (const digit of list) {
+      if (type === 'INFO') {
+        const body = formatDtmfInfo('application/dtmf-relay', digit, DTMF_DIGIT_MS);
+        const response = await session.info(body, 'application/dtmf-relay');
+        if (response.status >= 300) {
+          throw new B2buaError(
+            'DTMF_REFUSED',
+            `INFO answered ${response.status} ${response.reason}`,
+          );
+        }
+      } else {
+        const media = this.media?.session;
+        if (!media) throw new B2buaError('NO_MEDIA', 'the call has no media session');
+        media.sendDtmf('b', digit, DTMF_DIGIT_MS);
+      }
+      await new Promise((r) => setTimeout(r, DTMF_DIGIT_MS + DTMF_GAP_MS));
+    }
+  }
+
+  updateBrowserDescription(_description: SessionDescription): Promise<void> {
+    return Promise.reject(
+      new B2buaError('RENEGOTIATION_UNSUPPORTED', 'browser renegotiation is not supported yet'),
+    );
+  }
+
+  answer(_media: SessionDescription | ServerMediaSource): Promise<void> {
+    return Promise.reject(new B2buaError('NOT_INCOMING', 'only an incoming call can be answered'));
+  }
+
+  reject(_sipStatus: number, _sipReason?: string): Promise<void> {
+    return Promise.reject(new B2buaError('NOT_INCOMING', 'only an incoming call can be rejected'));
+  }
+}
+
+/** The request URI for a callee: a number or user, or a full sip:/sips:/tel: URI. */
+export function calleeUri(callee: string, domain: string): string {
+  if (/^(sips?|tel):/i.test(callee)) return callee;
+  if (callee.includes('@')) return `sip:${callee}`;
+  return `sip:${callee}@${domain}`;
+}
+
+export interface OutgoingStart {
+  readonly invite: (offer: { body: string; contentType: string }) => OutgoingCall;
+  readonly browserOffer: string;
+}
+
+/** The browser calls out: its offer goes to the SIP side, the SIP answer comes back to it. */
+export class OutgoingBridgedCall extends BridgedCall {
+  #call: OutgoingCall | undefined;
+  #offer: GatewayOffer | undefined;
+  #answered = false;
+  #browserAnswered = false;
+  #releasing = false;
+
+  constructor(context: BridgedCallContext, emit: SipLegEmit) {
+    super(context, emit);
+  }
+
+  async start(
+    start: OutgoingStart,
+    openMedia: (remote: ReturnType<typeof remoteTransportParameters>) => Promise<CallMedia>,
+  ): Promise<void> {
+    try {
+      const browser = parseSdp(start.browserOffer);
+      const first = browser.media.find((m) => m.ice !== undefined);
+      const remote = first?.ice
+        ? remoteTransportParameters({
+            remoteIce: first.ice,
+            remoteFingerprints: first.fingerprints,
+          })
+        : undefined;
+      this.media = await openMedia(remote);
+      if (this.ended || this.#releasing) {
+        this.media.close();
+        return;
+      }
+      this.media.onFailure((failure) => this.fail(failure));
+      this.#offer = browserOfferToSip(start.browserOffer, this.context.mediaConfig(this.media));
+    } catch (error) {
+      this.end(startFailure(error));
+      return;
+    }
+    const call = start.invite({ body: this.#offer.sdp, contentType: SDP });
+    this.#call = call;
+    call.on('progress', (response) => {
+      if (response.body.length > 0) return; // reported by 'early'
+      if (response.status === 100)
+        this.send('progress', { status: 'TRYING', sipStatus: 100, sipReason: response.reason });
+      else
+        this.send('progress', {
+          status: 'RING',
+          sipStatus: response.status,
+          sipReason: response.reason,
+        });
+    });
+    call.on('early', (early) => {
+      void this.#sipAnswer(new TextDecoder().decode(early.body)).then((description) => {
+        const status = early.response.status === 180 ? 'RING_MEDIA' : 'SESSION_PROGRESS';
+        this.send('progress', {
+          status,
+          sipStatus: early.response.status,
+          sipReason: early.response.reason,
+          ...(description ? { browserDescription: description } : {}),
+        });
+      });
+    });
+    call.on('answered', (session) => {
+      this.#answered = true;
+      this.confirmed(session);
+      if (this.ended || this.#releasing) {
+        void session.bye().catch(() => undefined);
+        return;
+      }
+      void this.#sipAnswer(new TextDecoder().decode(session.remoteBody)).then((description) => {
+        if (this.ended) return;
+        const mode = this.bridged.some((m) => m.mode === 'transcode') ? 'transcode' : 'relay';
+        this.send('established', {
+          mediaMode: mode,
+          ...(description ? { browserDescription: description } : {}),
+        });
+      });
+    });
+    call.on('failed', (response) => {
+      if (this.#releasing) this.end({ kind: 'finished', by: 'local' });
+      else this.end(failureOfResponse(response));
+    });
+  }
+
+  /** Applies a SIP answer (183 or 200): media starts, the browser gets its answer once. */
+  async #sipAnswer(sdp: string): Promise<SessionDescription | undefined> {
+    if (this.ended || !this.#offer || !sdp) return undefined;
+    try {
+      const answer = sipAnswerToBrowser(this.#offer, sdp);
+      await this.startMedia(answer.media);
+      if (this.#browserAnswered) return undefined;
+      this.#browserAnswered = true;
+      return { type: 'answer', sdp: answer.sdp };
+    } catch (error) {
+      this.fail(
+        error instanceof SdpError && error.code === 'SDP_NO_COMMON_CODECS'
+          ? { reason: 'NO_COMMON_CODECS', message: error.message }
+          : {
+              reason: 'INTERNAL_ERROR',
+              message: `SIP answer not usable: ${(error as Error).message}`,
+            },
+      );
+      return undefined;
+    }
+  }
+
+  protected async release(): Promise<void> {
+    if (this.ended) return;
+    this.#releasing = true;
+    if (this.session?.state === 'confirmed') {
+      const session = this.session;
+      this.end({ kind: 'finished', by: 'local' });
+      await session.bye().catch(() => undefined);
+      return;
+    }
+    if (this.#call && !this.#answered) {
+      // §9.1: CANCEL; the 487 then ends the call (and a 200 that crossed it gets a BYE).
+      this.#call.cancel();
+      this.end({ kind: 'finished', by: 'local' });
+      return;
+    }
+    this.end({ kind: 'finished', by: 'local' });
+  }
+}
+
+function startFailure(error: unknown): CallEnd {
+  if (error instanceof SdpError) {
+    return {
+      kind: 'failed',
+      failure: {
+        reason: error.code === 'SDP_NO_COMMON_CODECS' ? 'NO_COMMON_CODECS' : 'INTERNAL_ERROR',
+        message: error.message,
+      },
+    };
+  }
+  return {
+    kind: 'failed',
+    failure: {
+      reason: 'INTERNAL_ERROR',
+      message: `call set-up failed: ${(error as Error).message}`,
+    },
+  };
+}
+
+/** A SIP call for a registered account, offered to the browser. */
+export class IncomingBridgedCall extends BridgedCall {
+  readonly #call: IncomingCall;
+  readonly #offer: GatewayOffer;
+
+  private constructor(
+    context: BridgedCallContext,
+    call: IncomingCall,
+    media: CallMedia,
+    offer: GatewayOffer,
+  ) {
+    super(context, () => undefined);
+    this.#call = call;
+    this.media = media;
+    this.#offer = offer;
+    media.onFailure((failure) => this.fail(failure));
+    call.on('cancel', () => this.end({ kind: 'finished', by: 'remote' }));
+  }
+
+  /** Prepares the browser offer for an INVITE; rejects the INVITE itself when that fails. */
+  static async prepare(
+    context: BridgedCallContext,
+    call: IncomingCall,
+    openMedia: () => Promise<CallMedia>,
+  ): Promise<IncomingBridgedCall | undefined> {
+    let media: CallMedia | undefined;
+    try {
+      media = await openMedia();
+      const offer = sipOfferToBrowser(call.request.bodyText, context.mediaConfig(media));
+      return new IncomingBridgedCall(context, call, media, offer);
+    } catch (error) {
+      media?.close();
+      if (error instanceof SdpError) call.reject(error.sipStatus, error.message.slice(0, 80));
+      else call.reject(500);
+      return undefined;
+    }
+  }
+
+  get browserOffer(): SessionDescription {
+    return { type: 'offer', sdp: this.#offer.sdp };
+  }
+
+  get caller(): { uri: string; name?: string } {
+    const from = this.#call.request.from;
+    const uri = from?.uri;
+    return {
+      uri: uri instanceof SipUri ? (uri.user ?? uri.toString()) : (uri?.toString() ?? ''),
+      ...(from?.displayName ? { name: from.displayName } : {}),
+    };
+  }
+
+  attach(emit: SipLegEmit): this {
+    this.emit = emit;
+    this.#call.ring();
+    return this;
+  }
+
+  override async answer(media: SessionDescription | ServerMediaSource): Promise<void> {
+    if (!('sdp' in media)) {
+      throw new B2buaError(
+        'SERVER_MEDIA_UNSUPPORTED',
+        'answering with a server media source is not supported',
+      );
+    }
+    if (this.ended) throw new B2buaError('CALL_ENDED', 'the caller has gone');
+    const answer = browserAnswerToSip(this.#offer, media.sdp);
+    const browserLeg = answer.media.find((m) => m.webrtc?.remoteIce)?.webrtc;
+    const remote = browserLeg ? remoteTransportParameters(browserLeg) : undefined;
+    if (!remote)
+      throw new B2buaError('BROWSER_ANSWER_INVALID', 'the browser answer has no ICE credentials');
+    this.media!.setBrowserParameters(remote);
+    const mode = await this.startMedia(answer.media);
+    const session = this.#call.accept({ body: answer.sdp, contentType: SDP });
+    this.confirmed(session);
+    this.send('established', { mediaMode: mode });
+  }
+
+  override reject(sipStatus: number, sipReason?: string): Promise<void> {
+    this.#call.reject(sipStatus, sipReason);
+    this.end({ kind: 'finished', by: 'local' });
+    return Promise.resolve();
+  }
+
+  protected async release(): Promise<void> {
+    if (this.ended) return;
+    const session = this.session;
+    if (session?.state === 'confirmed') {
+      this.end({ kind: 'finished', by: 'local' });
+      await session.bye().catch(() => undefined);
+      return;
+    }
+    // Not answered yet: 480 rather than 486, the user did not say busy (RFC 3261 §21.4.18).
+    this.#call.reject(480);
+    this.end({ kind: 'finished', by: 'local' });
+  }
+}
