@@ -134,6 +134,7 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
   readonly #callTimers = new Map<string, TimerHandle>();
   readonly #sessionTimers = new Map<string, TimerHandle>();
   readonly #closing = new Map<string, Promise<void>>();
+  readonly #hangingUp = new Map<string, Promise<CallInfo>>();
   #shuttingDown = false;
 
   constructor(options: CallControlOptions) {
@@ -380,10 +381,23 @@ export class CallControlService extends TypedEmitter<CallControlEventMap> {
     return call.toInfo();
   }
 
-  /** Hangs up (CANCEL/BYE), or rejects an unanswered incoming call with `sipStatus`. */
+  /**
+   * Hangs up (CANCEL/BYE), or rejects an unanswered incoming call with `sipStatus`. Concurrent
+   * hangups of one call (browser, REST, session close) share one backend request.
+   */
   async hangupCall(callId: string, scope: Scope = {}, sipStatus?: number): Promise<CallInfo> {
     const call = this.#call(callId, scope);
     if (call.isFinal) return call.toInfo();
+    let ending = this.#hangingUp.get(callId);
+    if (!ending) {
+      ending = this.#hangup(call, sipStatus).finally(() => this.#hangingUp.delete(callId));
+      this.#hangingUp.set(callId, ending);
+    }
+    return ending;
+  }
+
+  async #hangup(call: GatewayCall, sipStatus: number | undefined): Promise<CallInfo> {
+    const callId = call.id;
     const leg = call.leg;
     if (!leg) {
       this.#endCall(call, { kind: 'finished', by: 'local' });
