@@ -189,6 +189,10 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
       if (this.dtls.state === 'new' && this.#options.dtlsRole === 'client') this.dtls.start();
       this.emit('ice-selected', address);
     });
+    this.ice.on('credentials-retired', (usernameFragment) => {
+      this.#mux.unregisterUfrag(usernameFragment, this);
+      this.#tcpMux?.unregisterUfrag(usernameFragment, this);
+    });
     this.ice.on('consent-expired', () => {
       this.#consentLost = true;
       this.emit('consent-expired');

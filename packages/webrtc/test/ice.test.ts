@@ -130,6 +130,8 @@ describe('ICE-lite agent (RFC 8445 §7.3)', () => {
   it('ICE restart: old credentials work until the peer uses the new ones', () => {
     const agent = new IceLiteAgent({ local, remote });
     agent.handleStun(check({ useCandidate: true }), from);
+    const retired: string[] = [];
+    agent.on('credentials-retired', (ufrag) => retired.push(ufrag));
     const fresh = agent.restart({ usernameFragment: 'new1', password: 'newpasswordnewpassword12' });
     agent.setRemoteParameters({ usernameFragment: 'brw2', password: 'x'.repeat(22) });
     expect(agent.usernameFragments).toEqual(['new1', 'lite']);
@@ -137,6 +139,7 @@ describe('ICE-lite agent (RFC 8445 §7.3)', () => {
     const withNew = check({ username: 'new1:brw2', password: fresh.password, useCandidate: true });
     expect(agent.handleStun(withNew, from)).toBeDefined();
     expect(agent.usernameFragments).toEqual(['new1']);
+    expect(retired).toEqual(['lite']);
     expect(agent.handleStun(check(), from)).toBeUndefined();
     expect(agent.state).toBe('connected');
   });

@@ -57,6 +57,8 @@ export interface IceAgentEvents {
   selected: (address: RemoteAddress) => void;
   /** No valid check on the selected pair for the consent timeout (RFC 7675 §5.1). */
   'consent-expired': () => void;
+  /** After an ICE restart, the peer used the new credentials: the old ufrag is no longer valid. */
+  'credentials-retired': (usernameFragment: string) => void;
   statechange: (state: IceState) => void;
 }
 
@@ -154,8 +156,10 @@ export class IceLiteAgent extends TypedEmitter<IceAgentEvents> {
   }
 
   /**
-   * RFC 8445 §9: new local credentials. The old ones keep working until the peer's first check
-   * with the new ones, so media keeps flowing across the restart.
+   * RFC 8445 §9: new local credentials; set the peer's new ones afterwards with
+   * setRemoteParameters (until then any remote ufrag is accepted with the new password). The
+   * old ones keep working until the peer's first check with the new ones, so media keeps
+   * flowing across the restart.
    */
   restart(local: IceParameters = generateIceParameters()): IceParameters {
     if (this.#state === 'closed')
@@ -214,7 +218,11 @@ export class IceLiteAgent extends TypedEmitter<IceAgentEvents> {
       this.counters.badIntegrity++;
       return undefined;
     }
-    if (usesNewCredentials) this.#previous = undefined;
+    if (usesNewCredentials && this.#previous) {
+      const retired = this.#previous.params.usernameFragment;
+      this.#previous = undefined;
+      this.emit('credentials-retired', retired);
+    }
 
     // RFC 8445 §7.3.1.1: a lite agent is always controlled; a peer claiming the controlled
     // role too must switch, which the 487 tells it.

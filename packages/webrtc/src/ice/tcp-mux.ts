@@ -88,6 +88,10 @@ export class TcpMux {
     this.#byUfrag.set(usernameFragment, endpoint);
   }
 
+  unregisterUfrag(usernameFragment: string, endpoint: MuxEndpoint): void {
+    if (this.#byUfrag.get(usernameFragment) === endpoint) this.#byUfrag.delete(usernameFragment);
+  }
+
   unregister(endpoint: MuxEndpoint): void {
     for (const [k, v] of this.#byUfrag) if (v === endpoint) this.#byUfrag.delete(k);
     for (const [k, c] of this.#connections) {
