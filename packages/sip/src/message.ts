@@ -50,6 +50,7 @@ import {
   parseUint,
   parseVia,
 } from './header-values.js';
+import { serialize } from './serializer.js';
 import { decodeUtf8, encodeUtf8, hasNonAscii } from './text.js';
 import type { Uri } from './uri.js';
 
@@ -175,6 +176,8 @@ type Parser<T> = (value: string, header: string) => T;
 /** Behaviour shared by requests and responses. */
 export abstract class SipMessage {
   abstract readonly kind: 'request' | 'response';
+  /** The start line without its line ending. */
+  abstract readonly startLine: string;
   /** SIP-Version as written, normally `SIP/2.0`. */
   readonly version: string;
   /** Header fields, once materialised (generic access or mutation). */
@@ -704,6 +707,11 @@ export abstract class SipMessage {
 
   /** A copy sharing the parsed bytes; mutating one does not affect the other. */
   abstract clone(): SipRequest | SipResponse;
+
+  /** The wire form as text, for logs (`serialize()` gives the bytes). */
+  toString(): string {
+    return decodeUtf8(serialize(this));
+  }
 
   /** @internal */
   protected cloneFields(): HeaderField[] {

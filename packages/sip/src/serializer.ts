@@ -3,13 +3,13 @@
  * header line, folding included) are copied from the original bytes; a message nobody changed
  * comes back as a view of exactly the bytes it was parsed from.
  */
-import type { SipRequest, SipResponse } from './message.js';
+import type { SipMessage } from './message.js';
 import { encodeUtf8 } from './text.js';
 
 const CRLF = new Uint8Array([13, 10]);
 
 /** Serialises a message (RFC 3261 §7). The result may share memory with the parsed input. */
-export function serialize(message: SipRequest | SipResponse): Uint8Array {
+export function serialize(message: SipMessage): Uint8Array {
   const chunks: Uint8Array[] = [];
   const source = message.source;
   const startLineEnd = message.startLineEnd;

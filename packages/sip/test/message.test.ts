@@ -457,6 +457,8 @@ describe('serialize and mutation', () => {
     expect(m.maxForwards).toBe(70);
     expect(copy.maxForwards).toBe(1);
     expect(serialize(m)).toEqual(INVITE);
+    expect(copy.toString()).toContain('\r\nMax-Forwards: 1\r\n');
+    expect(m.toString()).toBe(dec.decode(INVITE));
   });
 });
 
