@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Harness } from './support/gateway-harness.js';
 import { startHarness } from './support/gateway-harness.js';
 import WebSocket from 'ws';
+import { WEBSOCKET_SCHEMA, validateSchema } from '@callbridge/gateway';
 import { FakeClock } from './support/fake-clock.js';
 import { TestSocket } from './support/ws-client.js';
 
@@ -25,6 +26,12 @@ describe('WebSocket protocol over a real socket', () => {
     h = await startHarness(['--sessions-resume-grace-ms', '5000']);
   });
   afterEach(async () => {
+    // Everything the gateway sent must match the schema it serves.
+    for (const socket of sockets) {
+      for (const message of socket.messages) {
+        expect(validateSchema(WEBSOCKET_SCHEMA, message), JSON.stringify(message)).toEqual([]);
+      }
+    }
     await Promise.all(sockets.splice(0).map((s) => s.close()));
     await h.gateway.stop();
   });

@@ -342,11 +342,11 @@ export const WEBSOCKET_SCHEMA: JsonSchema = {
   $id: 'urn:callbridge:websocket:v1',
   title: `callbridge WebSocket protocol v${PROTOCOL_VERSION}`,
   description: `JSON text frames (at most ${MAX_MESSAGE_BYTES} bytes). Subprotocol ${WEBSOCKET_SUBPROTOCOL}. A message is one of the client.* definitions (browser → gateway) or server.* definitions (gateway → browser).`,
-  oneOf: [
-    ...Object.keys(CLIENT_MESSAGES).map((t) => ref(PREFIX_CLIENT + t)),
-    ...Object.keys(SERVER_MESSAGES).map((t) => ref(PREFIX_SERVER + t)),
-  ],
+  // `call.dtmf` exists in both directions, so a message is a client OR a server message.
+  anyOf: [ref('ClientMessage'), ref('ServerMessage')],
   $defs: {
+    ClientMessage: { oneOf: Object.keys(CLIENT_MESSAGES).map((t) => ref(PREFIX_CLIENT + t)) },
+    ServerMessage: { oneOf: Object.keys(SERVER_MESSAGES).map((t) => ref(PREFIX_SERVER + t)) },
     ...SHARED_DEFS,
     ...Object.fromEntries(Object.entries(CLIENT_MESSAGES).map(([t, s]) => [PREFIX_CLIENT + t, s])),
     ...Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([t, s]) => [PREFIX_SERVER + t, s])),
