@@ -25,6 +25,7 @@ export class FakeBrowser {
   readonly password = randomBytes(12).toString('hex');
   readonly stunResponses: StunMessage[] = [];
   readonly rtp: Uint8Array[] = [];
+  readonly rtcp: Uint8Array[] = [];
   dtls: DtlsConnection | undefined;
   send?: SrtpContext;
   receive?: SrtpContext;
@@ -101,6 +102,10 @@ export class FakeBrowser {
     this.#sendToGateway(this.send!.protectRtp(packet));
   }
 
+  sendRtcp(packet: Uint8Array): void {
+    this.#sendToGateway(this.send!.protectRtcp(packet));
+  }
+
   close(): void {
     this.dtls?.close();
     this.socket.close();
@@ -121,6 +126,9 @@ export class FakeBrowser {
         return;
       case 'rtp':
         if (this.receive) this.rtp.push(this.receive.unprotectRtp(bytes));
+        return;
+      case 'rtcp':
+        if (this.receive) this.rtcp.push(this.receive.unprotectRtcp(bytes));
         return;
       default:
         return;

@@ -57,7 +57,33 @@ describe('WebRtcTransport', () => {
       for (let i = 0; i < 5; i++) browser.sendRtp(rtpPacket(111, i, 7, new Uint8Array(20)));
       for (let i = 0; i < 5; i++)
         transport.sendRtp(rtpPacket(111, 1000 + i, 8, new Uint8Array(20)));
-      await until(() => received.length === 5 && browser.rtp.length === 5, 'media');
+      // RTCP both ways: a receiver report with no blocks (RFC 3550 §6.4.2), SSRC 7 / 8.
+      const receiverReport = (ssrc: number): Uint8Array => {
+        const rr = new Uint8Array(8);
+        rr.set([0x80, 201, 0, 1]);
+        new DataView(rr.buffer).setUint32(4, ssrc);
+        return rr;
+      };
+      const rtcp: number[] = [];
+      transport.on('rtcp', (p) => rtcp.push(new DataView(p.buffer, p.byteOffset).getUint32(4)));
+      browser.sendRtcp(receiverReport(7));
+      expect(transport.sendRtcp(receiverReport(8))).toBe(true);
+      await until(
+        () =>
+          received.length === 5 &&
+          browser.rtp.length === 5 &&
+          rtcp.length === 1 &&
+          browser.rtcp.length === 1,
+        'media and RTCP',
+      );
+      expect(rtcp).toEqual([7]);
+      expect(browser.rtcp[0]!.subarray(0, 8)).toEqual(receiverReport(8));
+      expect(transport.counters).toMatchObject({
+        rtpReceived: 5,
+        rtpSent: 5,
+        rtcpReceived: 1,
+        rtcpSent: 1,
+      });
       expect(received).toEqual([0, 1, 2, 3, 4]);
       expect(browser.rtp.map((p) => new DataView(p.buffer, p.byteOffset).getUint16(2))).toEqual([
         1000, 1001, 1002, 1003, 1004,
