@@ -162,5 +162,10 @@ describe('WebSocket protocol validation', () => {
     expect(
       validateSchema(WEBSOCKET_SCHEMA, { ...status, status: 'SMILING' }).length,
     ).toBeGreaterThan(0);
+    const serverDtmf = { type: 'call.dtmf', callId: 'c1', digits: '5', dtmfType: 'INFO' };
+    expect(validateSchema({ $ref: '#/$defs/ServerMessage' }, serverDtmf, WEBSOCKET_SCHEMA)).toEqual(
+      [],
+    );
+    expect(validateSchema(WEBSOCKET_SCHEMA, serverDtmf)).toEqual([]);
   });
 });
