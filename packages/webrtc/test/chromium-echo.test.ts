@@ -205,7 +205,8 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)(
           transport.close();
           await page.close();
         }
-      });
+        // A loaded CI machine runs many suites at once; the browser needs more than the default.
+      }, 60_000);
     }
   },
 );
