@@ -2,7 +2,15 @@
  * Building messages in code: `createRequest()` (RFC 3261 §8.1.1) and `createResponse()`
  * (§8.2.6), plus random tags, branches and Call-IDs.
  */
-import { HeaderField, SipRequest, SipResponse, type HeaderValue } from './message.js';
+import { SipError } from './errors.js';
+import {
+  HeaderField,
+  SipRequest,
+  SipResponse,
+  checkMethod,
+  checkReason,
+  type HeaderValue,
+} from './message.js';
 import { encodeUtf8 } from './text.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -56,6 +64,7 @@ function finish<T extends SipRequest | SipResponse>(
  * The caller supplies Via, From, To, Call-ID, CSeq, Max-Forwards (§8.1.1).
  */
 export function createRequest(init: RequestInit): SipRequest {
+  checkMethod(init.method);
   const uri = typeof init.uri === 'string' ? parseUri(init.uri) : init.uri;
   const request = new SipRequest(init.method, uri, toFields(init.headers));
   return finish(request, init.body, init.contentType);
@@ -81,6 +90,10 @@ export function createResponse(
   reason: string = reasonPhrase(status),
   options: ResponseOptions = {},
 ): SipResponse {
+  checkReason(reason);
+  if (!Number.isInteger(status) || status < 100 || status > 699) {
+    throw new SipError('BAD_HEADER_INPUT', `status ${status} is not a SIP status code (100–699)`);
+  }
   const fields: HeaderField[] = [];
   for (const f of request.headers) {
     const key = f.key;

@@ -11,7 +11,8 @@
  * (`BAD_HEADER_VALUE`, with `response` 400) when it is malformed. `validateRequest()` runs all
  * of them once, for servers that want a verdict up front.
  */
-import { SipParseError, badRequest } from './errors.js';
+import { isToken } from './chars.js';
+import { SipError, SipParseError, badRequest } from './errors.js';
 import {
   HEADER_KEYS,
   HEADER_NAMES,
@@ -102,6 +103,14 @@ export class HeaderField {
     valueEnd = 0,
     folded = false,
   ) {
+    // Fields made in code: a name that is no token or a value with a line break would let
+    // text (say, a display name from a web form) inject headers of its own.
+    if (source === undefined && (!isToken(name) || /[\r\n\0]/.test(value ?? ''))) {
+      throw new SipError(
+        'BAD_HEADER_INPUT',
+        `header ${JSON.stringify(name)} has an invalid name or a line break in its value`,
+      );
+    }
     this.name = name;
     this.key = key ?? headerKey(name);
     this.#value = value;
@@ -793,6 +802,22 @@ function parseAt<T>(
   }
 }
 
+/** @internal Method = token (RFC 3261 §25.1). */
+export function checkMethod(method: string): void {
+  if (!isToken(method))
+    throw new SipError('BAD_HEADER_INPUT', `invalid method ${JSON.stringify(method)}`);
+}
+
+/** @internal Reason-Phrase has no line breaks (RFC 3261 §25.1). */
+export function checkReason(reason: string): void {
+  if (/[\r\n\0]/.test(reason)) {
+    throw new SipError(
+      'BAD_HEADER_INPUT',
+      `reason phrase ${JSON.stringify(reason)} has a line break`,
+    );
+  }
+}
+
 /** A SIP request (RFC 3261 §7.1). */
 export class SipRequest extends SipMessage {
   readonly kind = 'request' as const;
@@ -832,6 +857,7 @@ export class SipRequest extends SipMessage {
   }
 
   set method(method: string) {
+    checkMethod(method);
     this.#method = method;
     this.changedStartLine();
   }
@@ -912,6 +938,7 @@ export class SipResponse extends SipMessage {
   }
 
   set reason(reason: string) {
+    checkReason(reason);
     this.#reason = reason;
     this.changedStartLine();
   }

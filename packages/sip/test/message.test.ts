@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AuthValue,
   NameAddr,
+  SipError,
   SipParseError,
   SipUri,
   Via,
@@ -564,5 +565,31 @@ describe('comments', () => {
       bytes(['SIP/2.0 503 Busy', 'Retry-After: 5 (unclosed', 'Content-Length: 0']),
     );
     expect(() => bad.retryAfter).toThrow(/unterminated comment/);
+  });
+});
+
+describe('input checks for messages built in code', () => {
+  it('refuses header names, values, methods and reasons that would inject lines', () => {
+    const m = request(INVITE);
+    for (const f of [
+      () => m.setHeader('X-Evil', 'a\r\nInjected: b'),
+      () => m.appendHeader('Bad Name', 'x'),
+      () => m.setHeader('From', new NameAddr(parseUri('sip:a@b.c'), undefined, 'Eve\r\nX: y')),
+      () => {
+        m.method = 'INVITE sip:x SIP/2.0\r\n';
+      },
+      () => createRequest({ method: 'BAD METHOD', uri: 'sip:a@b.c' }),
+      () => createResponse(m, 200, 'OK\r\nX: y'),
+      () => createResponse(m, 99),
+    ]) {
+      try {
+        f();
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(SipError);
+        expect((e as SipError).code).toBe('BAD_HEADER_INPUT');
+      }
+    }
+    expect(serialize(m)).toEqual(INVITE);
   });
 });
