@@ -151,18 +151,21 @@ async function rawUdp() {
   return result;
 }
 
+/** Transactions per second of wall time, and CPU µs per transaction (less sensitive to a busy machine). */
 async function measure(count, start, finish) {
   start();
   // Warm up, then count over the measured interval.
   await sleep(500);
   const before = count();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(DURATION_MS);
   const n = count() - before;
   const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   finish();
   await sleep(200);
-  return (n / elapsed) * 1000;
+  return { perSecond: (n / elapsed) * 1000, cpuMicros: (cpu.user + cpu.system) / Math.max(1, n) };
 }
 
 function sleep(ms) {
@@ -183,13 +186,15 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ours = await callbridge();
 const peer = await sipPackage();
 const raw = await rawUdp();
-console.log(
-  'Non-INVITE transactions per second over loopback UDP (client and server in one process)',
-);
+const row = (name, r) =>
+  `| ${name} | ${fmt(r.perSecond)} | ${(ours.perSecond / r.perSecond).toFixed(2)}× | ${r.cpuMicros.toFixed(1)} | ${(r.cpuMicros / ours.cpuMicros).toFixed(2)}× |`;
+console.log('Non-INVITE transactions over loopback UDP (client and server in one process)');
 console.log(`window ${WINDOW}, ${DURATION_MS} ms measured after a 500 ms warm-up\n`);
-console.log('| stack | transactions/s | callbridge ratio |');
-console.log('|---|---|---|');
-console.log(`| callbridge TransactionLayer | ${fmt(ours)} | 1.00 |`);
-console.log(`| \`sip\` npm package 0.0.6 | ${fmt(peer)} | ${(ours / peer).toFixed(2)}× |`);
-console.log(`| bare UDP ping-pong, no SIP (ceiling) | ${fmt(raw)} | ${(ours / raw).toFixed(2)}× |`);
+console.log(
+  '| stack | transactions/s | callbridge speed-up | CPU µs per transaction | callbridge CPU advantage |',
+);
+console.log('|---|---|---|---|---|');
+console.log(row('callbridge TransactionLayer', ours));
+console.log(row('`sip` npm package 0.0.6', peer));
+console.log(row('bare UDP ping-pong, no SIP (ceiling)', raw));
 process.exit(0);

@@ -110,6 +110,11 @@ export interface UserAgentEvents {
    * Without a listener OPTIONS gets 200 and the rest 405.
    */
   request: [tx: ServerTransaction];
+  /**
+   * Something in a message could not be handled (for example a response that cannot be built
+   * from a hostile request). The message is dropped; the user agent carries on.
+   */
+  error: [error: unknown];
 }
 
 /** What the user agent offers to calls and sessions (internal wiring). */
@@ -245,9 +250,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       supported: this.#sessionTimers ? ['100rel', 'timer', 'replaces'] : ['100rel', 'replaces'],
       contentTypes: options.acceptedContentTypes ?? DEFAULT_CONTENT_TYPES,
     };
-    this.transactions.on('request', (tx) => this.#receiveRequest(tx));
-    this.transactions.on('ack', (ack) => this.#receiveAck(ack));
-    this.transactions.on('strayResponse', (response, flow) => this.#strayResponse(response, flow));
+    this.transactions.on('request', (tx) => this.#guard(() => this.#receiveRequest(tx)));
+    this.transactions.on('ack', (ack) => this.#guard(() => this.#receiveAck(ack)));
+    this.transactions.on('strayResponse', (response, flow) =>
+      this.#guard(() => this.#strayResponse(response, flow)),
+    );
   }
 
   get supported(): string {
@@ -487,6 +494,15 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     }
   }
 
+  /** Runs a handler for one received message; a failure drops that message, not the agent. */
+  #guard(handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    }
+  }
+
   #transact(request: SipRequest, target: Target, options: SendOptions): Promise<SipResponse> {
     return new Promise((resolve) => {
       let done = false;
@@ -498,12 +514,13 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       };
       try {
         const tx = this.transactions.sendRequest(request, target, {
-          response: (response, t) => {
-            if (request.method === 'INVITE' && response.status < 300) {
-              options.onResponse?.(response, t.flow);
-            }
-            if (response.status >= 200) finish(response);
-          },
+          response: (response, t) =>
+            this.#guard(() => {
+              if (request.method === 'INVITE' && response.status < 300) {
+                options.onResponse?.(response, t.flow);
+              }
+              if (response.status >= 200) finish(response);
+            }),
           failure: (reason) => {
             finish(createResponse(request, reason === 'timeout' ? 408 : 503));
           },

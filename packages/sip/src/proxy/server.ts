@@ -65,6 +65,8 @@ export interface SipServerEvents {
   unregistered: [aor: string, contact: string];
   /** A request was relayed to `target`. */
   relayed: [request: SipRequest, target: Target];
+  /** A message could not be handled and was dropped. */
+  error: [error: unknown];
 }
 
 export class SipServer extends TypedEmitter<SipServerEvents> {
@@ -108,8 +110,17 @@ export class SipServer extends TypedEmitter<SipServerEvents> {
     this.#minExpires = options.minExpires ?? 60;
     this.#maxExpires = options.maxExpires ?? 3600;
     this.#defaultExpires = options.defaultExpires ?? 3600;
-    this.transactions.on('request', (tx) => this.#receive(tx));
-    this.transactions.on('ack', (ack) => this.#relayAck(ack));
+    this.transactions.on('request', (tx) => this.#guard(() => this.#receive(tx)));
+    this.transactions.on('ack', (ack) => this.#guard(() => this.#relayAck(ack)));
+  }
+
+  /** Runs a handler for one received message; a failure drops that message, not the server. */
+  #guard(handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    }
   }
 
   /** Current bindings of an AOR (`sip:user@domain`), newest first. */

@@ -45,7 +45,8 @@ export class TypedEmitter<Events extends EventMap<Events>> {
   protected emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
     const list = this.#listeners.get(event);
     if (!list) return;
-    for (const listener of [...list]) {
+    // A snapshot, so listeners added or removed while emitting do not change this round.
+    for (const listener of list.slice()) {
       try {
         (listener as unknown as Listener<Events[E]>)(...args);
       } catch (error) {

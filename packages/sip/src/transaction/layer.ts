@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../clock.js';
 import {
   createRequest,
   createResponse,
+  SipError,
   serialize,
   validateResponse,
   type SipParseError,
@@ -496,12 +497,21 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   ): SipResponse {
     if (status !== 100 && tx.request.to?.tag === undefined) tx.toTag ??= this.#newTag();
     const toTag = status === 100 ? undefined : tx.toTag;
-    return createResponse(tx.request, status, reason, {
-      ...(toTag !== undefined ? { toTag } : {}),
+    const init = {
       headers: [...(options.headers ?? []), ...this.#responseHeaders],
       ...(options.body !== undefined ? { body: options.body } : {}),
       ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-    });
+    };
+    if (toTag === undefined) return createResponse(tx.request, status, reason, init);
+    try {
+      return createResponse(tx.request, status, reason, { ...init, toTag });
+    } catch (error) {
+      // A To value the message layer will not re-emit with a tag appended (a quoted-pair NUL,
+      // RFC 4475 §3.1.1.2): answer with the To copied byte for byte, untagged.
+      if (error instanceof SipError && error.code === 'BAD_HEADER_INPUT' && status >= 300)
+        return createResponse(tx.request, status, reason, init);
+      throw error;
+    }
   }
 
   /** Ends every transaction (shutdown). */

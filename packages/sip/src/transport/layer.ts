@@ -8,7 +8,6 @@ import {
   SipParseError,
   SipUri,
   Via,
-  checkHeaders,
   parseMessage,
   serialize,
   type ParseLimits,
@@ -119,13 +118,20 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
       if (error instanceof SipParseError) this.emit('malformed', error, flow, bytes);
       return;
     }
-    // Typed headers parse lazily: check them once here so the layers above can read them freely.
-    const problem = checkHeaders(message);
-    if (problem !== undefined) {
-      if (message.kind === 'request') this.emit('malformed', problem, flow, bytes);
+    // Typed headers parse lazily. Parse the ones the transaction layer reads here, so a bad one
+    // is answered (or dropped) once; the user agent validates the rest (§8.2, §18.1.2).
+    let top;
+    try {
+      top = message.topVia;
+      void message.cseq;
+      void message.callId;
+      void message.from?.tag;
+      void message.to?.tag;
+    } catch (error) {
+      if (error instanceof SipParseError && message.kind === 'request')
+        this.emit('malformed', error, flow, bytes);
       return;
     }
-    const top = message.topVia;
     if (top === undefined) return;
     if (message.kind === 'request') {
       // §18.2.1 and RFC 3581 §4: record where the request really came from.
