@@ -5,6 +5,7 @@ import {
   Dialog,
   DigestServer,
   ManualClock,
+  StreamTransport,
   createRequest,
   UdpTransport,
   UserAgent,
@@ -254,6 +255,21 @@ describe('UserAgent: calls between two stacks', () => {
     const bob = await agent('bob');
     expect((await alice.request('OPTIONS', uriOf(bob, 'bob'))).status).toBe(200);
     expect((await alice.request('PUBLISH', uriOf(bob, 'bob'))).status).toBe(405);
+  });
+
+  it('turns a transport error into a 503 for the caller (§8.1.3.1)', async () => {
+    const tcp = await StreamTransport.tcp();
+    const closedPort = tcp.local.port;
+    await tcp.close();
+    const ua = new UserAgent({
+      transports: [await StreamTransport.tcp({ listen: false })],
+      aor: 'sip:alice@127.0.0.1',
+    });
+    agents.push(ua);
+    const response = await ua.request('OPTIONS', `sip:bob@127.0.0.1:${closedPort};transport=tcp`);
+    expect(response.status).toBe(503);
+    const call = ua.invite(`sip:bob@127.0.0.1:${closedPort};transport=tcp`, { offer: SDP_A });
+    await expect(call.answered).rejects.toMatchObject({ response: { status: 503 } });
   });
 
   it('refuses requests it must not process (§8.2): unknown extensions 420, body types 415', async () => {
