@@ -11,6 +11,7 @@ import { isActive, type NegotiatedMedia } from './negotiation.js';
 import {
   associatedFormats,
   buildAnswer,
+  carries,
   createOffer,
   formatFromCapability,
   negotiateCodecs,
@@ -130,6 +131,8 @@ export function bridgeOffer(offer: SessionDescription, options: BridgeOptions): 
     const incomingCaps = incoming.codecs[section.kind];
     const outgoingCaps = outgoing.codecs[section.kind];
     if (!incomingCaps || !outgoingCaps) return;
+    if (!carries(incoming.endpoint, section.kind) || !carries(outgoing.endpoint, section.kind))
+      return;
     const problem = transportProblem(offer, section, incoming.endpoint);
     if (problem) {
       problems.push(problem);

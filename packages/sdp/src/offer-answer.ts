@@ -273,6 +273,11 @@ function sipPort(local: SipEndpoint, kind: string, index: number): number {
   return port;
 }
 
+/** Whether the leg has a transport for this media kind (a SIP leg needs a port per kind). */
+export function carries(local: LocalEndpoint, kind: string): boolean {
+  return local.profile === 'webrtc' || local.ports[kind as BridgedKind] !== undefined;
+}
+
 const canReceive = (d: MediaDirection): boolean => d === 'sendrecv' || d === 'recvonly';
 
 // ---------------------------------------------------------------------------------------------
@@ -463,7 +468,8 @@ export function createAnswer(
   const plans = offer.media.map((section, index): MediaAnswerPlan | undefined => {
     if (!isActive(offer, section)) return undefined;
     const capabilities = options.codecs[section.kind as BridgedKind];
-    if (!capabilities || (options.accept && !options.accept(section, index))) return undefined;
+    if (!capabilities || !carries(local, section.kind)) return undefined;
+    if (options.accept && !options.accept(section, index)) return undefined;
     const problem = transportProblem(offer, section, local);
     if (problem) {
       problems.push(problem);

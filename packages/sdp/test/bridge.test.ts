@@ -193,6 +193,27 @@ describe('browser calls SIP', () => {
     expect(answer.description.groups).toEqual([{ semantics: 'BUNDLE', mids: ['0'] }]);
   });
 
+  it('does not forward video when the SIP leg has no video port', () => {
+    const noVideoPort = { ...CONFIG, sip: { ...GATEWAY_SIP, ports: { audio: 30000 } } };
+    const offer = browserOfferToSip(fixture('chromium-audio-video-offer.sdp'), noVideoPort);
+    expect(offer.description.media.map((m) => m.kind)).toEqual(['audio']);
+    const sipOffer = [
+      'v=0',
+      'o=- 1 1 IN IP4 192.0.2.4',
+      's=-',
+      'c=IN IP4 192.0.2.4',
+      't=0 0',
+      'm=audio 4000 RTP/AVP 0',
+      'm=video 4002 RTP/AVP 96',
+      'a=rtpmap:96 VP8/90000',
+      '',
+    ].join('\r\n');
+    const answer = createAnswer(parseSdp(sipOffer), noVideoPort.sip, {
+      codecs: { audio: [PCMU], video: [VP8] },
+    });
+    expect(answer.description.media.map((m) => m.port)).toEqual([30000, 0]);
+  });
+
   it('plays a PSTN 183 as early media', () => {
     const offer = browserOfferToSip(fixture('chromium-audio-offer.sdp'), CONFIG);
     const early = sipAnswerToBrowser(offer, fixture('pstn-183-answer.sdp'));

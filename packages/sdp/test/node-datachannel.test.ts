@@ -1,7 +1,7 @@
 // libdatachannel (node-datachannel) as a second WebRTC implementation: its live offers go
 // through the bridge and it must accept the answers; it must accept the gateway's own offer too.
-import { afterAll, describe, expect, it } from 'vitest';
-import { Audio, cleanup, PeerConnection, Video } from 'node-datachannel';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Audio, PeerConnection, Video } from 'node-datachannel';
 import {
   browserAnswerToSip,
   browserOfferToSip,
@@ -50,7 +50,7 @@ function phoneAnswer(sipOffer: string, codecs: CodecsByKind): string {
 const peers: PeerConnection[] = [];
 
 function peer(): PeerConnection {
-  const pc = new PeerConnection(`sdp-test-${peers.length}`, {
+  const pc = new PeerConnection(`sdp-test-${Math.random().toString(36).slice(2)}`, {
     iceServers: [],
     bindAddress: '127.0.0.1',
   });
@@ -82,9 +82,10 @@ async function liveOffer(withVideo: boolean): Promise<PeerConnection & { offer: 
 }
 
 describe('with real node-datachannel', () => {
-  afterAll(() => {
-    for (const pc of peers) pc.close();
-    cleanup();
+  // Each peer is closed after its test; the library's global cleanup() is not called because it
+  // can race with the peers' own threads while they shut down.
+  afterEach(() => {
+    for (const pc of peers.splice(0)) pc.close();
   });
 
   it('bridges its audio offer to SIP with Opus relayed, and it accepts the answer', async () => {
