@@ -68,13 +68,16 @@ echo "$SOURCES" | while read -r pkg version tarball sha; do
 done
 
 # --- extract -------------------------------------------------------------------------------
-rm -rf "$BUILD/$variant"
-mkdir -p "$BUILD/$variant/src"
+# A private work directory per run, so concurrent builds (e.g. two test runs) never collide.
+WORK="$BUILD/$variant.$$"
+trap 'rm -rf "$WORK"' EXIT
+rm -rf "$WORK"
+mkdir -p "$WORK/src"
 for tarball in opus_1.3.1 speex_1.2.1 speexdsp_1.2.1 bcg729_1.1.1; do
-  tar -xzf "$SRC/$tarball.orig.tar.gz" -C "$BUILD/$variant/src"
+  tar -xzf "$SRC/$tarball.orig.tar.gz" -C "$WORK/src"
 done
-S="$BUILD/$variant/src"
-O="$BUILD/$variant/obj"
+S="$WORK/src"
+O="$WORK/obj"
 
 case "$variant" in
   O3) VFLAGS="-O3" ;;
@@ -87,7 +90,7 @@ esac
 
 # Deterministic output: no paths of this machine in the objects, no debug info, names stripped.
 CFLAGS="--target=wasm32-wasi --sysroot=/usr $VFLAGS -mexec-model=reactor -DNDEBUG -DHAVE_CONFIG_H \
-  -ffile-prefix-map=$BUILD/$variant=. -ffile-prefix-map=$WASM_DIR=wasm -fno-ident -Wno-everything"
+  -ffile-prefix-map=$WORK=. -ffile-prefix-map=$WASM_DIR=wasm -fno-ident -Wno-everything"
 LDFLAGS="-Wl,--strip-all -Wl,-z,stack-size=262144 -Wl,--no-entry"
 
 # Make-variable source lists (e.g. CELT_SOURCES in celt_sources.mk), one path per line.
@@ -143,8 +146,29 @@ SPEEX="speex-1.2.1"
 speex_files=$(cd "$S/$SPEEX/libspeex" && mk_list Makefile.am libspeex_la_SOURCES | grep '\.c$' | sed "s|^|$SPEEX/libspeex/|")
 SPEEX_INC="-I$WASM_DIR/config/speex -I$SPEEX/include -I$SPEEX/include/speex"
 lib=speex
-# shellcheck disable=SC2086
-compile speex "$SPEEX_INC" $speex_files
+case "$variant" in
+  *simd*)
+    # libspeex's own SSE code paths (_USE_SSE) in ltp.c, cb_search.c and vq.c, over an
+    # SSE-to-WebAssembly-SIMD header: the same choice as Debian's build, bit for bit (the
+    # interop test compares bitstreams). filters.c keeps its scalar loops, as Debian's does.
+    sse_files=""
+    plain_files=""
+    for f in $speex_files; do
+      case "$f" in
+        */ltp.c | */cb_search.c | */vq.c) sse_files="$sse_files $f" ;;
+        *) plain_files="$plain_files $f" ;;
+      esac
+    done
+    # shellcheck disable=SC2086
+    compile speex "-I$WASM_DIR/config/speex-simd -D_USE_SSE $SPEEX_INC" $sse_files
+    # shellcheck disable=SC2086
+    compile speex "$SPEEX_INC" $plain_files
+    ;;
+  *)
+    # shellcheck disable=SC2086
+    compile speex "$SPEEX_INC" $speex_files
+    ;;
+esac
 cp "$WASM_DIR/speex_glue.c" "$S/speex_glue.c"
 compile speex "$SPEEX_INC" speex_glue.c
 # shellcheck disable=SC2086
@@ -185,7 +209,7 @@ g729_objs="$(objects $bcg_files g729_glue.c)"
 
 # --- link and install ------------------------------------------------------------------------
 if [ $check -eq 1 ]; then
-  out="$BUILD/$variant/check"
+  out="$WORK/check"
 fi
 if [ -n "$out" ]; then
   codecs_out=$out

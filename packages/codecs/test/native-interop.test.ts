@@ -109,6 +109,11 @@ describe.skipIf(peers.skip)('codec interop with native Debian libraries', () => 
           run(interop!, ['speex-decode', String(wideband)], framePackets(ours)),
         );
         expect(decoded.length).toBe(ours.length * frame);
+        // Same sources, same SSE code paths (over WebAssembly SIMD): identical bitstreams.
+        const nativeFrames = unframePackets(
+          run(interop!, ['speex-encode', String(wideband), '1'], pcmBytes(input)),
+        );
+        expect(ours).toEqual(nativeFrames);
         expect(bestCorrelation(input, decoded, rate / 50).r).toBeGreaterThan(0.7);
       }
     },
