@@ -170,6 +170,9 @@ export interface TelephoneEventNotice {
   readonly reason?: 'end-bit' | 'superseded' | 'timeout';
 }
 
+/** Sources tracked at once; a call has one or two. */
+const MAX_SOURCES = 64;
+
 interface EventState {
   readonly ssrc: number;
   event: number;
@@ -251,6 +254,12 @@ export class TelephoneEventReceiver {
         ended: false,
         lastSeenMs: nowMs,
       };
+      this.#streams.delete(packet.ssrc);
+      if (this.#streams.size >= MAX_SOURCES) {
+        // Bound memory against SSRC floods: forget the source whose event began longest ago.
+        const oldest = this.#streams.keys().next();
+        if (!oldest.done) this.#streams.delete(oldest.value);
+      }
       this.#streams.set(packet.ssrc, state);
       notices.push(this.#notice('start', state));
     } else if (state.ended) {

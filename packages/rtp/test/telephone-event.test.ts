@@ -204,6 +204,24 @@ describe('TelephoneEventReceiver', () => {
     ]);
   });
 
+  it('keeps tracking a source while many others come and go', () => {
+    const receiver = new TelephoneEventReceiver();
+    const packet = (ssrc: number, end: boolean) =>
+      createRtpPacket({
+        payloadType: 101,
+        sequenceNumber: 1,
+        timestamp: 100,
+        ssrc,
+        payload: hex(end ? '018a00a0' : '010a00a0'),
+      });
+    expect(receiver.receive(packet(1, false)).map((n) => n.type)).toEqual(['start']);
+    for (let ssrc = 1000; ssrc < 1030; ssrc++) receiver.receive(packet(ssrc, false));
+    expect(receiver.receive(packet(1, true)).map((n) => n.type)).toEqual(['end']);
+    for (let ssrc = 2000; ssrc < 2100; ssrc++) receiver.receive(packet(ssrc, false));
+    // source 1 was forgotten among the flood: its retransmitted end is news again
+    expect(receiver.receive(packet(1, true)).map((n) => n.type)).toEqual(['start', 'end']);
+  });
+
   it('handles timestamp wrap, duration wrap, unknown events and long payloads', () => {
     const receiver = new TelephoneEventReceiver();
     const packet = (seq: number, timestamp: number, payload: string) =>
