@@ -34,7 +34,7 @@ import type {
 } from '../backend.js';
 import type { Logger } from '../log.js';
 import type { DtmfType, Failure } from '../model/status.js';
-import type { CallMedia} from './call-media.js';
+import type { CallMedia } from './call-media.js';
 import { remoteTransportParameters } from './call-media.js';
 import { offerHolds, withDirection } from './hold.js';
 
