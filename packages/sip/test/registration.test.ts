@@ -115,6 +115,15 @@ describe('Registerer with the built-in registrar', () => {
     registerer.stop();
   });
 
+  it('unregisters when the user agent closes', async () => {
+    const { server: registrar, port } = await server();
+    const alice = await phone('alice', port);
+    await new Registerer(alice).register();
+    expect(registrar.lookup('sip:alice@example.test')).toHaveLength(1);
+    await alice.close();
+    expect(registrar.lookup('sip:alice@example.test')).toHaveLength(0);
+  });
+
   it('registers another address of record from the same user agent', async () => {
     const { server: registrar, port } = await server();
     const alice = await phone('alice', port);

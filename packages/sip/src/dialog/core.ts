@@ -208,6 +208,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   readonly #sessions = new Map<string, InviteSession>();
   readonly #calls = new Map<string, OutgoingCall>();
   readonly #earlyCalls = new Map<string, IncomingCall>();
+  readonly #closeTasks = new Set<() => Promise<unknown>>();
   readonly #remoteAllow = new WeakMap<Dialog, readonly string[]>();
   readonly #policy: RequestPolicy;
   readonly #supported: string;
@@ -947,9 +948,24 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     this.#calls.get(`${callId}\n${localTag}`)?.receiveResponse(response, flow);
   }
 
-  /** Ends every session with BYE (waiting up to `graceMs` for answers) and closes the transports. */
+  /**
+   * Ends every session with BYE and runs the close tasks (unregistering), waiting up to
+   * `graceMs` for answers, then closes the transports.
+   */
+  /**
+   * Registers work to finish before close() shuts the transports, such as an unregister
+   * (RFC 3261 §10.2.2). Returns a function that removes it.
+   */
+  onClose(task: () => Promise<unknown>): () => void {
+    this.#closeTasks.add(task);
+    return () => this.#closeTasks.delete(task);
+  }
+
   async close(graceMs = 1000): Promise<void> {
-    const byes = Promise.allSettled([...this.#sessions.values()].map((s) => s.bye()));
+    const byes = Promise.allSettled([
+      ...[...this.#sessions.values()].map((s) => s.bye()),
+      ...[...this.#closeTasks].map((task) => task()),
+    ]);
     // Wait for the BYEs to be answered, but not for their transactions to time out.
     await Promise.race([
       byes,

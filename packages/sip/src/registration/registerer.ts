@@ -68,6 +68,12 @@ export class Registerer extends TypedEmitter<RegistererEvents> {
   constructor(ua: UserAgent, options: RegistererOptions = {}) {
     super();
     this.#ua = ua;
+    // Shutting the user agent down removes the binding (§10.2.2).
+    ua.onClose(() =>
+      this.#state === 'registered' || this.#state === 'registering'
+        ? this.unregister()
+        : Promise.resolve(this.stop()),
+    );
     const aor = options.aor !== undefined ? parseUri(options.aor) : ua.aor.uri;
     this.#aor = aor;
     this.#registrar = parseUri(
