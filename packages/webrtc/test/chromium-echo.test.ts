@@ -201,6 +201,12 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)(
             expect(stats.videoFrames, JSON.stringify(transport.counters)).toBeGreaterThanOrEqual(5);
           }
           expect(transport.counters.srtpDropped).toBe(0);
+          // Hanging up in the page reaches the transport as DTLS close_notify.
+          const closed = new Promise<string>((resolve) =>
+            transport.once('closed', (info) => resolve(info.reason)),
+          );
+          await page.evaluate(() => (window as unknown as { pc: RTCPeerConnection }).pc.close());
+          expect(await closed).toBe('dtls-closed');
         } finally {
           transport.close();
           await page.close();
