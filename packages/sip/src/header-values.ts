@@ -10,6 +10,14 @@ import { Params, quote, unquote } from './params.js';
 import { SipUri, parseUri, type Uri } from './uri.js';
 
 const EMPTY_PARAMS = new Params();
+
+/** Token characters, and gen-value characters (token plus ":[]" of IPv6 hosts), as 0/1 tables. */
+const TOKEN_CHARS = new Uint8Array(128);
+const GEN_VALUE_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  TOKEN_CHARS[c] = (CHAR_CLASS[c]! & TOKEN) === 0 ? 0 : 1;
+  GEN_VALUE_CHARS[c] = TOKEN_CHARS[c] === 1 || c === 58 || c === 91 || c === 93 ? 1 : 0;
+}
 const PLACEHOLDER_URI = new SipUri({ host: 'invalid' });
 
 /** A text cursor for one header value. */
@@ -67,7 +75,7 @@ class Cursor {
     let i = start;
     while (i < s.length) {
       const c = s.charCodeAt(i);
-      if (c >= 128 || (CHAR_CLASS[c]! & TOKEN) === 0) break;
+      if (c >= 128 || TOKEN_CHARS[c] === 0) break;
       i++;
     }
     if (i === start) this.fail(`expected ${what}`);
@@ -100,7 +108,7 @@ class Cursor {
     let i = start;
     while (i < s.length) {
       const c = s.charCodeAt(i);
-      if (c >= 128 || ((CHAR_CLASS[c]! & TOKEN) === 0 && c !== 58 && c !== 91 && c !== 93)) {
+      if (c >= 128 || GEN_VALUE_CHARS[c] === 0) {
         break;
       }
       i++;
