@@ -172,6 +172,11 @@ class AccountBinding implements SipAccountBinding {
     return call;
   }
 
+  /** Calls of this account that have not ended yet. */
+  get activeCalls(): number {
+    return this.#calls.size;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -229,6 +234,18 @@ export class B2buaBackend implements CallBackend {
     const binding = new AccountBinding(this, account, ua, emit);
     this.#bindings.add(binding);
     return binding;
+  }
+
+  /** Calls in progress over all bound accounts (ringing, early or confirmed). */
+  get activeCalls(): number {
+    let count = 0;
+    for (const binding of this.#bindings) count += binding.activeCalls;
+    return count;
+  }
+
+  /** Accounts bound (one per connected session). */
+  get boundAccounts(): number {
+    return this.#bindings.size;
   }
 
   /** @internal */

@@ -1,5 +1,6 @@
 // The media of one bridged call: the browser leg (ICE-lite + DTLS-SRTP on its own UDP port), the
 // SIP leg (plain RTP/RTCP port pair) and the media session between them (relay or transcode).
+import { randomBytes } from 'node:crypto';
 import { MediaSession } from '@callbridge/media';
 import type {
   BridgedMedia,
@@ -17,6 +18,7 @@ import {
 } from '@callbridge/webrtc';
 import type { GatewayConfig } from '../config.js';
 import type { Failure } from '../model/status.js';
+import { bridgeCodecs } from './codecs.js';
 import { legConfig, sipDtmfMode } from './legs.js';
 import { RtpSocketPair } from './rtp-socket.js';
 
@@ -45,10 +47,81 @@ export function remoteTransportParameters(
   };
 }
 
+/**
+ * The SSRCs the browser leg announces (a=ssrc with cname and msid, RFC 5576 / RFC 8830) and the
+ * stream ids beside them. The media session picks its own outgoing SSRCs, so the browser leg's
+ * transport writes the announced ones over them: receivers that route by signalled SSRC (rather
+ * than accepting an unsignalled stream, as Chromium does) then find the track.
+ */
+class AnnouncedStreams {
+  readonly audio = randomSsrc();
+  readonly video = randomSsrc();
+  readonly streamId = randomBytes(8).toString('hex');
+  /** The media session's SSRC → the announced one; filled from the first packets. */
+  readonly #map = new Map<number, number>();
+  #audioPayloadTypes = new Set<number>();
+  #videoPayloadTypes = new Set<number>();
+
+  setPayloadTypes(audio: readonly number[], video: readonly number[]): void {
+    this.#audioPayloadTypes = new Set(audio);
+    this.#videoPayloadTypes = new Set(video);
+  }
+
+  /** Rewrites the SSRC of an outgoing RTP packet in place (RFC 3550 §5.1: bytes 8–11). */
+  rewriteRtp(packet: Uint8Array): void {
+    if (packet.length < 12) return;
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    const ssrc = view.getUint32(8);
+    let announced = this.#map.get(ssrc);
+    if (announced === undefined) {
+      const payloadType = packet[1]! & 0x7f;
+      const kind = this.#audioPayloadTypes.has(payloadType)
+        ? this.audio
+        : this.#videoPayloadTypes.has(payloadType)
+          ? this.video
+          : undefined;
+      if (kind === undefined || [...this.#map.values()].includes(kind)) return;
+      announced = kind;
+      this.#map.set(ssrc, announced);
+    }
+    view.setUint32(8, announced);
+  }
+
+  /**
+   * Rewrites the sender SSRC of each packet of an outgoing compound RTCP packet (RFC 3550 §6.4.1
+   * SR/RR, §6.5 the first SDES chunk, RFC 4585 §6.1 feedback: all at offset 4).
+   */
+  rewriteRtcp(packet: Uint8Array): void {
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    let offset = 0;
+    while (offset + 8 <= packet.length) {
+      const ssrc = view.getUint32(offset + 4);
+      const announced = this.#map.get(ssrc);
+      if (announced !== undefined) view.setUint32(offset + 4, announced);
+      offset += (view.getUint16(offset + 2) + 1) * 4;
+    }
+  }
+
+  endpointStreams(): NonNullable<WebRtcEndpoint['streams']> {
+    const stream = (kind: 'audio' | 'video', ssrc: number) => ({
+      ssrc,
+      cname: 'callbridge',
+      streamId: this.streamId,
+      trackId: `${this.streamId}-${kind}`,
+    });
+    return { audio: stream('audio', this.audio), video: stream('video', this.video) };
+  }
+}
+
+function randomSsrc(): number {
+  return randomBytes(4).readUInt32BE(0);
+}
+
 export class CallMedia {
   readonly transport: WebRtcTransport;
   readonly rtp: RtpSocketPair;
   readonly #context: CallMediaContext;
+  readonly #streams = new AnnouncedStreams();
   #session: MediaSession | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -121,6 +194,7 @@ export class CallMedia {
       candidates: local.candidates,
       fingerprints: [local.fingerprint],
       setup: local.setup,
+      streams: this.#streams.endpointStreams(),
     };
   }
 
@@ -151,10 +225,21 @@ export class CallMedia {
         rtcpPort: sipAudio.remoteRtcpPort,
       });
     }
+    const payloadTypes = (m: BridgedMedia | undefined): number[] =>
+      m?.webrtc?.codecs.map((c) => c.sendPayloadType) ?? [];
+    this.#streams.setPayloadTypes(payloadTypes(audio), payloadTypes(video));
     const browser = legConfig({
       transport: {
-        sendRtp: (data, length) => this.transport.sendRtp(data.subarray(0, length)),
-        sendRtcp: (data, length) => this.transport.sendRtcp(data.subarray(0, length)),
+        sendRtp: (data, length) => {
+          const packet = data.subarray(0, length);
+          this.#streams.rewriteRtp(packet);
+          this.transport.sendRtp(packet);
+        },
+        sendRtcp: (data, length) => {
+          const packet = data.subarray(0, length);
+          this.#streams.rewriteRtcp(packet);
+          this.transport.sendRtcp(packet);
+        },
       },
       audio: audio?.webrtc,
       video: video?.webrtc,
@@ -172,7 +257,7 @@ export class CallMedia {
       await this.#session.updateLeg('a', browser);
       await this.#session.updateLeg('b', sip);
     } else {
-      const session = await MediaSession.create({ a: browser, b: sip });
+      const session = await MediaSession.create({ a: browser, b: sip, codecs: bridgeCodecs() });
       if (this.#closed) {
         session.close();
         return 'relay';

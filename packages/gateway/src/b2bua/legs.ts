@@ -11,6 +11,16 @@ import type {
 import type { DtmfMode as ConfiguredDtmfMode } from '../config.js';
 
 function payloadFormat(codec: NegotiatedCodec): PayloadFormat {
+  if (codec.name.toLowerCase() === 'opus') {
+    // Mono voice whatever the SDP's "/2" says: see bridgeCodecs().
+    return {
+      payloadType: codec.sendPayloadType,
+      name: codec.name,
+      clockRate: codec.clockRate,
+      channels: 1,
+      ...(codec.remoteFmtp !== undefined ? { fmtp: codec.remoteFmtp } : {}),
+    };
+  }
   return {
     payloadType: codec.sendPayloadType,
     name: codec.name,
