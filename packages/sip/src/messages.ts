@@ -2,14 +2,37 @@
  * The SIP message layer (RFC 3261 §7, §19, §20, §25): parse, build, inspect, mutate and
  * serialise messages, URIs and header values. Re-exported by the package index.
  *
+ * Parsing and answering:
  * ```ts
- * const msg = parseMessage(datagram);            // throws SipParseError
+ * const msg = parseMessage(datagram);              // SipRequest | SipResponse, or SipParseError
  * if (msg.kind === 'request') {
- *   msg.topVia?.branch; msg.from?.tag; msg.callId; msg.cseq?.seq;
- *   const ok = createResponse(msg, 200, 'OK', { toTag: newTag() });
- *   socket.send(serialize(ok));
+ *   const verdict = validateRequest(msg, { role: 'uas' }); // 400/416/420/415/483/501... or undefined
+ *   msg.topVia?.branch; msg.from?.tag; msg.to?.tag; msg.callId; msg.cseq?.seq;
+ *   socket.send(serialize(createResponse(msg, 180, undefined, { toTag: newTag() })));
  * }
  * ```
+ * On `SipParseError`, `error.response` is what to answer (`{ status: 400, reason }`, 505, 513)
+ * when the input was a request, `undefined` for responses (dropped). `error.code` is stable,
+ * `error.offset` is the byte offset, `error.limit` names an exceeded `ParseLimits` field.
+ *
+ * Typed accessors (parsed on first access, cached): `via`, `topVia`, `from`, `to`, `callId`,
+ * `cseq`, `contact` (`'*'` or addresses; `contacts` for addresses only, with `expires`/`q`),
+ * `route`, `recordRoute`, `path`, `maxForwards`, `contentLength`, `contentType`, `accept`,
+ * `expires`, `minExpires`, `wwwAuthenticate`, `proxyAuthenticate`, `authorization`,
+ * `proxyAuthorization`, `allow`, `supported`, `require`, `proxyRequire`, `unsupported`,
+ * `allowEvents`, `event`, `referTo`, `referredBy`, `replaces`, `rseq`, `rack`,
+ * `sessionExpires`, `minSE`, `retryAfter`, `server`, `userAgent`; any header by name with
+ * `header()`, `headerValues()`, `headerList()`, `hasHeader()`, and every line with `headers`.
+ *
+ * B2BUA edits keep every untouched line byte-exact and in order: `setHeader`, `appendHeader`,
+ * `prependHeader`, `removeHeader`, `removeFirstValue`, `replaceFirstValue`, `prependVia`,
+ * `setTopVia(via.withParam('received', ip))`, `removeTopVia`, `setBody`, and the `uri`,
+ * `method`, `status`, `reason` setters; `clone()` copies cheaply. Building: `createRequest`,
+ * `createResponse`, `Via`, `NameAddr`, `SipUri`, `AuthValue.build`, `newBranch`, `newTag`.
+ *
+ * Streams (TCP/TLS): `SipStreamFramer` cuts messages by Content-Length and reports RFC 5626
+ * keep-alive pings and pongs. URIs: `parseUri` (sip, sips, tel, others), `uriEquals`
+ * (RFC 3261 §19.1.4), `escapeUser`/`unescapeUri`.
  */
 export { SipError, SipParseError, badRequest } from './errors.js';
 export type { SipParseErrorCode, ParseErrorResponse, SipParseErrorOptions } from './errors.js';
