@@ -89,6 +89,24 @@ describe('ICE-lite agent (RFC 8445 §7.3)', () => {
     expect(agent.counters.roleConflicts).toBe(1);
   });
 
+  it('answers unknown comprehension-required attributes with 420 (RFC 8489 §6.3.1)', () => {
+    const agent = new IceLiteAgent({ local, remote });
+    const bytes = new StunWriter(stunMessageType(StunMethod.Binding, 'request'), randomBytes(12))
+      .addText(StunAttr.Username, 'lite:brow')
+      .add(0x7fff, Uint8Array.of(1, 2, 3, 4))
+      .add(0xc057, Uint8Array.of(0, 1, 0, 0)) // comprehension-optional (Chrome's network info)
+      .addMessageIntegrity(shortTermKey(local.password))
+      .addFingerprint()
+      .finish()
+      .slice();
+    const m = StunMessage.parse(agent.handleStun(StunMessage.parse(bytes), from)!);
+    expect(m.errorCode?.code).toBe(420);
+    expect(Array.from(m.get(StunAttr.UnknownAttributes)!)).toEqual([0x7f, 0xff]);
+    expect(m.verifyIntegrity(shortTermKey(local.password))).toBe(true);
+    expect(agent.counters.unknownAttributes).toBe(1);
+    expect(agent.state).toBe('new');
+  });
+
   it('selects the nominated pair and follows a re-nomination', () => {
     const agent = new IceLiteAgent({ local, remote });
     const selected: RemoteAddress[] = [];

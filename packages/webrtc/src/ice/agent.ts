@@ -14,6 +14,23 @@ import {
   type TransportAddress,
 } from '../stun/message.js';
 
+/** Comprehension-required attributes this agent understands (RFC 8489 §18.3.1, RFC 8445 §16.1). */
+const COMPREHENDED = new Set<number>([
+  StunAttr.MappedAddress,
+  StunAttr.Username,
+  StunAttr.MessageIntegrity,
+  StunAttr.ErrorCode,
+  StunAttr.UnknownAttributes,
+  StunAttr.Realm,
+  StunAttr.Nonce,
+  StunAttr.MessageIntegritySha256,
+  StunAttr.PasswordAlgorithm,
+  StunAttr.Userhash,
+  StunAttr.XorMappedAddress,
+  StunAttr.Priority,
+  StunAttr.UseCandidate,
+]);
+
 export type IceState = 'new' | 'checking' | 'connected' | 'expired' | 'closed';
 
 const TRANSITIONS: Record<IceState, readonly IceState[]> = {
@@ -46,6 +63,8 @@ export interface IceAgentCounters {
   unknownUsername: number;
   /** 487 responses sent (RFC 8445 §7.3.1.1). */
   roleConflicts: number;
+  /** 420 responses sent for unknown comprehension-required attributes (RFC 8489 §6.3.1). */
+  unknownAttributes: number;
   /** Binding success responses sent. */
   responses: number;
 }
@@ -88,6 +107,7 @@ export class IceLiteAgent extends TypedEmitter<IceAgentEvents> {
     badFingerprint: 0,
     unknownUsername: 0,
     roleConflicts: 0,
+    unknownAttributes: 0,
     responses: 0,
   };
   #state: IceState = 'new';
@@ -222,6 +242,25 @@ export class IceLiteAgent extends TypedEmitter<IceAgentEvents> {
       const retired = this.#previous.params.usernameFragment;
       this.#previous = undefined;
       this.emit('credentials-retired', retired);
+    }
+
+    // RFC 8489 §6.3.1: comprehension-required attributes (below 0x8000) we do not know get 420.
+    const unknown = message.attributeTypes.filter((t) => t < 0x8000 && !COMPREHENDED.has(t));
+    if (unknown.length > 0) {
+      this.counters.unknownAttributes++;
+      const list = new Uint8Array(unknown.length * 2);
+      unknown.forEach((t, i) => {
+        list[2 * i] = t >> 8;
+        list[2 * i + 1] = t & 0xff;
+      });
+      return new StunWriter(stunMessageType(StunMethod.Binding, 'error'), message.transactionId, {
+        buffer: this.#responseBuffer,
+      })
+        .addErrorCode(420, 'Unknown Attribute')
+        .add(StunAttr.UnknownAttributes, list)
+        .addMessageIntegrity(key)
+        .addFingerprint()
+        .finish();
     }
 
     // RFC 8445 §7.3.1.1: a lite agent is always controlled; a peer claiming the controlled
