@@ -1,22 +1,31 @@
 #!/usr/bin/env node
-// Prints the plain `N passed, N failed` line from vitest's JSON report (CI's last line).
+// Prints the plain `N passed, N failed` line from vitest's JSON report (CI's last line). A build
+// or lint step that failed (`--steps-failed=<npm test exit code>`) counts as one more failure.
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? 'test-results/vitest.json';
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch (error) {
-  console.error(`no test report at ${file}: ${error.message}`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTests ?? 0);
-const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-const suitesFailed = report.numFailedTestSuites ?? 0;
-if (suitesFailed > 0) console.log(`${suitesFailed} test file(s) failed to run`);
-console.log(
-  `${passed} passed, ${failed + suitesFailed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+const args = process.argv.slice(2);
+const file = args.find((a) => !a.startsWith('--')) ?? 'test-results/vitest.json';
+const stepsStatus = Number(
+  args.find((a) => a.startsWith('--steps-failed='))?.slice('--steps-failed='.length) ?? 0,
 );
-process.exit(failed + suitesFailed > 0 || !report.success ? 1 : 0);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+try {
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  failed =
+    (report.numFailedTests ?? 0) +
+    (report.numRuntimeErrorTests ?? 0) +
+    (report.numFailedTestSuites ?? 0);
+  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  if (report.numFailedTestSuites) console.log(`${report.numFailedTestSuites} test file(s) failed`);
+} catch (error) {
+  console.log(`no test report at ${file}: ${error.message}`);
+  failed += 1;
+}
+// The tests passed but build or lint did not: that failure counts too.
+if (stepsStatus !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);
