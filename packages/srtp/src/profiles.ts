@@ -106,7 +106,7 @@ const PROFILES: readonly SrtpProfile[] = [
   },
 ];
 
-/** Every supported profile, strongest preferences first for offers (GCM, then CM). */
+/** Every supported profile. */
 export const SRTP_PROFILES: readonly SrtpProfile[] = PROFILES;
 
 /** Looks a profile up by its registry name or its RFC 5764 DTLS name; throws if unknown. */
