@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   LossyTransport,
+  ManualClock,
   StreamTransport,
   UdpTransport,
   WebSocketTransport,
@@ -89,12 +90,19 @@ describe('UDP transport', () => {
 
   it('drops a source over its message rate', async () => {
     const a = await track(UdpTransport.create());
-    const b = await track(UdpTransport.create({ limits: { messagesPerSecond: 5 } }));
+    // A frozen clock: the bucket never refills, so exactly the one-second burst gets through.
+    const b = await track(
+      UdpTransport.create({ limits: { messagesPerSecond: 5 }, clock: new ManualClock() }),
+    );
     let count = 0;
-    b.on('message', () => count++);
-    for (let i = 0; i < 20; i++) await a.send(sipMessage(), b.local);
-    await a.send(sipMessage(), b.local);
-    await new Promise((r) => setTimeout(r, 100));
+    const fifth = new Promise<void>((resolve) =>
+      b.on('message', () => {
+        if (++count === 5) resolve();
+      }),
+    );
+    for (let i = 0; i < 21; i++) await a.send(sipMessage(), b.local);
+    await fifth;
+    await new Promise((r) => setTimeout(r, 200));
     expect(count).toBe(5);
   });
 
@@ -102,12 +110,10 @@ describe('UDP transport', () => {
     const inner = await track(UdpTransport.create());
     const lossy = new LossyTransport(inner, (_b, dir, i) => dir === 'out' && i === 0);
     const b = await track(UdpTransport.create());
-    const got: string[] = [];
-    b.on('message', (bytes) => got.push(decoder.decode(bytes).slice(0, 7)));
-    await lossy.send(sipMessage(), b.local);
-    await lossy.send(sipMessage(), b.local);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(got).toEqual(['OPTIONS']);
+    const received = nextMessage(b);
+    await lossy.send(sipMessage('first'), b.local);
+    await lossy.send(sipMessage('second'), b.local);
+    expect(decoder.decode((await received)[0])).toMatch(/second$/);
     expect(lossy.dropped).toEqual({ in: 0, out: 1 });
   });
 });
