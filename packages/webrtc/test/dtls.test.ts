@@ -286,6 +286,68 @@ describe('DTLS retransmission (RFC 6347 §4.2.4)', () => {
   });
 });
 
+describe('DTLS state machine', () => {
+  const code = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (e) {
+      return e instanceof WebRtcError ? e.code : 'not a WebRtcError';
+    }
+    return undefined;
+  };
+
+  it('refuses misuse with INVALID_STATE_TRANSITION and reports every state change', () => {
+    const p = pair();
+    const states: string[] = [];
+    p.client.on('statechange', (s) => states.push(s));
+    expect(code(() => p.client.sendData(new Uint8Array(1)))).toBe('INVALID_STATE_TRANSITION');
+    expect(code(() => p.client.srtpKeys())).toBe('INVALID_STATE_TRANSITION');
+    expect(code(() => p.client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 60))).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+    p.client.start();
+    expect(code(() => p.client.start())).toBe('INVALID_STATE_TRANSITION');
+    p.pump();
+    p.client.close();
+    p.client.close();
+    expect(states).toEqual(['connecting', 'connected', 'closed']);
+    expect(code(() => p.client.sendData(new Uint8Array(1)))).toBe('INVALID_STATE_TRANSITION');
+  });
+
+  it('RFC 5705 exporter: context changes the output, both sides agree', () => {
+    const p = pair();
+    p.client.start();
+    p.pump();
+    const context = Uint8Array.of(1, 2, 3);
+    const withContext = p.client.exportKeyingMaterial('EXPORTER-test', 32, context);
+    expect(p.server.exportKeyingMaterial('EXPORTER-test', 32, context)).toEqual(withContext);
+    expect(p.client.exportKeyingMaterial('EXPORTER-test', 32)).not.toEqual(withContext);
+  });
+
+  it('rejects certificates and options that cannot work', () => {
+    expect(
+      code(
+        () =>
+          new DtlsConnection({ role: 'client', certificate: clientCert, send: () => {}, mtu: 100 }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
+    expect(
+      code(
+        () =>
+          new DtlsConnection({
+            role: 'server',
+            certificate: serverCert,
+            send: () => {},
+            cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+          }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
+    expect(code(() => DtlsCertificate.fromPem('not a pem', 'nor this'))).toBe(
+      'CERTIFICATE_INVALID',
+    );
+  });
+});
+
 describe('DTLS robustness', () => {
   it('drops garbage and tampered records without failing', () => {
     const p = pair();
