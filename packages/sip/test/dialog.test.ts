@@ -292,23 +292,23 @@ describe('reliable provisional responses from the UAS side (RFC 3262)', () => {
   it('sends 183 reliably, takes the PRACK, then answers', async () => {
     const alice = await agent('alice');
     const bob = await agent('bob');
-    const pracked = new Promise<void>((resolve) =>
+    const incoming = new Promise<IncomingCall>((resolve) =>
       bob.once('invite', (inbound) => {
         inbound.progress(183, SDP_B, { reliable: true });
+        // Queued until the 183 is PRACKed (one unacknowledged reliable provisional at a time).
         inbound.ring({ reliable: true });
-        // The 180 waits for the PRACK of the 183; answer once both went through.
-        setTimeout(() => {
-          inbound.accept(SDP_B);
-          resolve();
-        }, 300);
+        resolve(inbound);
       }),
     );
     const call = alice.invite(uriOf(bob, 'bob'), { offer: SDP_A });
     const early: boolean[] = [];
     const statuses: number[] = [];
     call.on('early', (e) => early.push(e.reliable));
-    call.on('progress', (r) => statuses.push(r.status));
-    await pracked;
+    call.on('progress', (r) => {
+      statuses.push(r.status);
+      // The 180 went out, so the 183 was PRACKed: answer now.
+      if (r.status === 180) void incoming.then((inbound) => inbound.accept(SDP_B));
+    });
     await call.answered;
     expect(early).toEqual([true]);
     expect(statuses.filter((s) => s !== 100)).toEqual([183, 180]);
