@@ -146,6 +146,43 @@ describe('ICE-TCP passive candidate (RFC 6544)', () => {
     expect(media.map((p) => p[12])).toEqual([20, 21, 22]);
   });
 
+  it('reassembles a check split across TCP segments and answers it framed', async () => {
+    const tcpMux = await TcpMux.listen({ address: '127.0.0.1' });
+    cleanups.push(() => tcpMux.close());
+    const transport = await WebRtcTransport.create({
+      certificate: gatewayCert,
+      dtlsRole: 'server',
+      bind: { address: '127.0.0.1' },
+      tcpMux,
+    });
+    cleanups.push(() => transport.close());
+    const local = transport.localParameters;
+    const socket = connect(tcpMux.port, '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    socket.setNoDelay(true);
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const responses: StunMessage[] = [];
+    framed(socket, (frame) => responses.push(StunMessage.parse(frame)));
+    const check = new StunWriter(stunMessageType(StunMethod.Binding, 'request'), randomBytes(12))
+      .addText(StunAttr.Username, `${local.usernameFragment}:peer`)
+      .addUint64(StunAttr.IceControlling, 3n)
+      .addMessageIntegrity(shortTermKey(local.password))
+      .addFingerprint()
+      .finish();
+    const frame = new Uint8Array(2 + check.length);
+    frame[0] = check.length >> 8;
+    frame[1] = check.length & 0xff;
+    frame.set(check, 2);
+    // Length prefix split from its body, and the body split in two.
+    for (const part of [frame.subarray(0, 1), frame.subarray(1, 30), frame.subarray(30)]) {
+      socket.write(part);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => responses.length === 1, 'the response');
+    expect(responses[0]!.messageClass).toBe('success');
+    expect(responses[0]!.verifyIntegrity(shortTermKey(local.password))).toBe(true);
+  });
+
   it('closes a connection whose first frame is not an authenticated check', async () => {
     const tcpMux = await TcpMux.listen({ address: '127.0.0.1' });
     cleanups.push(() => tcpMux.close());
