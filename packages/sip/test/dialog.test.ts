@@ -449,13 +449,19 @@ describe('session timers on fake time (RFC 4028)', () => {
         r(offer.request);
       }),
     );
+    const refreshAnswered = new Promise<void>((resolve) =>
+      alice.transports.on('response', (r) => {
+        if (r.cseq?.method === 'UPDATE') resolve();
+      }),
+    );
     await clock.advanceAsync(45_000);
     const update = await refreshed;
     expect(update.body.length).toBe(0);
     expect(update.header('Session-Expires')).toBe('90;refresher=uac');
 
     // Alice stops refreshing: Bob ends the session at 90 - min(32, 90/3) = 60 s after the refresh.
-    await new Promise((r) => setTimeout(r, 50));
+    await refreshAnswered;
+    await clock.advanceAsync(0);
     aliceSession.armSessionTimer(undefined);
     const ended = new Promise<string>((r) => aliceSession.once('terminated', r));
     const bobEnded = new Promise<string>((r) => bobSession.once('terminated', r));
