@@ -306,7 +306,8 @@ export class SrtpContext {
    * Protects an RTP packet into `out` at `offset` (which may be the packet's own buffer and
    * position, given room for the tag). Returns the octets written.
    */
-  protectRtpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+  protectRtpInto(input: Uint8Array, out: Uint8Array, offset = 0): number {
+    const packet = separate(input, out, offset);
     const headerLength = this.#rtpHeaderLength(packet, 0);
     const length = packet.length;
     const total = length + this.profile.rtpTagLength;
@@ -395,7 +396,8 @@ export class SrtpContext {
    * and position). Returns the RTP packet length. Throws `SrtpError` (auth failure, replay,
    * malformed) without touching the context state.
    */
-  unprotectRtpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+  unprotectRtpInto(input: Uint8Array, out: Uint8Array, offset = 0): number {
+    const packet = separate(input, out, offset);
     const tagLength = this.profile.rtpTagLength;
     const length = packet.length - tagLength;
     if (length < 12) {
@@ -496,7 +498,8 @@ export class SrtpContext {
   }
 
   /** Protects an RTCP packet into `out` at `offset`; returns the octets written. */
-  protectRtcpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+  protectRtcpInto(input: Uint8Array, out: Uint8Array, offset = 0): number {
+    const packet = separate(input, out, offset);
     const length = packet.length;
     checkRtcp(packet, 0);
     const total = length + this.rtcpOverhead;
@@ -554,7 +557,8 @@ export class SrtpContext {
    * Verifies and decrypts an SRTCP packet into `out` at `offset`; returns the RTCP length.
    * Packets with the E flag clear are authenticated only, whatever `encryptRtcp` says.
    */
-  unprotectRtcpInto(packet: Uint8Array, out: Uint8Array, offset = 0): number {
+  unprotectRtcpInto(input: Uint8Array, out: Uint8Array, offset = 0): number {
+    const packet = separate(input, out, offset);
     const tagLength = this.profile.rtcpTagLength;
     const length = packet.length - tagLength - 4;
     checkRtcp(packet, tagLength + 4);
@@ -762,6 +766,21 @@ function estimateRoc(stream: { roc: number; highestSequence: number }, seq: numb
     return seq - sl > 0x8000 && roc > 0 ? roc - 1 : roc;
   }
   return sl - 0x8000 > seq ? (roc + 1) >>> 0 : roc;
+}
+
+/**
+ * The input itself, or a copy when it overlaps the output at another position: the transforms
+ * copy the header and the body in separate steps, which must not read octets already written.
+ * Exactly in place (same octets) needs no copy.
+ */
+function separate(input: Uint8Array, out: Uint8Array, offset: number): Uint8Array {
+  if (input.buffer !== out.buffer) return input;
+  const outStart = out.byteOffset + offset;
+  if (outStart === input.byteOffset) return input;
+  const overlaps =
+    outStart < input.byteOffset + input.byteLength + 32 &&
+    input.byteOffset < outStart + input.byteLength + 32;
+  return overlaps ? input.slice() : input;
 }
 
 function checkRoom(out: Uint8Array, offset: number, length: number): void {

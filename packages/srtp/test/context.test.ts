@@ -131,6 +131,35 @@ describe.each(NAMES)('SrtpContext %s', (name: SrtpProfileName) => {
     );
   });
 
+  it('handles output overlapping the input at another position', () => {
+    for (const shift of [4, -4]) {
+      const sender = new SrtpContext(options);
+      const receiver = new SrtpContext(options);
+      for (const size of [100, 1300]) {
+        const plain = rtp(size, 0x1234, size);
+        const buffer = new Uint8Array(plain.length + 64);
+        buffer.set(plain, 16);
+        const n = sender.protectRtpInto(buffer.subarray(16, 16 + plain.length), buffer, 16 + shift);
+        expect(n).toBe(plain.length + profile.rtpTagLength);
+        const m = receiver.unprotectRtpInto(
+          buffer.subarray(16 + shift, 16 + shift + n),
+          buffer,
+          16,
+        );
+        expect(buffer.subarray(16, 16 + m)).toEqual(plain);
+        const report = rtcp();
+        buffer.set(report, 16);
+        const r = sender.protectRtcpInto(buffer.subarray(16, 24), buffer, 16 + shift);
+        const back = receiver.unprotectRtcpInto(
+          buffer.subarray(16 + shift, 16 + shift + r),
+          buffer,
+          16,
+        );
+        expect(buffer.subarray(16, 16 + back)).toEqual(report);
+      }
+    }
+  });
+
   it('rejects a tampered packet and a replay without disturbing its state', () => {
     const sender = new SrtpContext(options);
     const receiver = new SrtpContext(options);
