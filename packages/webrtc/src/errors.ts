@@ -1,8 +1,6 @@
 /** Stable error codes of @callbridge/webrtc; callers switch on `code`, never on the message. */
 export type WebRtcErrorCode =
   | 'STUN_MALFORMED'
-  | 'STUN_BAD_INTEGRITY'
-  | 'STUN_BAD_FINGERPRINT'
   | 'DTLS_MALFORMED'
   | 'DTLS_HANDSHAKE_FAILED'
   | 'DTLS_NO_SHARED_PARAMETERS'
@@ -11,10 +9,7 @@ export type WebRtcErrorCode =
   | 'DTLS_FINGERPRINT_MISMATCH'
   | 'DTLS_ALERT_RECEIVED'
   | 'DTLS_TIMEOUT'
-  | 'DTLS_DECRYPT_FAILED'
   | 'CERTIFICATE_INVALID'
-  | 'ICE_CONSENT_EXPIRED'
-  | 'ICE_CREDENTIALS_MISSING'
   | 'INVALID_STATE_TRANSITION'
   | 'INVALID_ARGUMENT'
   | 'TRANSPORT_CLOSED'
