@@ -51,7 +51,7 @@ export interface NegotiatedMedia {
   readonly remoteHold: boolean;
   /** The first media codec of the answer: the one to send, and to expect. */
   readonly codec?: NegotiatedCodec;
-  /** RFC 4733 events at the codec's clock rate, if negotiated. */
+  /** RFC 4733 events, at the codec's clock rate when negotiated so (else check clockRate). */
   readonly telephoneEvent?: NegotiatedCodec;
   /** RFC 3389 comfort noise at the codec's clock rate, if negotiated. */
   readonly comfortNoise?: NegotiatedCodec;

@@ -123,6 +123,18 @@ export function negotiateCodecs(
     }
     if (keep) associated.push(answered(o, match.capability, match.fmtp));
   }
+  // Firefox offers telephone-event/8000 only, also next to Opus: rather than lose DTMF, take
+  // events at another clock rate when none was offered at the media codec's (the receiver
+  // rescales the event timestamps).
+  if (chosen.length > 0 && !associated.some((c) => codecRole(c.name) === 'dtmf')) {
+    for (const o of offered) {
+      if (codecRole(o.name) !== 'dtmf') continue;
+      const match = firstMatch(o);
+      if (!match) continue;
+      associated.push(answered(o, match.capability, match.fmtp));
+      break;
+    }
+  }
   return chosen.length === 0 ? [] : [...chosen, ...associated];
 }
 

@@ -17,6 +17,7 @@ export const FIXTURES = [
   'hold-inactive-reinvite.sdp',
   'hold-legacy-reinvite.sdp',
   'pjsip-sdes-offer.sdp',
+  'firefox-audio-offer.sdp',
 ] as const;
 
 export const OPUS: CodecCapability = {

@@ -175,6 +175,21 @@ describe('createAnswer on the WebRTC leg', () => {
     expect(passive.media[0]!.codec?.remoteFmtp).toContain('stereo=1');
   });
 
+  it('answers a Firefox-style trickle offer with ICE-lite candidates', () => {
+    const offer = parseSdp(fixture('firefox-audio-offer.sdp'));
+    const { description, media } = createAnswer(offer, GATEWAY_WEBRTC, {
+      codecs: { audio: [OPUS, TE8K] },
+    });
+    expect(description.media[0]!.codecs.map((c) => `${c.payloadType} ${c.name}`)).toEqual([
+      '109 opus',
+      '101 telephone-event',
+    ]);
+    expect(description.media[0]!.candidates).toHaveLength(1);
+    expect(media[0]!.codec?.remoteFmtp).toBe('maxplaybackrate=48000;stereo=1;useinbandfec=1');
+    expect(media[0]!.remoteCandidates).toEqual([]);
+    expect(media[0]!.dtlsRole).toBe('client');
+  });
+
   it('refuses what the WebRTC leg cannot take with 488', () => {
     const offer = parseSdp(fixture('chromium-audio-offer.sdp'));
     expect(

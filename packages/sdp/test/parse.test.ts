@@ -75,6 +75,31 @@ describe('parseSdp on real offers', () => {
     expect(sdp.media[0]!.endOfCandidates).toBe(true);
   });
 
+  it('reads a Firefox-style offer: braces in msid, extmap direction, trickle without candidates', () => {
+    const sdp = parseSdp(fixture('firefox-audio-offer.sdp'));
+    const audio = sdp.media[0]!;
+    expect(audio.msid).toEqual({
+      streamId: '{df8df6c4-5206-4b75-9e31-1a84dd513abf}',
+      trackId: '{31ac2e92-dcbe-4643-b23b-91000ed9dac8}',
+    });
+    expect(audio.extensions[1]).toEqual({
+      id: 2,
+      direction: 'recvonly',
+      uri: 'urn:ietf:params:rtp-hdrext:csrc-audio-level',
+    });
+    expect(audio.candidates).toEqual([]);
+    expect(audio.ice).toEqual({
+      ufrag: '97edf848',
+      pwd: 'ebd7decbfa8c702b923d585b5144c3e0',
+      options: ['trickle'],
+    });
+    expect(audio.fingerprints[0]!.value).toMatch(/^2E:92/);
+    expect(audio.codecs.find((c) => c.payloadType === 9)).toMatchObject({
+      name: 'G722',
+      channels: 1,
+    });
+  });
+
   it('fills static payload types that have no rtpmap (RFC 3551)', () => {
     const sdp = parseSdp(fixture('kamailio-linphone-offer.sdp'));
     const audio = sdp.media[0]!;
