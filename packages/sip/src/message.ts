@@ -178,6 +178,7 @@ export function splitHeaderValues(value: string): string[] {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
 
 /** Headers that hold exactly one value; their accessors read the first field. */
 type Parser<T> = (value: string, header: string) => T;
@@ -460,7 +461,7 @@ export abstract class SipMessage {
     return undefined;
   }
 
-  /** Typed values of every line with header `id`, each line parsed by `parse` into one item (`each`) or a list. */
+  /** Typed values of every line with header `id`, one per line (fresh array, values cached). */
   #all<T>(id: number, parse: Parser<T>): T[] {
     const out: T[] = [];
     const raw = this.#raw;
@@ -479,33 +480,47 @@ export abstract class SipMessage {
     return out;
   }
 
-  /** Lists concatenated over every line; cached until the next mutation. */
-  #list<T>(id: number, parse: Parser<T[]>): T[] {
-    const lists = (this.#lists ??= new Map<number, unknown>());
-    const cached = lists.get(id);
-    if (cached !== undefined) return cached as T[];
+  /**
+   * Lists concatenated over every line. One line (the usual case) returns that line's cached
+   * list; a concatenation is cached until the next mutation.
+   */
+  #list<T>(id: number, parse: Parser<T[]>): readonly T[] {
     const parts = this.#all(id, parse);
-    const out = parts.length === 1 ? parts[0]! : parts.flat();
-    lists.set(id, out);
-    return out;
-  }
-
-  /** One value per line (auth headers); cached until the next mutation. */
-  #each<T>(id: number, parse: Parser<T>): T[] {
+    if (parts.length === 1) return parts[0]!;
+    if (parts.length === 0) return EMPTY_LIST;
     const lists = (this.#lists ??= new Map<number, unknown>());
     const cached = lists.get(id);
     if (cached !== undefined) return cached as T[];
-    const out = this.#all(id, parse);
+    const out: T[] = [];
+    for (const part of parts) for (const item of part) out.push(item);
     lists.set(id, out);
     return out;
   }
 
-  /** Number of lines with header `id`. @internal */
-  countHeader(name: string): number {
+  /** How many lines `name` has (a folded line counts once). */
+  headerCount(name: string): number {
     const key = headerKey(name);
+    const raw = this.#raw;
+    const id = raw === undefined ? 0 : headerId(key);
     let n = 0;
+    if (raw !== undefined && id !== 0) {
+      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) n++;
+      return n;
+    }
     for (const f of this.#materialize()) if (f.key === key) n++;
     return n;
+  }
+
+  /** Whether a line with header `id` exists. */
+  #has(id: number): boolean {
+    const raw = this.#raw;
+    if (raw !== undefined) {
+      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return true;
+      return false;
+    }
+    const key = HEADER_KEYS[id];
+    for (const f of this.#fields!) if (f.key === key) return true;
+    return false;
   }
 
   // ------------------------------------------------------------------ typed accessors
@@ -606,7 +621,7 @@ export abstract class SipMessage {
   /** Accept media ranges; `undefined` when the header is absent. */
   get accept(): readonly MediaType[] | undefined {
     const list = this.#list(ID.accept, parseMediaTypeList);
-    return list.length === 0 && !this.hasHeader('accept') ? undefined : list;
+    return list.length === 0 && !this.#has(ID.accept) ? undefined : list;
   }
 
   get expires(): number | undefined {
@@ -618,24 +633,24 @@ export abstract class SipMessage {
   }
 
   get wwwAuthenticate(): readonly AuthValue[] {
-    return this.#each(ID.wwwAuthenticate, parseAuth);
+    return this.#all(ID.wwwAuthenticate, parseAuth);
   }
 
   get proxyAuthenticate(): readonly AuthValue[] {
-    return this.#each(ID.proxyAuthenticate, parseAuth);
+    return this.#all(ID.proxyAuthenticate, parseAuth);
   }
 
   get authorization(): readonly AuthValue[] {
-    return this.#each(ID.authorization, parseAuth);
+    return this.#all(ID.authorization, parseAuth);
   }
 
   get proxyAuthorization(): readonly AuthValue[] {
-    return this.#each(ID.proxyAuthorization, parseAuth);
+    return this.#all(ID.proxyAuthorization, parseAuth);
   }
 
   /** Allow methods; `undefined` when the header is absent (§20.5: absent ≠ empty). */
   get allow(): readonly string[] | undefined {
-    if (!this.hasHeader('allow')) return undefined;
+    if (!this.#has(ID.allow)) return undefined;
     return this.#list(ID.allow, parseTokenList);
   }
 

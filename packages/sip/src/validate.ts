@@ -55,14 +55,14 @@ export const KNOWN_METHODS: readonly string[] = [
 ];
 
 /** Headers that may appear only once (§7.3.1 exceptions do not include them). */
-const SINGLETONS = [
-  'call-id',
-  'from',
-  'to',
-  'cseq',
-  'max-forwards',
-  'content-length',
-  'content-type',
+const SINGLETONS: readonly (readonly [string, string])[] = [
+  ['call-id', 'Call-ID'],
+  ['from', 'From'],
+  ['to', 'To'],
+  ['cseq', 'CSeq'],
+  ['max-forwards', 'Max-Forwards'],
+  ['content-length', 'Content-Length'],
+  ['content-type', 'Content-Type'],
 ];
 
 const MANDATORY: readonly (readonly [string, string])[] = [
@@ -128,18 +128,16 @@ export function checkHeaders(message: SipMessage): SipParseError | undefined {
     throw e;
   }
   for (const [key, name] of MANDATORY) {
-    if (!message.hasHeader(key)) {
+    if (message.headerCount(key) === 0) {
       return new SipParseError('BAD_HEADER_VALUE', `the ${name} header is missing`, {
         header: name,
         response: { status: 400, reason: `Missing ${name} Header` },
       });
     }
   }
-  for (const key of SINGLETONS) {
-    let count = 0;
-    for (const f of message.headers) if (f.key === key) count++;
+  for (const [key, name] of SINGLETONS) {
+    const count = message.headerCount(key);
     if (count > 1) {
-      const name = message.headers.find((f) => f.key === key)!.canonicalName;
       return new SipParseError('BAD_HEADER_VALUE', `the ${name} header appears ${count} times`, {
         header: name,
         response: { status: 400, reason: `Multiple ${name} Headers` },
