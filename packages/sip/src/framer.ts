@@ -87,7 +87,8 @@ export class SipStreamFramer {
     const items: SipStreamItem[] = [];
     if (this.#failed || chunk.length === 0) return items;
     // Never write into a buffer a message may still view: always append into new memory.
-    if (this.#buffer.length === 0) this.#buffer = chunk.slice();
+    // (A copy: Node's Buffer#slice would share memory with the caller's chunk.)
+    if (this.#buffer.length === 0) this.#buffer = Uint8Array.prototype.slice.call(chunk);
     else {
       const next = new Uint8Array(this.#buffer.length + chunk.length);
       next.set(this.#buffer);

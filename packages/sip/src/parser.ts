@@ -34,7 +34,11 @@ const CR = 13;
 
 const TOO_LARGE: ParseErrorResponse = { status: 513, reason: 'Message Too Large' };
 
-/** Parses one message. Throws {@link SipParseError} when it is malformed or over a limit. */
+/**
+ * Parses one message. Throws {@link SipParseError} when it is malformed or over a limit.
+ * The message keeps views into `bytes` (body, untouched header lines): do not reuse the buffer
+ * for other data while the message is in use.
+ */
 export function parseMessage(
   bytes: Uint8Array,
   limits?: Partial<ParseLimits>,

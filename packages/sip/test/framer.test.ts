@@ -90,6 +90,15 @@ describe('SipStreamFramer', () => {
     expect(over?.kind === 'error' && over.error.limit).toBe('maxBufferedBytes');
   });
 
+  it('copies what it keeps, even from a Node Buffer the caller reuses', () => {
+    const framer = new SipStreamFramer();
+    const whole = enc.encode(msg('payload', 'k'));
+    const chunk = Buffer.from(whole.subarray(0, 20));
+    expect(framer.push(chunk)).toEqual([]);
+    chunk.fill(0x41);
+    expect(kinds(framer.push(whole.subarray(20)))).toEqual(['message:k:payload']);
+  });
+
   it('treats a missing Content-Length as an empty body', () => {
     const framer = new SipStreamFramer();
     expect(
