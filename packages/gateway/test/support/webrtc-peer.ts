@@ -80,27 +80,30 @@ export interface ReceivedAudio {
 export class WebRtcPeer {
   readonly #pc: nodeDataChannel.PeerConnection;
   readonly #track: nodeDataChannel.Track;
-  readonly #codec: FrameCodec;
-  readonly #payloadType: number;
+  /** One encoder/decoder per offered codec, by payload type. */
+  readonly #codecs: Map<number, FrameCodec>;
+  #codec: FrameCodec;
+  #payloadType: number;
+  #received: { payloadType: number; payload: Uint8Array }[] = [];
   readonly #ssrc = 0x0bad_cafe;
   #open = false;
   #connected = false;
   #timer: NodeJS.Timeout | undefined;
   #sequence = 1;
   #frame = 0;
-  #received: Uint8Array[] = [];
   /** Every RTP packet received, by payload type. */
   readonly payloadTypes = new Map<number, number>();
 
   private constructor(
     pc: nodeDataChannel.PeerConnection,
     track: nodeDataChannel.Track,
-    codec: FrameCodec,
+    codecs: Map<number, FrameCodec>,
     payloadType: number,
   ) {
     this.#pc = pc;
     this.#track = track;
-    this.#codec = codec;
+    this.#codecs = codecs;
+    this.#codec = codecs.get(payloadType)!;
     this.#payloadType = payloadType;
     track.onOpen(() => {
       this.#open = true;
@@ -113,7 +116,8 @@ export class WebRtcPeer {
         packet.payloadType,
         (this.payloadTypes.get(packet.payloadType) ?? 0) + 1,
       );
-      if (packet.payloadType === this.#payloadType) this.#received.push(packet.payload.slice());
+      if (this.#codecs.has(packet.payloadType))
+        this.#received.push({ payloadType: packet.payloadType, payload: packet.payload.slice() });
     });
     pc.onStateChange((state) => {
       if (state === 'connected') this.#connected = true;
@@ -131,9 +135,9 @@ export class WebRtcPeer {
     }
     audio.addSSRC(0x0bad_cafe, 'peer');
     const track = pc.addTrack(audio);
-    const first = codecs[0] ?? 'opus';
-    const peer = new WebRtcPeer(pc, track, await frameCodec(first), PAYLOAD_TYPES[first]);
-    return peer;
+    const byType = new Map<number, FrameCodec>();
+    for (const codec of codecs) byType.set(PAYLOAD_TYPES[codec], await frameCodec(codec));
+    return new WebRtcPeer(pc, track, byType, PAYLOAD_TYPES[codecs[0] ?? 'opus']);
   }
 
   /** The complete offer, once ICE gathering finished (the gateway takes no trickled candidates). */
@@ -156,6 +160,7 @@ export class WebRtcPeer {
       if (state === 'complete') gathered = true;
     });
     this.#pc.setRemoteDescription(offer, 'offer');
+    this.#useCodecOf(offer);
     await until(() => gathered || this.#pc.gatheringState() === 'complete', 'ICE gathering');
     const description = this.#pc.localDescription();
     if (!description) throw new Error('no local description');
@@ -164,6 +169,22 @@ export class WebRtcPeer {
 
   setAnswer(sdp: string): void {
     this.#pc.setRemoteDescription(sdp, 'answer');
+    this.#useCodecOf(sdp);
+  }
+
+  /** The payload type the answer (or the offer we answered) put first is the one we send. */
+  #useCodecOf(sdp: string): void {
+    const first = Number(/^m=audio \d+ \S+ (\d+)/m.exec(sdp)?.[1]);
+    const codec = this.#codecs.get(first);
+    if (codec) {
+      this.#payloadType = first;
+      this.#codec = codec;
+    }
+  }
+
+  /** The payload type this peer sends audio with. */
+  get sendPayloadType(): number {
+    return this.#payloadType;
   }
 
   async connected(timeoutMs = 10_000): Promise<void> {
@@ -219,8 +240,10 @@ export class WebRtcPeer {
     let sum = 0;
     let count = 0;
     // The first packets carry the decoder's start-up; measure the steady part.
-    for (const payload of payloads.slice(Math.min(5, Math.floor(payloads.length / 4)))) {
-      const pcm = this.#codec.decode(payload);
+    for (const { payloadType, payload } of payloads.slice(
+      Math.min(5, Math.floor(payloads.length / 4)),
+    )) {
+      const pcm = this.#codecs.get(payloadType)!.decode(payload);
       for (const s of pcm) sum += s * s;
       count += pcm.length;
     }
@@ -235,6 +258,6 @@ export class WebRtcPeer {
       // already closed
     }
     this.#pc.close();
-    this.#codec.close();
+    for (const codec of this.#codecs.values()) codec.close();
   }
 }

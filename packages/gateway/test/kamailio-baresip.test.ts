@@ -1,0 +1,194 @@
+// The gateway against real peers on 127.0.0.1: Kamailio as registrar and Record-Routing proxy with
+// digest authentication (401 on REGISTER, 407 on INVITE), baresip as the phone, and libdatachannel
+// (node-datachannel) as the browser over the WebSocket protocol.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PEERS, needsPeers } from '@callbridge/testkit';
+import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
+import { B2buaBackend } from '../src/b2bua/backend.js';
+import { startBaresip, startKamailio, type Baresip, type Kamailio } from './support/sip-peers.js';
+import { WebRtcPeer } from './support/webrtc-peer.js';
+import { TestSocket } from './support/ws-client.js';
+
+const peers = needsPeers(PEERS.kamailio, PEERS.baresip, PEERS.sox);
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(peers.skip)('gateway with Kamailio (digest auth) and baresip', () => {
+  let kamailio: Kamailio;
+  let baresip: Baresip;
+  let gateway: RunningGateway;
+  let backend: B2buaBackend | undefined;
+  let socket: TestSocket;
+  let domain: string;
+  let proxy: string;
+
+  beforeAll(async () => {
+    kamailio = await startKamailio();
+    domain = '127.0.0.1';
+    proxy = `127.0.0.1:${kamailio.port}`;
+    baresip = await startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU,PCMA' });
+    const config = loadConfig({
+      argv: [
+        '--listen-host',
+        '127.0.0.1',
+        '--listen-port',
+        '0',
+        '--api-tokens',
+        'test-token-0123456789abcdef',
+        '--sip-domain',
+        domain,
+        '--sip-outbound-proxy',
+        proxy,
+      ],
+      env: {},
+    });
+    gateway = await startGateway({
+      config,
+      logger: silentLogger,
+      staticMounts: {},
+      backendFactory: (context) => (backend = new B2buaBackend(context)),
+    });
+    socket = await TestSocket.open(gateway.websocketUrl);
+    const connected = await socket.request({
+      type: 'session.connect',
+      protocolVersion: 1,
+      sipOptions: { login: 'gateway', password: 'gateway-secret', domain, outboundProxy: proxy },
+    });
+    expect(connected['type']).toBe('response');
+    await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 10_000);
+  }, 40_000);
+
+  afterAll(async () => {
+    await socket?.close();
+    await gateway?.stop();
+    await baresip?.stop();
+    await kamailio?.stop();
+  });
+
+  /** Places a call from the browser to baresip and waits until media flows. */
+  async function callPhone(callId: string): Promise<WebRtcPeer> {
+    const peer = await WebRtcPeer.create(callId, ['opus', 'PCMU']);
+    const response = await socket.request({
+      type: 'call.create',
+      callId,
+      callee: 'phone',
+      audio: true,
+      video: false,
+      sdp: { type: 'offer', sdp: await peer.offer() },
+    });
+    expect(response['type']).toBe('response');
+    const established = await socket.waitFor(
+      { type: 'call.status', callId, status: 'ESTABLISHED' },
+      15_000,
+    );
+    const answer = (established['sdp'] ??
+      socket.messages.find((m) => m['callId'] === callId && m['sdp'])?.['sdp']) as {
+      sdp: string;
+    };
+    peer.setAnswer(answer.sdp);
+    await peer.connected();
+    return peer;
+  }
+
+  it('registers with digest auth, calls baresip through the 407 and Record-Route: audio both ways, DTMF, hold/unhold, hangup from the browser', async () => {
+    expect(kamailio.process.output()).toMatch(/pv_www_authenticate/); // the first REGISTER was challenged
+    const peer = await callPhone('k1');
+    try {
+      // baresip plays a 1 kHz tone: the browser hears it.
+      await new Promise((r) => setTimeout(r, 500));
+      const heard = await peer.listen(1000);
+      expect(heard.packets).toBeGreaterThan(30);
+      expect(heard.rms).toBeGreaterThan(1000);
+      // The browser sends a tone: baresip records it.
+      const before = baresip.recording().samples;
+      peer.startTone(440, 8000);
+      await new Promise((r) => setTimeout(r, 1500));
+      // DTMF as RFC 4733 events reaches baresip.
+      const dtmf = await socket.request({
+        type: 'call.dtmf',
+        callId: 'k1',
+        digits: '7',
+        dtmfType: 'RFC2833',
+      });
+      expect(dtmf['type']).toBe('response');
+      await baresip.process.waitFor(/received event: '7' \(end=1\)/, 5000);
+
+      // Hold: our re-INVITE says sendonly, baresip answers recvonly; unhold back to sendrecv.
+      expect((await socket.request({ type: 'call.hold', callId: 'k1' }))['type']).toBe('response');
+      await socket.waitFor({ type: 'call.status', callId: 'k1', status: 'HOLD' });
+      const held = kamailio.sdps();
+      expect(held.some((s) => s.kind === 'REQUEST' && /a=sendonly/.test(s.body))).toBe(true);
+      expect(held.some((s) => s.kind === 'REPLY' && /a=recvonly/.test(s.body))).toBe(true);
+      expect((await socket.request({ type: 'call.unhold', callId: 'k1' }))['type']).toBe(
+        'response',
+      );
+      await until(
+        () =>
+          socket.messages.filter((m) => m['callId'] === 'k1' && m['status'] === 'ESTABLISHED')
+            .length >= 2,
+        'ESTABLISHED after unhold',
+      );
+      const last = kamailio.sdps().at(-1);
+      expect(last?.kind).toBe('REPLY');
+      expect(last?.body).toMatch(/a=sendrecv|^(?![\s\S]*a=(sendonly|recvonly|inactive))/);
+
+      expect((await socket.request({ type: 'call.hangup', callId: 'k1' }))['type']).toBe(
+        'response',
+      );
+      await socket.waitFor({ type: 'call.status', callId: 'k1', status: 'FINISH' });
+      await baresip.process.waitFor(/terminated|closed/i, 5000);
+      peer.stopTone();
+      const recorded = baresip.recording();
+      expect(recorded.samples - before).toBeGreaterThan(8000);
+      expect(recorded.rms).toBeGreaterThan(300);
+      await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+    } finally {
+      peer.close();
+    }
+  }, 60_000);
+
+  it('baresip hangs up: the browser sees FINISH', async () => {
+    const peer = await callPhone('k2');
+    try {
+      await baresip.command('/hangup');
+      await socket.waitFor({ type: 'call.status', callId: 'k2', status: 'FINISH' }, 10_000);
+      await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+    } finally {
+      peer.close();
+    }
+  }, 30_000);
+
+  it('an incoming call from baresip reaches the browser session and is answered', async () => {
+    const peer = await WebRtcPeer.create('incoming', ['opus', 'PCMU']);
+    try {
+      await baresip.command(`/dial sip:gateway@${proxy}`);
+      const incoming = await socket.waitFor({ type: 'call.incoming' }, 15_000);
+      const callId = incoming['callId'] as string;
+      expect(incoming['caller']).toBe('phone');
+      const offer = incoming['sdp'] as { sdp: string };
+      const answer = await peer.answer(offer.sdp);
+      const answered = await socket.request({
+        type: 'call.answer',
+        callId,
+        sdp: { type: 'answer', sdp: answer },
+      });
+      expect(answered['type']).toBe('response');
+      await socket.waitFor({ type: 'call.status', callId, status: 'ESTABLISHED' }, 10_000);
+      await peer.connected();
+      await new Promise((r) => setTimeout(r, 500));
+      const heard = await peer.listen(1000);
+      expect(heard.rms).toBeGreaterThan(1000);
+      await baresip.command('/hangup');
+      await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 10_000);
+      await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+    } finally {
+      peer.close();
+    }
+  }, 40_000);
+});
