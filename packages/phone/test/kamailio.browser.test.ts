@@ -1,0 +1,242 @@
+// The Phone UI end to end against real peers on 127.0.0.1: the built `callbridge` CLI as a
+// process with Kamailio (digest authentication, Record-Route) as its SIP server, and baresip as
+// the phone at the other end. Headless Chromium logs in through the page's form, calls baresip,
+// and checks what a person would: the status texts, the level meter, and — on baresip's side —
+// the audio it recorded, the DTMF it received, and the re-INVITEs of hold/unhold.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { PEERS, launchChromium, needsPeers, startProcess } from '@callbridge/testkit';
+import type { LaunchedChromium, RunningProcess } from '@callbridge/testkit';
+import { startBaresip, startKamailio } from './support/sip-peers.js';
+import type { Baresip, Kamailio } from './support/sip-peers.js';
+
+const cli = fileURLToPath(new URL('../../gateway/dist/cli.js', import.meta.url));
+const screenshots = fileURLToPath(
+  new URL('../../../test-results/phone-kamailio/', import.meta.url),
+);
+
+/** The browser's account at Kamailio: login `browser`, authenticating as `browser-auth`. */
+const BROWSER = { login: 'browser', authName: 'browser-auth', password: 'browser-secret' };
+
+describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.sox).skip)(
+  'Phone UI against Kamailio and baresip',
+  () => {
+    let kamailio: Kamailio;
+    let baresip: Baresip;
+    let gateway: RunningProcess;
+    let url: string;
+    let browser: LaunchedChromium;
+    let page: Page;
+
+    async function logIn(): Promise<void> {
+      await page.getByRole('button', { name: 'Log in', exact: true }).click();
+      await page.getByLabel('login', { exact: true }).fill(BROWSER.login);
+      await page.getByLabel('auth. name', { exact: true }).fill(BROWSER.authName);
+      await page.getByLabel('password', { exact: true }).fill(BROWSER.password);
+      await page.getByLabel('domain', { exact: true }).fill('127.0.0.1');
+      await page.getByLabel('outbound proxy', { exact: true }).fill('127.0.0.1');
+      await page.getByLabel('port', { exact: true }).fill(String(kamailio.port));
+      await page.getByRole('button', { name: 'log in', exact: true }).click();
+      await sessionStatus('Registered');
+    }
+
+    function sessionStatus(text: string | RegExp, timeout = 10_000): Promise<void> {
+      return page
+        .getByRole('status', { name: 'Session status' })
+        .getByText(text, { exact: typeof text === 'string' })
+        .waitFor({ timeout });
+    }
+
+    function callStatus(text: string | RegExp, timeout = 15_000): Promise<void> {
+      return page
+        .getByRole('status', { name: 'Call status' })
+        .getByText(text, { exact: typeof text === 'string' })
+        .waitFor({ timeout });
+    }
+
+    async function dial(number: string): Promise<void> {
+      await page.getByPlaceholder('Enter your number here').fill(number);
+      await page.getByRole('button', { name: 'Voice call', exact: true }).click();
+    }
+
+    function button(name: string): ReturnType<Page['getByRole']> {
+      return page.getByRole('button', { name, exact: true });
+    }
+
+    /** What the page's open peer connection (the current call) received on its audio track. */
+    function inboundAudio(): Promise<{ packets: number; level: number }> {
+      return page.evaluate(async () => {
+        const meter = document.querySelector<HTMLMeterElement>('#level');
+        let packets = 0;
+        const pcs = (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? [];
+        for (const pc of pcs) {
+          if (pc.connectionState === 'closed') continue;
+          const stats = await pc.getStats();
+          stats.forEach((s: { type: string; kind?: string; packetsReceived?: number }) => {
+            if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived ?? 0;
+          });
+        }
+        return { packets, level: meter?.value ?? 0 };
+      });
+    }
+
+    /** baresip's output since `mark` (a length of its output taken earlier). */
+    function baresipSince(mark: number): string {
+      return baresip.output().slice(mark);
+    }
+
+    beforeAll(async () => {
+      if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+      mkdirSync(screenshots, { recursive: true });
+      kamailio = await startKamailio();
+      baresip = await startBaresip({ kamailioPort: kamailio.port });
+      const rtpMin = 40000 + 2 * Math.floor(Math.random() * 5000);
+      gateway = await startProcess(
+        process.execPath,
+        [
+          cli,
+          '--listen-host',
+          '127.0.0.1',
+          '--listen-port',
+          '0',
+          '--demo-enabled',
+          'false',
+          '--sip-domain',
+          '127.0.0.1',
+          '--sip-transport',
+          'UDP',
+          '--sip-listen-host',
+          '127.0.0.1',
+          '--media-public-address',
+          '127.0.0.1',
+          '--media-rtp-ports',
+          `${rtpMin}-${rtpMin + 199}`,
+          '--log-level',
+          'debug',
+        ],
+        { readyPattern: /"msg":"gateway listening"/ },
+      );
+      const line = gateway
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"gateway listening"'))!;
+      url = (JSON.parse(line) as { url: string }).url;
+      browser = await launchChromium();
+      page = await browser.context.newPage();
+      await page.setViewportSize({ width: 390, height: 844 });
+      // Keep a handle on the SDK's peer connections so the test can read their inbound-rtp stats.
+      await page.addInitScript(() => {
+        const Native = window.RTCPeerConnection;
+        const pcs: RTCPeerConnection[] = [];
+        (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+        window.RTCPeerConnection = class extends Native {
+          constructor(config?: RTCConfiguration) {
+            super(config);
+            pcs.push(this);
+          }
+        };
+      });
+      await page.goto(`${url}/`);
+      await logIn();
+    }, 60_000);
+
+    afterAll(async () => {
+      // The peers' logs go beside the screenshots (CI artifacts): the SIP trace of a failure.
+      if (gateway) writeFileSync(`${screenshots}gateway.log`, gateway.output());
+      if (kamailio) writeFileSync(`${screenshots}kamailio.log`, kamailio.process.output());
+      if (baresip) writeFileSync(`${screenshots}baresip.log`, baresip.output());
+      await browser?.close();
+      await gateway?.stop();
+      await baresip?.stop();
+      await kamailio?.stop();
+    });
+
+    /** Waits until baresip's output since `mark` matches. */
+    async function baresipPrints(mark: number, pattern: RegExp, timeout = 10_000): Promise<void> {
+      await expect.poll(() => baresipSince(mark), { timeout }).toMatch(pattern);
+    }
+
+    it('calls baresip: Established, audio both ways, DTMF, hold/unhold, hangup from the page', async () => {
+      await page.screenshot({ path: `${screenshots}registered.png` });
+      const mark = baresip.output().length;
+      const recorded = baresip.recordingMark();
+      await dial('phone');
+      await callStatus('Established');
+      // baresip plays a 440 Hz tone: the browser receives packets and its level meter moves.
+      await expect
+        .poll(async () => (await inboundAudio()).packets, { timeout: 10_000 })
+        .toBeGreaterThan(50);
+      await expect
+        .poll(async () => (await inboundAudio()).level, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      await page.screenshot({ path: `${screenshots}established.png` });
+      // Chromium's fake microphone beeps: baresip records it, transcoded from Opus to PCMU.
+      await expect
+        .poll(() => baresip.recordingSince(recorded).rms, { timeout: 10_000 })
+        .toBeGreaterThan(100);
+
+      const beforeDtmf = baresip.output().length;
+      await button('5').click();
+      await baresipPrints(beforeDtmf, /received event: '5'/);
+
+      const beforeHold = baresip.output().length;
+      await button('Hold').click();
+      await callStatus('On hold');
+      await baresipPrints(beforeHold, /a=sendonly[\s\S]*call: got re-INVITE/);
+      await page.screenshot({ path: `${screenshots}on-hold.png` });
+      const beforeUnhold = baresip.output().length;
+      await button('Unhold').click();
+      await callStatus('Established');
+      await baresipPrints(beforeUnhold, /a=sendrecv[\s\S]*call: got re-INVITE/);
+
+      const beforeHangup = baresip.output().length;
+      await button('Hangup').click();
+      await callStatus('Finished');
+      await baresipPrints(beforeHangup, /^BYE sip:/m);
+      await page.screenshot({ path: `${screenshots}finished.png` });
+      expect(baresipSince(mark)).toMatch(/^ACK sip:/m);
+    });
+
+    it('baresip hangs up: the page shows Finished', async () => {
+      await dial('phone');
+      await callStatus('Established');
+      await baresip.command('/hangup');
+      await callStatus('Finished');
+    });
+
+    it('baresip calls the page through Kamailio: answered in the page, audio both ways', async () => {
+      const mark = baresip.output().length;
+      const recorded = baresip.recordingMark();
+      await baresip.command(`/dial sip:${BROWSER.login}@127.0.0.1`);
+      await callStatus(/^Incoming call from .*phone/);
+      await page.screenshot({ path: `${screenshots}incoming.png` });
+      await button('Answer').click();
+      await callStatus('Established');
+      await expect
+        .poll(async () => (await inboundAudio()).packets, { timeout: 10_000 })
+        .toBeGreaterThan(50);
+      await expect
+        .poll(async () => (await inboundAudio()).level, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      await baresipPrints(mark, /call: stream start/);
+      await expect
+        .poll(() => baresip.recordingSince(recorded).rms, { timeout: 10_000 })
+        .toBeGreaterThan(100);
+      await page.screenshot({ path: `${screenshots}incoming-established.png` });
+      await button('Hangup').click();
+      await callStatus('Finished');
+      await baresipPrints(mark, /^BYE sip:/m);
+    });
+
+    it('shows busy for a busy callee and the failure for a number that does not exist', async () => {
+      await dial('486');
+      await callStatus('Failed: busy');
+      await page.screenshot({ path: `${screenshots}busy.png` });
+      await dial('nobody');
+      await callStatus('Failed: 404 Not Found');
+      await page.screenshot({ path: `${screenshots}not-found.png` });
+    });
+  },
+);
