@@ -230,10 +230,22 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
       await baresipPrints(mark, /^BYE sip:/m);
     });
 
-    it('shows busy for a busy callee and the failure for a number that does not exist', async () => {
-      await dial('486');
+    it('shows busy when the phone is already in a call, then resumes the first call', async () => {
+      await dial('phone');
+      await callStatus('Established');
+      // baresip takes one call at a time: the second call (the page holds the first) gets 486.
+      const mark = baresip.output().length;
+      await dial('phone');
       await callStatus('Failed: busy');
+      await baresipPrints(mark, /^SIP\/2\.0 486 /m);
       await page.screenshot({ path: `${screenshots}busy.png` });
+      await button('Unhold').click();
+      await callStatus('Established');
+      await button('Hangup').click();
+      await callStatus('Finished');
+    });
+
+    it('shows the failure for a number that does not exist', async () => {
       await dial('nobody');
       await callStatus('Failed: 404 Not Found');
       await page.screenshot({ path: `${screenshots}not-found.png` });
