@@ -6,6 +6,8 @@
 // parsing, reads what a proxy needs (top Via branch, From tag, To tag, Call-ID, CSeq), so lazy
 // header parsing does not skip work the others do.
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { checkHeaders, parseMessage } from '@callbridge/sip';
 
 const require = createRequire(import.meta.url);
@@ -226,3 +228,12 @@ console.log(
     ratio >= 5 && cb.INVITE >= 300000 ? 'met' : 'NOT met'
   }`,
 );
+
+// The transaction layer's throughput is part of the SIP suite too (issue: SIP part 2).
+console.log('\n### Non-INVITE transactions through the transaction layer (loopback UDP)\n');
+const transactions = spawnSync(
+  process.execPath,
+  [fileURLToPath(new URL('./sip-transactions.mjs', import.meta.url))],
+  { stdio: 'inherit' },
+);
+if (transactions.status !== 0) process.exitCode = 1;
