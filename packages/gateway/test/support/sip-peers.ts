@@ -80,10 +80,13 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
   const rtpBase = 30000 + 2 * Math.floor(Math.random() * 4000);
   const recordDir = dir.file('recorded');
   mkdirSync(recordDir);
+  // aufile needs the sample rate of the codec in use: 16 kHz for G.722, 48 kHz for Opus.
+  const first = options.codecs.split(',')[0]?.toUpperCase();
+  const rate = first === 'G722' ? 16000 : first === 'OPUS' ? 48000 : 8000;
   execFileSync('sox', [
     '-n',
     '-r',
-    '8000',
+    String(rate),
     '-c',
     '1',
     '-b',
@@ -102,7 +105,16 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
     .replaceAll('SOURCE_WAV', dir.file('tone.wav'))
     .replaceAll('RTP_MIN', String(rtpBase))
     .replaceAll('RTP_MAX', String(rtpBase + 99))
-    .replaceAll('CONS_PORT', String(consPort));
+    .replaceAll('CONS_PORT', String(consPort))
+    // Only the codec modules asked for: baresip answers with any loaded codec otherwise.
+    .split('\n')
+    .filter((line) => {
+      const codec = /^module\s+(g711|g722|opus)\.so/.exec(line)?.[1];
+      if (!codec) return true;
+      const wanted = options.codecs.toUpperCase();
+      return codec === 'g711' ? /PCM[UA]/.test(wanted) : wanted.includes(codec.toUpperCase());
+    })
+    .join('\n');
   const user = options.user ?? 'phone';
   const accounts = readFileSync(conformance('baresip/accounts'), 'utf8')
     .replaceAll('phone', user)
