@@ -34,6 +34,7 @@ import {
   shortTermKey,
   stunMessageType,
 } from '@callbridge/webrtc';
+import { SrtpContext, srtpProfileByDtlsId } from '@callbridge/srtp';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -408,10 +409,109 @@ async function memoryPerPeer(srtpProfile) {
   return (after - before) / PEERS;
 }
 
+// ---- 4. the media receive path ----
+
+/**
+ * SRTP packets per second into a connected transport (RFC 7983 demux, unprotect into the reused
+ * buffer, 'rtp' event), against the bare SrtpContext.unprotectRtpInto on the same packets.
+ */
+async function receivePath(srtpProfile) {
+  const mux = await UdpMux.bind({ address: LOOPBACK });
+  const socket = createSocket('udp4');
+  await new Promise((r) => socket.bind(0, LOOPBACK, r));
+  const transport = await WebRtcTransport.create({
+    certificate: serverCert,
+    dtlsRole: 'server',
+    mux,
+    srtpProfiles: [srtpProfile],
+    remote: {
+      usernameFragment: 'rx',
+      password: 'p'.repeat(24),
+      fingerprints: [clientCert.fingerprint()],
+    },
+  });
+  const local = transport.localParameters;
+  const client = new DtlsConnection({
+    role: 'client',
+    certificate: clientCert,
+    send: (d) => socket.send(d, mux.port, LOOPBACK),
+  });
+  socket.on('message', (m) => {
+    if (m[0] >= 20 && m[0] <= 63) client.handleDatagram(new Uint8Array(m));
+  });
+  const connected = Promise.all([
+    new Promise((r) => transport.once('connected', r)),
+    new Promise((r) => client.once('connected', r)),
+  ]);
+  socket.send(
+    new StunWriter(stunMessageType(StunMethod.Binding, 'request'), randomBytes(12))
+      .addText(StunAttr.Username, `${local.usernameFragment}:rx`)
+      .addFlag(StunAttr.UseCandidate)
+      .addMessageIntegrity(shortTermKey(local.password))
+      .addFingerprint()
+      .finish()
+      .slice(),
+    mux.port,
+    LOOPBACK,
+  );
+  client.start();
+  await connected;
+  const keys = client.srtpKeys();
+  const profile = srtpProfileByDtlsId(keys.profile.id);
+  const sender = new SrtpContext({
+    profile,
+    masterKey: keys.localMasterKey,
+    masterSalt: keys.localMasterSalt,
+  });
+  const bare = new SrtpContext({
+    profile,
+    masterKey: keys.localMasterKey,
+    masterSalt: keys.localMasterSalt,
+  });
+  // The first half warms both paths up (JIT); the second half is timed.
+  const count = 20_000;
+  const packets = [];
+  for (let i = 0; i < 2 * count; i++) {
+    const rtp = new Uint8Array(172);
+    rtp[0] = 0x80;
+    rtp[1] = 111;
+    rtp[2] = i >> 8;
+    rtp[3] = i & 0xff;
+    new DataView(rtp.buffer).setUint32(8, 0x1234);
+    packets.push(sender.protectRtp(rtp));
+  }
+  const from = transport.ice.selectedAddress;
+  let received = 0;
+  transport.on('rtp', () => received++);
+  const out = new Uint8Array(1600);
+  const warm = packets.slice(0, count);
+  const timed = packets.slice(count);
+  for (const p of warm) transport.handlePacket(p, from);
+  for (const p of warm) bare.unprotectRtpInto(p, out);
+  let t = process.hrtime.bigint();
+  for (const p of timed) transport.handlePacket(p, from);
+  const viaTransport = count / (Number(process.hrtime.bigint() - t) / 1e9);
+  t = process.hrtime.bigint();
+  for (const p of timed) bare.unprotectRtpInto(p, out);
+  const direct = count / (Number(process.hrtime.bigint() - t) / 1e9);
+  if (received !== 2 * count) throw new Error(`transport delivered ${received} of ${2 * count}`);
+  transport.close();
+  client.close();
+  socket.close();
+  mux.close();
+  return { viaTransport, direct };
+}
+
 // ---- run ----
 
 // Memory first: the libdatachannel runs below leave native and JS garbage that settles slowly.
 const perPeerGcm = await memoryPerPeer('SRTP_AEAD_AES_128_GCM');
+const receiveGcm = [];
+const receiveCm = [];
+for (let round = 0; round < ROUNDS; round++) {
+  receiveGcm.push(await receivePath('SRTP_AEAD_AES_128_GCM'));
+  receiveCm.push(await receivePath('SRTP_AES128_CM_HMAC_SHA1_80'));
+}
 const perPeerCm = await memoryPerPeer('SRTP_AES128_CM_HMAC_SHA1_80');
 
 const ours = [];
@@ -490,3 +590,17 @@ console.log(
   `| WebRtcTransport, SRTP_AEAD_AES_128_GCM (ICE-lite + DTLS + 2 SRTP contexts) | ${fmt(perPeerGcm / 1024, 1)} |`,
 );
 console.log(`| WebRtcTransport, SRTP_AES128_CM_HMAC_SHA1_80 | ${fmt(perPeerCm / 1024, 1)} |`);
+console.log('');
+console.log('| SRTP receive path, 172-byte audio packets | packets/s | ratio |');
+console.log('|---|---|---|');
+for (const [name, runs] of [
+  ['AEAD_AES_128_GCM', receiveGcm],
+  ['AES_CM_128_HMAC_SHA1_80', receiveCm],
+]) {
+  const via = Math.max(...runs.map((r) => r.viaTransport));
+  const direct = Math.max(...runs.map((r) => r.direct));
+  console.log(
+    `| WebRtcTransport (demux + unprotect + 'rtp' event), ${name} | ${fmt(via)} | ${(via / direct).toFixed(2)}× |`,
+  );
+  console.log(`| SrtpContext.unprotectRtpInto alone, ${name} | ${fmt(direct)} | 1.00× |`);
+}

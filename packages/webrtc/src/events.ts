@@ -27,7 +27,13 @@ export class TypedEmitter<Events extends { [K in keyof Events]: (...args: never[
 
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const set = this.#listeners.get(event);
-    if (!set) return;
+    if (!set || set.size === 0) return;
+    if (set.size === 1) {
+      // The common case on the media path: one listener, no snapshot array per packet.
+      for (const listener of set) (listener as (...a: Parameters<Events[K]>) => void)(...args);
+      return;
+    }
+    // A snapshot, so listeners added or removed while emitting take effect next time.
     for (const listener of [...set]) (listener as (...a: Parameters<Events[K]>) => void)(...args);
   }
 }
