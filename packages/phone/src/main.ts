@@ -229,8 +229,11 @@ function track(call: Call): void {
   call.on(CALL_EVENT.REMOTE_STREAM, () => {
     ui.videos.hidden = !call.hasVideo();
   });
-  call.on(CALL_EVENT.TRANSFER_STATUS, ({ sipStatus, sipReason }) => {
-    ui.callStatus.textContent = `Transfer: ${sipStatus} ${sipReason}`;
+  call.on(CALL_EVENT.TRANSFER_STATUS, ({ sipStatus, sipReason, final }) => {
+    if (call === current) ui.callStatus.textContent = `Transfer: ${sipStatus} ${sipReason}`;
+    // RFC 5589 §6.1: once the transferee reports success, the transferor ends its call.
+    const up = call.status() === 'ESTABLISHED' || call.status() === 'HOLD';
+    if (final && sipStatus >= 200 && sipStatus < 300 && up) void call.hangup().catch(showError);
   });
   refreshControls();
 }

@@ -316,12 +316,13 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
     await expect
       .poll(() => leg.actions.at(-1))
       .toEqual({ op: 'transfer', target: { kind: 'blind', target: '200' } });
+    leg.emit('transferProgress', { sipStatus: 100, sipReason: 'Trying', final: false });
+    await callStatus.getByText('Transfer: 100 Trying').waitFor();
+    // The transferee reports success: the page ends its call (RFC 5589 §6.1).
     leg.emit('transferProgress', { sipStatus: 200, sipReason: 'OK', final: true });
-    await callStatus.getByText('Transfer: 200 OK').waitFor();
-    expect(
-      leg.actions.filter((a) => a.op === 'hold' || a.op === 'unhold').map((a) => a.op),
-    ).toEqual(['hold', 'unhold']);
-    leg.emit('ended', { kind: 'finished', by: 'remote' });
     await callStatus.getByText('Finished', { exact: true }).waitFor();
+    expect(
+      leg.actions.filter((a) => ['hold', 'unhold', 'hangup'].includes(a.op)).map((a) => a.op),
+    ).toEqual(['hold', 'unhold', 'hangup']);
   });
 });
