@@ -17,8 +17,16 @@ const screenshots = fileURLToPath(
   new URL('../../../test-results/phone-kamailio/', import.meta.url),
 );
 
-/** The browser's account at Kamailio: login `browser`, authenticating as `browser-auth`. */
-const BROWSER = { login: 'browser', authName: 'browser-auth', password: 'browser-secret' };
+interface Account {
+  readonly login: string;
+  readonly authName: string;
+  readonly password: string;
+}
+
+/** The page's account at Kamailio: login `browser`, authenticating as `browser-auth`. */
+const BROWSER: Account = { login: 'browser', authName: 'browser-auth', password: 'browser-secret' };
+/** A second page's account, the target of a transfer. */
+const SECOND: Account = { login: 'second', authName: 'second', password: 'second-secret' };
 
 describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.sox).skip)(
   'Phone UI against Kamailio and baresip',
@@ -30,30 +38,27 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
     let browser: LaunchedChromium;
     let page: Page;
 
-    async function logIn(): Promise<void> {
-      await page.getByRole('button', { name: 'Log in', exact: true }).click();
-      await page.getByLabel('login', { exact: true }).fill(BROWSER.login);
-      await page.getByLabel('auth. name', { exact: true }).fill(BROWSER.authName);
-      await page.getByLabel('password', { exact: true }).fill(BROWSER.password);
-      await page.getByLabel('domain', { exact: true }).fill('127.0.0.1');
-      await page.getByLabel('outbound proxy', { exact: true }).fill('127.0.0.1');
-      await page.getByLabel('port', { exact: true }).fill(String(kamailio.port));
-      await page.getByRole('button', { name: 'log in', exact: true }).click();
-      await sessionStatus('Registered');
-    }
-
-    function sessionStatus(text: string | RegExp, timeout = 10_000): Promise<void> {
-      return page
+    /** Logs `on` in through the form: login, auth. name, password, domain, outbound proxy, port. */
+    async function logIn(account: Account, on: Page = page): Promise<void> {
+      await on.getByRole('button', { name: 'Log in', exact: true }).click();
+      await on.getByLabel('login', { exact: true }).fill(account.login);
+      await on.getByLabel('auth. name', { exact: true }).fill(account.authName);
+      await on.getByLabel('password', { exact: true }).fill(account.password);
+      await on.getByLabel('domain', { exact: true }).fill('127.0.0.1');
+      await on.getByLabel('outbound proxy', { exact: true }).fill('127.0.0.1');
+      await on.getByLabel('port', { exact: true }).fill(String(kamailio.port));
+      await on.getByRole('button', { name: 'log in', exact: true }).click();
+      await on
         .getByRole('status', { name: 'Session status' })
-        .getByText(text, { exact: typeof text === 'string' })
-        .waitFor({ timeout });
+        .getByText('Registered', { exact: true })
+        .waitFor({ timeout: 10_000 });
     }
 
-    function callStatus(text: string | RegExp, timeout = 15_000): Promise<void> {
-      return page
+    function callStatus(text: string | RegExp, on: Page = page): Promise<void> {
+      return on
         .getByRole('status', { name: 'Call status' })
         .getByText(text, { exact: typeof text === 'string' })
-        .waitFor({ timeout });
+        .waitFor({ timeout: 15_000 });
     }
 
     async function dial(number: string): Promise<void> {
@@ -61,8 +66,28 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
       await page.getByRole('button', { name: 'Voice call', exact: true }).click();
     }
 
-    function button(name: string): ReturnType<Page['getByRole']> {
-      return page.getByRole('button', { name, exact: true });
+    function button(name: string, on: Page = page): ReturnType<Page['getByRole']> {
+      return on.getByRole('button', { name, exact: true });
+    }
+
+    /** A phone-sized page of the Phone UI, in the shared browser. */
+    async function openPhone(): Promise<Page> {
+      const opened = await browser.context.newPage();
+      await opened.setViewportSize({ width: 390, height: 844 });
+      // Keep a handle on the SDK's peer connections so the test can read their inbound-rtp stats.
+      await opened.addInitScript(() => {
+        const Native = window.RTCPeerConnection;
+        const pcs: RTCPeerConnection[] = [];
+        (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+        window.RTCPeerConnection = class extends Native {
+          constructor(config?: RTCConfiguration) {
+            super(config);
+            pcs.push(this);
+          }
+        };
+      });
+      await opened.goto(`${url}/`);
+      return opened;
     }
 
     /** What the page's open peer connection (the current call) received on its audio track. */
@@ -124,22 +149,8 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
         .find((l) => l.includes('"gateway listening"'))!;
       url = (JSON.parse(line) as { url: string }).url;
       browser = await launchChromium();
-      page = await browser.context.newPage();
-      await page.setViewportSize({ width: 390, height: 844 });
-      // Keep a handle on the SDK's peer connections so the test can read their inbound-rtp stats.
-      await page.addInitScript(() => {
-        const Native = window.RTCPeerConnection;
-        const pcs: RTCPeerConnection[] = [];
-        (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
-        window.RTCPeerConnection = class extends Native {
-          constructor(config?: RTCConfiguration) {
-            super(config);
-            pcs.push(this);
-          }
-        };
-      });
-      await page.goto(`${url}/`);
-      await logIn();
+      page = await openPhone();
+      await logIn(BROWSER);
     }, 60_000);
 
     afterAll(async () => {
@@ -243,6 +254,25 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
       await callStatus('Established');
       await button('Hangup').click();
       await callStatus('Finished');
+    });
+
+    it('transfers baresip to a second page (blind transfer: REFER through Kamailio)', async () => {
+      const second = await openPhone();
+      await logIn(SECOND, second);
+      await dial('phone');
+      await callStatus('Established');
+      const mark = baresip.output().length;
+      await page.getByPlaceholder('Enter your number here').fill(`sip:${SECOND.login}@127.0.0.1`);
+      await button('Transfer').click();
+      await baresipPrints(mark, /^REFER sip:/m);
+      await callStatus(/^Incoming call from .*phone/, second);
+      await button('Answer', second).click();
+      await callStatus('Established', second);
+      await second.screenshot({ path: `${screenshots}transferred.png` });
+      await callStatus('Finished');
+      await button('Hangup', second).click();
+      await callStatus('Finished', second);
+      await second.close();
     });
 
     it('shows the failure for a number that does not exist', async () => {
