@@ -192,3 +192,80 @@ describe.skipIf(peers.skip)('gateway with Kamailio (digest auth) and baresip', (
     }
   }, 40_000);
 });
+
+describe.skipIf(peers.skip)('gateway over SIP/TCP with Kamailio and baresip', () => {
+  let kamailio: Kamailio;
+  let baresip: Baresip;
+  let gateway: RunningGateway;
+  let socket: TestSocket;
+
+  beforeAll(async () => {
+    kamailio = await startKamailio();
+    baresip = await startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU' });
+    const proxy = `127.0.0.1:${kamailio.port}`;
+    gateway = await startGateway({
+      config: loadConfig({
+        argv: [
+          '--listen-host',
+          '127.0.0.1',
+          '--listen-port',
+          '0',
+          '--api-tokens',
+          'test-token-0123456789abcdef',
+          '--sip-domain',
+          '127.0.0.1',
+          '--sip-outbound-proxy',
+          proxy,
+          '--sip-transport',
+          'TCP',
+        ],
+        env: {},
+      }),
+      logger: silentLogger,
+      staticMounts: {},
+      backendFactory: (context) => new B2buaBackend(context),
+    });
+    socket = await TestSocket.open(gateway.websocketUrl);
+    await socket.request({
+      type: 'session.connect',
+      protocolVersion: 1,
+      sipOptions: { login: 'gateway', password: 'gateway-secret', domain: '127.0.0.1' },
+    });
+    await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 10_000);
+  }, 40_000);
+
+  afterAll(async () => {
+    await socket?.close();
+    await gateway?.stop();
+    await baresip?.stop();
+    await kamailio?.stop();
+  });
+
+  it('registers and calls baresip over TCP: audio arrives, hangup', async () => {
+    expect(kamailio.process.output()).toMatch(/REQUEST REGISTER [^\n]*from=gateway[^\n]*proto=tcp/);
+    const peer = await WebRtcPeer.create('tcp', ['PCMU']);
+    try {
+      await socket.request({
+        type: 'call.create',
+        callId: 'tcp1',
+        callee: 'phone',
+        audio: true,
+        video: false,
+        sdp: { type: 'offer', sdp: await peer.offer() },
+      });
+      const established = await socket.waitFor(
+        { type: 'call.status', callId: 'tcp1', status: 'ESTABLISHED' },
+        15_000,
+      );
+      peer.setAnswer((established['sdp'] as { sdp: string }).sdp);
+      await peer.connected();
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await peer.listen(1000)).rms).toBeGreaterThan(1000);
+      await socket.request({ type: 'call.hangup', callId: 'tcp1' });
+      await socket.waitFor({ type: 'call.status', callId: 'tcp1', status: 'FINISH' });
+      await baresip.process.waitFor(/terminated/, 5000);
+    } finally {
+      peer.close();
+    }
+  }, 40_000);
+});

@@ -1,10 +1,12 @@
 // The B2BUA core: per bound account a SIP user agent (and a registration when asked), and per
 // call a BridgedCall between the browser's WebRTC leg and the SIP leg.
+import { readFileSync } from 'node:fs';
 import {
   Registerer,
   StreamTransport,
   UdpTransport,
   UserAgent,
+  WebSocketTransport,
   type Transport,
 } from '@callbridge/sip';
 import { DtlsCertificate } from '@callbridge/webrtc';
@@ -48,15 +50,31 @@ function nextHop(
 
 async function createTransport(config: GatewayConfig): Promise<Transport> {
   const address = config.sip.listenHost;
+  const { tlsCa, tlsCert, tlsKey } = config.sip;
   switch (config.sip.transport) {
     case 'UDP':
       return UdpTransport.create({ address });
     case 'TCP':
-      return StreamTransport.tcp({ listen: false });
-    default:
-      throw new BackendFailureError({
-        reason: 'INTERNAL_ERROR',
-        message: `SIP transport ${config.sip.transport} is not supported by the B2BUA yet`,
+      return StreamTransport.tcp({ address, listen: false });
+    case 'TLS':
+      // RFC 5922 §7: the server's certificate must name the domain (Node checks the name);
+      // a client certificate is presented when one is configured (mutual TLS).
+      return StreamTransport.tls({
+        address,
+        listen: false,
+        client: {
+          ...(tlsCa ? { ca: readFileSync(tlsCa, 'utf8') } : {}),
+          ...(tlsCert && tlsKey
+            ? { cert: readFileSync(tlsCert, 'utf8'), key: readFileSync(tlsKey, 'utf8') }
+            : {}),
+        },
+      });
+    case 'WS':
+      // RFC 7118: SIP over WebSocket, the gateway as a client of the SIP server's endpoint.
+      return WebSocketTransport.create({
+        address,
+        listen: false,
+        ...(tlsCa ? { client: { ca: readFileSync(tlsCa, 'utf8') } } : {}),
       });
   }
 }

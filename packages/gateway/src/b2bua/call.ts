@@ -42,6 +42,10 @@ const SDP = 'application/sdp';
 /** Gap between digits sent one after another (ITU-T Q.24 asks for at least 40 ms). */
 const DTMF_DIGIT_MS = 160;
 const DTMF_GAP_MS = 80;
+/** RFC 5168 §3: the XML body of a full-intra-request over SIP INFO. */
+const PICTURE_FAST_UPDATE =
+  '<?xml version="1.0" encoding="utf-8" ?>\r\n' +
+  '<media_control><vc_primitive><to_encoder><picture_fast_update/></to_encoder></vc_primitive></media_control>\r\n';
 
 export class B2buaError extends Error {
   readonly code: string;
@@ -80,6 +84,7 @@ export abstract class BridgedCall implements SipLeg {
   protected session: InviteSession | undefined;
   protected bridged: readonly BridgedMedia[] = [];
   #ended = false;
+  #mediaWired = false;
   #held = false;
   #remoteHeld = false;
 
@@ -124,12 +129,25 @@ export abstract class BridgedCall implements SipLeg {
     const media = this.media!;
     this.bridged = bridged;
     const mode = await media.start(bridged);
-    media.session?.on('dtmf', ({ leg, digit }) => {
-      if (leg === 'b') this.send('dtmf', { digits: digit, type: 'RFC2833' });
-    });
-    media.session?.on('sipInfo', ({ leg, contentType, body }) => {
-      if (leg === 'b') void this.session?.info(body, contentType).catch(() => undefined);
-    });
+    const session = media.session;
+    // start() runs again for each new answer (183, then 200, re-INVITEs): listen once.
+    if (session && !this.#mediaWired) {
+      this.#mediaWired = true;
+      session.on('dtmf', ({ leg, digit }) => {
+        if (leg === 'b') this.send('dtmf', { digits: digit, type: 'RFC2833' });
+      });
+      session.on('sipInfo', ({ leg, contentType, body }) => {
+        if (leg === 'b') void this.session?.info(body, contentType).catch(() => undefined);
+      });
+      session.on('pictureFastUpdate', ({ leg }) => {
+        // RFC 5168 §3: ask the SIP side for a video keyframe the browser needs.
+        if (leg === 'b') {
+          void this.session
+            ?.info(PICTURE_FAST_UPDATE, 'application/media_control+xml')
+            .catch(() => undefined);
+        }
+      });
+    }
     return mode;
   }
 
