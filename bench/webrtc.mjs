@@ -580,7 +580,7 @@ const stalls = pairTimes.filter((t) => t > 500).length;
 console.log(
   `\nlibdatachannel between two of its own peers waited for its first DTLS retransmission (~1 s)\n` +
     `in ${stalls} of ${pairTimes.length} runs (its ClientHello reaches a peer whose ICE is not connected\n` +
-    'yet); the median includes those stalls.\n',
+    'yet); the median is taken over all runs.\n',
 );
 console.log(
   `| memory per connected peer (${PEERS} peers on one UDP port; JS heap + external) | KiB |`,
