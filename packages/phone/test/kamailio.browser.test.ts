@@ -171,10 +171,17 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
 
     it('calls baresip: Established, audio both ways, DTMF, hold/unhold, hangup from the page', async () => {
       await page.screenshot({ path: `${screenshots}registered.png` });
+      // Kamailio challenged the page's REGISTER (401) and accepted the credentials of its
+      // authentication name, which differs from the login.
+      expect(kamailio.process.output()).toMatch(/CHALLENGE 401 REGISTER to=browser\n/);
+      expect(kamailio.process.output()).toMatch(/AUTHORIZED REGISTER to=browser as=browser-auth\n/);
       const mark = baresip.output().length;
       const recorded = baresip.recordingMark();
       await dial('phone');
       await callStatus('Established');
+      // The INVITE was challenged (407) and sent again with credentials.
+      expect(kamailio.process.output()).toMatch(/CHALLENGE 407 INVITE from=browser\n/);
+      expect(kamailio.process.output()).toMatch(/AUTHORIZED INVITE from=browser as=browser-auth\n/);
       // baresip plays a 440 Hz tone at half scale: the browser receives packets and its level
       // meter shows about 0.5 (silence or comfort noise would stay near 0).
       await expect
