@@ -250,6 +250,37 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
       await baresipPrints(mark, /^BYE sip:/m);
     });
 
+    it('mutes: baresip hears silence while muted and the microphone again after', async () => {
+      await dial('phone');
+      await callStatus('Established');
+      await button('Mute').click();
+      await expect(button('Unmute').getAttribute('aria-pressed')).resolves.toBe('true');
+      // Let packets sent before the click drain, then listen for two seconds (8 kHz).
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const muted = baresip.recordingMark();
+      await expect
+        .poll(() => baresip.recordingSince(muted).samples, { timeout: 10_000 })
+        .toBeGreaterThan(16_000);
+      expect(baresip.recordingSince(muted).rms).toBeLessThan(100);
+      await button('Unmute').click();
+      const unmuted = baresip.recordingMark();
+      await expect
+        .poll(() => baresip.recordingSince(unmuted).rms, { timeout: 10_000 })
+        .toBeGreaterThan(1000);
+      await button('Hangup').click();
+      await callStatus('Finished');
+    });
+
+    it('rejects a call from baresip: baresip gets 603 Decline, the page shows Finished', async () => {
+      const mark = baresip.output().length;
+      await baresip.command(`/dial sip:${BROWSER.login}@127.0.0.1`);
+      await callStatus(/^Incoming call from .*phone/);
+      await button('Reject').click();
+      await baresipPrints(mark, /^SIP\/2\.0 603 /m);
+      await callStatus('Finished');
+      await expect(button('Voice call').isEnabled()).resolves.toBe(true);
+    });
+
     it('shows busy when the phone is already in a call, then resumes the first call', async () => {
       await dial('phone');
       await callStatus('Established');
