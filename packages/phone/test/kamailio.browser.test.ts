@@ -1,8 +1,10 @@
 // The Phone UI end to end against real peers on 127.0.0.1: the built `callbridge` CLI as a
-// process with Kamailio (digest authentication, Record-Route) as its SIP server, and baresip as
-// the phone at the other end. Headless Chromium logs in through the page's form, calls baresip,
-// and checks what a person would: the status texts, the level meter, and — on baresip's side —
-// the audio it recorded, the DTMF it received, and the re-INVITEs of hold/unhold.
+// process with Kamailio (digest authentication, Record-Route; conformance/kamailio-phone/) as its
+// SIP server, and baresip (conformance/baresip-phone/) as the phone at the other end. Headless
+// Chromium logs in through the page's form and checks what a person would — the status texts and
+// the level meter — while the test checks the other side: what baresip recorded (RMS of its WAV
+// file), the DTMF and re-INVITEs it received, and the challenges Kamailio sent. Screenshots and
+// the peers' logs go to test-results/phone-kamailio/.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
