@@ -514,6 +514,27 @@ export class AdaptiveJitterBuffer {
     }
 
     const later = this.#findLater();
+    const concealStep = this.sampleRate / 400;
+    if (
+      adaptive &&
+      later !== undefined &&
+      this.#syncLength >= concealStep &&
+      // With the next packet here, the decoder's FEC recovers this one: nothing to wait for.
+      !(later.extSeq === this.#nextSeq + 1 && this.#decoder.decodeFec) &&
+      error >= expandBelow
+    ) {
+      // The packet due is missing, but its playout time has not come yet: audio left over from
+      // the last read covers the present. A reordered packet may still arrive before it plays,
+      // so fill only what this read still needs and decide at the next read, by which time its
+      // playout time has passed (the fill leaves less than one concealment step over). The fill
+      // stretches the timeline by less than a read, which the buffer gives back like any other
+      // excess.
+      const short = Math.ceil((frameSamples - this.#syncLength) / concealStep) * concealStep;
+      const produced = this.#conceal(this.#concealable(short));
+      this.#append(this.#scratch, produced);
+      this.#expanded += produced;
+      return;
+    }
     if (later !== undefined && (!adaptive || error >= expandBelow)) {
       // The packet due now is missing while later ones are here: lost (or late). Recover it from
       // the next packet's FEC when it carries some, otherwise conceal.
