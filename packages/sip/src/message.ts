@@ -61,7 +61,7 @@ export interface MessageSource {
   /** The message decoded one char per byte; `text[0]` is `bytes[base]`. */
   readonly text: string;
   readonly base: number;
-  /** `text` is the UTF-8 decoding itself (it had one char per byte); else it is latin1. */
+  /** The message is ASCII: `text` holds exactly its bytes. Else `text` is its latin1 decoding. */
   readonly ascii: boolean;
 }
 

@@ -64,15 +64,15 @@ export function parseMessage(
     );
   }
 
-  // Decode once. When the UTF-8 decoding has one char per byte (the usual, ASCII case), string
-  // offsets are byte offsets and native string search does the scanning. Every valid multi-byte
-  // sequence, and every ill-formed one longer than a byte, decodes to fewer chars than bytes, so
-  // equal lengths mean each byte became exactly one char (ASCII, or U+FFFD for a stray byte,
-  // which is also what decoding that value as UTF-8 gives). Otherwise decode byte-per-char and
-  // decode values holding non-ASCII bytes as UTF-8 on access.
+  // Decode once. When the message is ASCII (the usual case), string offsets are byte offsets,
+  // native string search does the scanning, and the text is the bytes (the serializer relies on
+  // that). Every valid multi-byte sequence, and every ill-formed one longer than a byte, decodes
+  // to fewer chars than bytes, so equal lengths mean each byte became one char: ASCII, or U+FFFD
+  // for a stray byte. Otherwise decode byte-per-char and decode values holding non-ASCII bytes
+  // as UTF-8 on access.
   const headStart = pos;
   let text = decodeUtf8(bytes, pos, length);
-  const ascii = text.length === length - pos;
+  const ascii = text.length === length - pos && text.indexOf('\uFFFD') === -1;
   if (!ascii) text = decodeLatin1(bytes, pos, length);
   const textLength = text.length;
   const source: MessageSource = { bytes, text, base: headStart, ascii };

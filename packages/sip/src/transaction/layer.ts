@@ -13,6 +13,7 @@ import {
   type HeaderValue,
   type SipRequest,
   type SipResponse,
+  type Via,
 } from '../messages.js';
 import type { TransportLayer, Target, OutboundRequest } from '../transport/layer.js';
 import { SipTransportError, type Flow } from '../transport/types.js';
@@ -23,6 +24,8 @@ import {
   InviteServerTransaction,
   NonInviteClientTransaction,
   NonInviteServerTransaction,
+  type ClientTransactionHost,
+  type ServerTransactionHost,
   type TransactionFailure,
 } from './machines.js';
 import { resolveTimers, type TransactionTimers } from './timers.js';
@@ -136,7 +139,7 @@ export class ServerTransaction {
   readonly request: SipRequest;
   readonly flow: Flow;
   readonly #layer: TransactionLayer;
-  readonly #machine: InviteServerTransaction<SipResponse> | NonInviteServerTransaction<SipResponse>;
+  readonly #machine: ServerMachine;
   /** Set when a CANCEL matched this INVITE (§9.2). */
   onCancel: ((cancel: SipRequest) => void) | undefined;
   /** Set to learn that the transaction failed (Timer H without ACK, transport error). */
@@ -149,9 +152,7 @@ export class ServerTransaction {
     layer: TransactionLayer,
     request: SipRequest,
     flow: Flow,
-    machine: (
-      self: ServerTransaction,
-    ) => InviteServerTransaction<SipResponse> | NonInviteServerTransaction<SipResponse>,
+    machine: (self: ServerTransaction) => ServerMachine,
   ) {
     this.#layer = layer;
     this.request = request;
@@ -164,7 +165,7 @@ export class ServerTransaction {
   }
 
   /** @internal */
-  get machine(): InviteServerTransaction<SipResponse> | NonInviteServerTransaction<SipResponse> {
+  get machine(): ServerMachine {
     return this.#machine;
   }
 
@@ -188,7 +189,12 @@ export class ServerTransaction {
 
   /** Sends a response built by the caller. */
   respond(response: SipResponse): void {
-    this.#machine.respond(response.status, response);
+    // Serialised once: retransmissions (Timer G, repeated requests) resend the same bytes, and a
+    // completed transaction keeps only those, not the message.
+    this.#machine.respond(response.status, {
+      bytes: serialize(response),
+      via: response.topVia,
+    });
   }
 
   /** Builds and sends a response (To tag added for everything but 100). */
@@ -271,24 +277,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     const key = `${outbound.branch}|${request.method}`;
     const reliable = outbound.transport.reliable;
     const tx = new ClientTransaction(this, request, outbound, (self) => {
-      const host = {
-        transmit: () => {
-          this.transport.send(outbound).then(
-            (flow) => {
-              self.flow = flow;
-            },
-            (error: unknown) => self.machine.transportError(error),
-          );
-        },
-        sendAck: (response: SipResponse) => this.#sendNon2xxAck(self, response),
-        deliver: (response: SipResponse) => {
-          self.noteResponse(response.status);
-          callbacks.response(response, self);
-        },
-        fail: (reason: TransactionFailure, error?: unknown) =>
-          callbacks.failure?.(reason, error, self),
-        terminated: () => this.#clients.delete(key),
-      };
+      const host = new ClientHost(this, self, callbacks, key);
       return request.method === 'INVITE'
         ? new InviteClientTransaction(host, this.clock, this.timers, reliable)
         : new NonInviteClientTransaction(host, this.clock, this.timers, reliable);
@@ -296,6 +285,26 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     this.#clients.set(key, tx);
     tx.machine.start();
     return tx;
+  }
+
+  /** @internal the client transaction under `key` ended. */
+  forgetClient(key: string): void {
+    this.#clients.delete(key);
+  }
+
+  /** @internal the server transaction under `key` ended. */
+  forgetServer(key: string): void {
+    this.#servers.delete(key);
+  }
+
+  /** @internal */
+  sendNon2xxAck(tx: ClientTransaction, response: SipResponse): void {
+    this.#sendNon2xxAck(tx, response);
+  }
+
+  /** @internal an ACK for a 2xx that reached an INVITE server transaction (RFC 6026 §7.1). */
+  emitAck(ack: SipRequest, flow: Flow): void {
+    this.emit('ack', ack, flow);
   }
 
   /** §17.1.1.3: the ACK for a 300–699 response shares the INVITE's branch and goes hop by hop. */
@@ -447,17 +456,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   #createServer(request: SipRequest, flow: Flow, key: string): ServerTransaction {
     const reliable = flow.protocol !== 'udp';
     const tx = new ServerTransaction(this, request, flow, (self) => {
-      const host = {
-        transmit: (response: SipResponse) => {
-          this.transport
-            .sendResponseBytes(serialize(response), response.topVia, flow)
-            .catch((error: unknown) => self.machine.transportError(error));
-        },
-        sendTrying: () => self.respond(this.buildResponse(self, 100)),
-        deliverAck: (ack: unknown) => this.emit('ack', ack as SipRequest, flow),
-        fail: (reason: TransactionFailure, error?: unknown) => self.onFailure?.(reason, error),
-        terminated: () => this.#servers.delete(key),
-      };
+      const host = new ServerHost(this, self, key);
       return request.method === 'INVITE'
         ? new InviteServerTransaction(host, this.clock, this.timers, reliable)
         : new NonInviteServerTransaction(host, this.clock, this.timers, reliable);
@@ -518,5 +517,100 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   terminateAll(): void {
     for (const tx of [...this.#clients.values()]) tx.machine.terminate();
     for (const tx of [...this.#servers.values()]) tx.machine.terminate();
+  }
+}
+
+/** A response as a server transaction keeps it: its bytes and the Via that routes it (§18.2.2). */
+export interface OutgoingResponse {
+  readonly bytes: Uint8Array;
+  readonly via: Via | undefined;
+}
+
+type ServerMachine =
+  InviteServerTransaction<OutgoingResponse> | NonInviteServerTransaction<OutgoingResponse>;
+
+/**
+ * The layer's side of a client transaction machine. A class rather than an object of closures:
+ * transactions outlive their final response (Timers K, D, M), and closures per transaction add up.
+ */
+class ClientHost implements ClientTransactionHost<SipResponse> {
+  readonly #layer: TransactionLayer;
+  readonly #tx: ClientTransaction;
+  readonly #callbacks: ClientTransactionCallbacks;
+  readonly #key: string;
+
+  constructor(
+    layer: TransactionLayer,
+    tx: ClientTransaction,
+    callbacks: ClientTransactionCallbacks,
+    key: string,
+  ) {
+    this.#layer = layer;
+    this.#tx = tx;
+    this.#callbacks = callbacks;
+    this.#key = key;
+  }
+
+  transmit(): void {
+    const tx = this.#tx;
+    this.#layer.transport.send(tx.outbound).then(
+      (flow) => {
+        tx.flow = flow;
+      },
+      (error: unknown) => tx.machine.transportError(error),
+    );
+  }
+
+  sendAck(response: SipResponse): void {
+    this.#layer.sendNon2xxAck(this.#tx, response);
+  }
+
+  deliver(response: SipResponse): void {
+    this.#tx.noteResponse(response.status);
+    this.#callbacks.response(response, this.#tx);
+  }
+
+  fail(reason: TransactionFailure, error?: unknown): void {
+    this.#callbacks.failure?.(reason, error, this.#tx);
+  }
+
+  terminated(): void {
+    this.#layer.forgetClient(this.#key);
+  }
+}
+
+/** The layer's side of a server transaction machine (see {@link ClientHost}). */
+class ServerHost implements ServerTransactionHost<OutgoingResponse> {
+  readonly #layer: TransactionLayer;
+  readonly #tx: ServerTransaction;
+  readonly #key: string;
+
+  constructor(layer: TransactionLayer, tx: ServerTransaction, key: string) {
+    this.#layer = layer;
+    this.#tx = tx;
+    this.#key = key;
+  }
+
+  transmit(response: OutgoingResponse): void {
+    const tx = this.#tx;
+    this.#layer.transport
+      .sendResponseBytes(response.bytes, response.via, tx.flow)
+      .catch((error: unknown) => tx.machine.transportError(error));
+  }
+
+  sendTrying(): void {
+    this.#tx.respond(this.#layer.buildResponse(this.#tx, 100));
+  }
+
+  deliverAck(ack: unknown): void {
+    this.#layer.emitAck(ack as SipRequest, this.#tx.flow);
+  }
+
+  fail(reason: TransactionFailure, error?: unknown): void {
+    this.#tx.onFailure?.(reason, error);
+  }
+
+  terminated(): void {
+    this.#layer.forgetServer(this.#key);
   }
 }

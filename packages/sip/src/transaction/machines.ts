@@ -30,7 +30,8 @@ type TransitionTable<S extends string> = Readonly<Record<S, readonly S[]>>;
 abstract class StateMachine<S extends string> {
   #state: S;
   readonly #table: TransitionTable<S>;
-  readonly #timers = new Map<TimerName, TimerHandle>();
+  /** Running timers as name, handle pairs (at most a few; cheaper than a Map per transaction). */
+  #timers: (TimerName | TimerHandle)[] | undefined;
   protected readonly clock: Clock;
   protected readonly timers: TransactionTimers;
   /** Whether the transport is reliable (TCP, TLS, WS): no retransmissions, zero wait timers. */
@@ -60,34 +61,48 @@ abstract class StateMachine<S extends string> {
     if (!this.#table[from].includes(to)) throw new SipStateError(this.constructor.name, from, to);
     this.#state = to;
     if (to === 'terminated') {
-      for (const handle of this.#timers.values()) this.clock.clearTimeout(handle);
-      this.#timers.clear();
+      const timers = this.#timers;
+      if (timers !== undefined) {
+        this.#timers = undefined;
+        for (let i = 1; i < timers.length; i += 2)
+          this.clock.clearTimeout(timers[i] as TimerHandle);
+      }
       this.onTerminated();
     }
   }
 
   protected startTimer(name: TimerName, ms: number, fire: () => void): void {
     this.stopTimer(name);
-    this.#timers.set(
-      name,
-      this.clock.setTimeout(() => {
-        this.#timers.delete(name);
-        fire();
-      }, ms),
-    );
+    const handle = this.clock.setTimeout(() => {
+      this.#forget(name);
+      fire();
+    }, ms);
+    (this.#timers ??= []).push(name, handle);
   }
 
   protected stopTimer(name: TimerName): void {
-    const handle = this.#timers.get(name);
-    if (handle !== undefined) {
-      this.clock.clearTimeout(handle);
-      this.#timers.delete(name);
+    const handle = this.#forget(name);
+    if (handle !== undefined) this.clock.clearTimeout(handle);
+  }
+
+  /** Drops `name` from the running timers; returns its handle. */
+  #forget(name: TimerName): TimerHandle | undefined {
+    const timers = this.#timers;
+    if (timers === undefined) return undefined;
+    for (let i = 0; i < timers.length; i += 2) {
+      if (timers[i] === name) {
+        const handle = timers[i + 1] as TimerHandle;
+        timers.splice(i, 2);
+        return handle;
+      }
     }
+    return undefined;
   }
 
   /** Timers currently running (for tests and diagnostics). */
   get runningTimers(): TimerName[] {
-    return [...this.#timers.keys()];
+    const timers = this.#timers ?? [];
+    return timers.filter((_, i) => i % 2 === 0) as TimerName[];
   }
 
   protected abstract onTerminated(): void;
