@@ -7,6 +7,7 @@ import {
   UdpTransport,
   UserAgent,
   WebSocketTransport,
+  type OutgoingCall,
   type Transport,
 } from '@callbridge/sip';
 import { DtlsCertificate } from '@callbridge/webrtc';
@@ -26,6 +27,7 @@ import {
 import type { GatewayConfig } from '../config.js';
 import { legCodecs } from './capabilities.js';
 import { CallMedia } from './call-media.js';
+import { ServerMediaCall } from './server-call.js';
 import {
   IncomingBridgedCall,
   OutgoingBridgedCall,
@@ -85,6 +87,7 @@ class AccountBinding implements SipAccountBinding {
   readonly #ua: UserAgent;
   readonly #registerer: Registerer | undefined;
   readonly #calls = new Set<BridgedCall>();
+  readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(backend: B2buaBackend, account: SipAccount, ua: UserAgent, emit: AccountEmit) {
@@ -156,34 +159,40 @@ class AccountBinding implements SipAccountBinding {
       mediaConfig: (media) => this.#backend.mediaConfig(media),
       logger: this.#backend.logger.child({ account: this.#account.login }),
       onEnded: (call) => this.#calls.delete(call),
+      pending: (done) => {
+        this.#pending.add(done);
+        void done.finally(() => this.#pending.delete(done));
+      },
     };
   }
 
   placeCall(request: OutboundCallRequest, emit: SipLegEmit): SipLeg {
-    const call = new OutgoingBridgedCall(this.#callContext(), emit);
-    this.#calls.add(call);
-    if (request.media.kind !== 'webrtc') {
-      queueMicrotask(() =>
-        emit('ended', {
-          kind: 'failed',
-          failure: {
-            reason: 'INTERNAL_ERROR',
-            message: 'calls with a server-side media source are not supported by the B2BUA yet',
-          },
-        }),
-      );
-      this.#calls.delete(call);
-      return call;
-    }
     const target = calleeUri(request.callee, this.#account.domain);
     const headers = Object.entries(request.sipHeaders);
     const from = request.visibleName
       ? `"${request.visibleName.replace(/["\\]/g, '')}" <sip:${this.#account.login}@${this.#account.domain}>`
       : undefined;
+    const invite = (offer: { body: string; contentType: string }): OutgoingCall =>
+      this.#ua.invite(target, { offer, headers, ...(from ? { from } : {}) });
+    if (request.media.kind === 'server') {
+      const config = this.#backend.config;
+      const call = new ServerMediaCall(this.#callContext(), emit);
+      this.#calls.add(call);
+      void call.start({
+        source: request.media.source,
+        bindAddress: config.sip.listenHost,
+        address: config.media.publicAddress ?? config.sip.publicAddress ?? config.sip.listenHost,
+        rtpPorts: config.media.rtpPorts,
+        invite,
+      });
+      return call;
+    }
+    const call = new OutgoingBridgedCall(this.#callContext(), emit);
+    this.#calls.add(call);
     void call.start(
       {
         browserOffer: request.media.offer.sdp,
-        invite: (offer) => this.#ua.invite(target, { offer, headers, ...(from ? { from } : {}) }),
+        invite,
       },
       (remote) => this.#backend.openMedia('client', remote),
     );
@@ -199,6 +208,8 @@ class AccountBinding implements SipAccountBinding {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#calls].map((c) => c.hangup()));
+    // BYEs of calls that ended just before: their transactions need the user agent open.
+    await Promise.allSettled([...this.#pending]);
     if (this.#registerer) await this.#registerer.unregister().catch(() => undefined);
     this.#registerer?.stop();
     await this.#ua.close(500);
@@ -211,6 +222,10 @@ export class B2buaBackend implements CallBackend {
   readonly #context: BackendContext;
   readonly #certificate = DtlsCertificate.generate();
   readonly #bindings = new Set<AccountBinding>();
+
+  get config(): GatewayConfig {
+    return this.#context.config;
+  }
 
   constructor(context: BackendContext) {
     this.#context = context;

@@ -74,6 +74,8 @@ export interface BridgedCallContext {
   readonly mediaConfig: (media: CallMedia) => GatewayMediaConfig;
   readonly logger: Logger;
   readonly onEnded: (call: BridgedCall) => void;
+  /** A BYE still in flight after the call ended: the account waits for it before closing. */
+  readonly pending: (done: Promise<unknown>) => void;
 }
 
 /** What the two flows share once the SIP dialog exists. */
@@ -117,12 +119,19 @@ export abstract class BridgedCall implements SipLeg {
     this.context.onEnded(this);
   }
 
+  /** BYE (§15.1.1), tracked so that closing the account does not cut it off. */
+  protected sendBye(session: InviteSession): Promise<unknown> {
+    const done = session.bye().catch(() => undefined);
+    this.context.pending(done);
+    return done;
+  }
+
   protected fail(failure: Failure): void {
     if (this.#ended) return;
     this.context.logger.warn('call failed', { reason: failure.reason, message: failure.message });
     const session = this.session;
     this.end({ kind: 'failed', failure });
-    if (session?.state === 'confirmed') void session.bye().catch(() => undefined);
+    if (session?.state === 'confirmed') void this.sendBye(session);
   }
 
   protected async startMedia(bridged: readonly BridgedMedia[]): Promise<'relay' | 'transcode'> {
@@ -442,7 +451,7 @@ export class OutgoingBridgedCall extends BridgedCall {
       this.#answered = true;
       this.confirmed(session);
       if (this.ended || this.#releasing) {
-        void session.bye().catch(() => undefined);
+        void this.sendBye(session);
         return;
       }
       void this.#sipAnswer(new TextDecoder().decode(session.remoteBody)).then((description) => {
@@ -488,7 +497,7 @@ export class OutgoingBridgedCall extends BridgedCall {
     if (this.session?.state === 'confirmed') {
       const session = this.session;
       this.end({ kind: 'finished', by: 'local' });
-      await session.bye().catch(() => undefined);
+      await this.sendBye(session);
       return;
     }
     if (this.#call && !this.#answered) {
@@ -608,7 +617,7 @@ export class IncomingBridgedCall extends BridgedCall {
     const session = this.session;
     if (session?.state === 'confirmed') {
       this.end({ kind: 'finished', by: 'local' });
-      await session.bye().catch(() => undefined);
+      await this.sendBye(session);
       return;
     }
     // Not answered yet: 480 rather than 486, the user did not say busy (RFC 3261 §21.4.18).

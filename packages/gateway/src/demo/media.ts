@@ -3,8 +3,16 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { encodeG711, type G711Law } from '@callbridge/codecs';
 import { RtpPacket, classifyPacket, writeRtpPacket } from '@callbridge/rtp';
+import { bindInRange } from '../b2bua/rtp-socket.js';
+import type { PortRange } from '../config.js';
 
 export type DemoMediaBehaviour = 'echo' | 'tone';
+
+/**
+ * Fills one 20 ms frame of 8 kHz audio for frame number `frameIndex`; returns false when the
+ * source has nothing more to play.
+ */
+export type FrameSource = (frameIndex: number, pcm: Int16Array) => boolean;
 
 export interface DemoMediaFormat {
   readonly payloadType: number;
@@ -19,12 +27,13 @@ const FRAME_MS = 20;
  * A two-note chime (440 Hz then 660 Hz, half a second each) at about -12 dBm0, so a listener can
  * tell the tone number from the echo number and a test can find energy in it.
  */
-function toneFrame(frameIndex: number, pcm: Int16Array): void {
+function chime(frameIndex: number, pcm: Int16Array): boolean {
   const frequency = Math.floor(frameIndex / 25) % 2 === 0 ? 440 : 660;
   const start = frameIndex * FRAME_SAMPLES;
   for (let i = 0; i < FRAME_SAMPLES; i++) {
     pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * frequency * (start + i)) / 8000));
   }
+  return true;
 }
 
 export class DemoMedia {
@@ -40,8 +49,9 @@ export class DemoMedia {
     socket.on('error', () => undefined);
   }
 
-  /** Binds an RTP socket on `address` with an OS-chosen port. */
-  static async open(address: string): Promise<DemoMedia> {
+  /** Binds an RTP socket on `address`, in `range` when given, else on an OS-chosen port. */
+  static async open(address: string, range?: PortRange): Promise<DemoMedia> {
+    if (range) return new DemoMedia(await bindInRange(address, range));
     const socket = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -59,13 +69,13 @@ export class DemoMedia {
 
   /** Starts the behaviour towards the address the remote SDP gave (symmetric RTP re-targets it). */
   start(
-    behaviour: DemoMediaBehaviour,
+    behaviour: DemoMediaBehaviour | FrameSource,
     format: DemoMediaFormat,
     remote: { address: string; port: number },
   ): void {
     this.#remote = remote;
     if (behaviour === 'echo') this.#echo();
-    else this.#tone(format);
+    else this.#play(format, behaviour === 'tone' ? chime : behaviour);
   }
 
   #echo(): void {
@@ -79,7 +89,7 @@ export class DemoMedia {
     });
   }
 
-  #tone(format: DemoMediaFormat): void {
+  #play(format: DemoMediaFormat, source: FrameSource): void {
     const pcm = new Int16Array(FRAME_SAMPLES);
     const payload = new Uint8Array(FRAME_SAMPLES);
     const out = new Uint8Array(12 + FRAME_SAMPLES);
@@ -93,7 +103,11 @@ export class DemoMedia {
     const send = (): void => {
       const remote = this.#remote;
       if (this.#closed || !remote) return;
-      toneFrame(frame, pcm);
+      if (!source(frame, pcm)) {
+        if (this.#timer) clearInterval(this.#timer);
+        this.#timer = undefined;
+        return;
+      }
       encodeG711(format.law, pcm, payload);
       const length = writeRtpPacket(
         {
