@@ -53,7 +53,8 @@ let current: Call | null = null;
 let held: Call | null = null;
 let durationTimer: ReturnType<typeof setInterval> | null = null;
 let levelTimer: ReturnType<typeof setInterval> | null = null;
-let establishedAt = 0;
+/** When each call was first established: the duration shown is the current call's. */
+const establishedAt = new WeakMap<Call, number>();
 
 const SESSION_TEXT: Record<string, string> = {
   CONNECTED: 'Connected',
@@ -236,6 +237,7 @@ function track(call: Call): void {
     if (final && sipStatus >= 200 && sipStatus < 300 && up) void call.hangup().catch(showError);
   });
   refreshControls();
+  refreshTimers();
 }
 
 function onCallStatus(call: Call, status: CallStatus, failure: Failure | undefined): void {
@@ -250,17 +252,18 @@ function onCallStatus(call: Call, status: CallStatus, failure: Failure | undefin
       text = `Incoming call from ${call.caller() ?? 'unknown'}`;
     ui.callStatus.textContent = text;
   }
-  if (status === 'ESTABLISHED' && establishedAt === 0 && call === current) startTimers();
+  if (status === 'ESTABLISHED' && !establishedAt.has(call)) establishedAt.set(call, Date.now());
   if (status === 'BUSY' || status === 'FINISH' || status === 'FAILED') {
     if (call === held) held = null;
     if (call === current) {
-      stopTimers();
+      // A call that was on hold while another was tried becomes the current one again.
       current = held;
       held = null;
       ui.videos.hidden = true;
     }
   }
   refreshControls();
+  refreshTimers();
 }
 
 function placeCall(video: boolean): void {
@@ -383,13 +386,19 @@ function refreshControls(): void {
 
 // ------------------------------------------------------------------ duration and level
 
-function startTimers(): void {
-  establishedAt = Date.now();
-  durationTimer = setInterval(() => {
-    const s = Math.floor((Date.now() - establishedAt) / 1000);
-    ui.duration.textContent = `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-  }, 500);
-  levelTimer = setInterval(() => {
+/** Shows the current call's duration and incoming audio level while it is up. */
+function refreshTimers(): void {
+  const since = current ? establishedAt.get(current) : undefined;
+  if (since === undefined) {
+    if (durationTimer) clearInterval(durationTimer);
+    if (levelTimer) clearInterval(levelTimer);
+    durationTimer = levelTimer = null;
+    ui.level.value = 0;
+    return;
+  }
+  showDuration();
+  durationTimer ??= setInterval(showDuration, 500);
+  levelTimer ??= setInterval(() => {
     current
       ?.getStats()
       .then((stats) => {
@@ -399,12 +408,11 @@ function startTimers(): void {
   }, 250);
 }
 
-function stopTimers(): void {
-  if (durationTimer) clearInterval(durationTimer);
-  if (levelTimer) clearInterval(levelTimer);
-  durationTimer = levelTimer = null;
-  establishedAt = 0;
-  ui.level.value = 0;
+function showDuration(): void {
+  const since = current ? establishedAt.get(current) : undefined;
+  if (since === undefined) return;
+  const s = Math.floor((Date.now() - since) / 1000);
+  ui.duration.textContent = `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
 // ------------------------------------------------------------------ wiring

@@ -294,6 +294,10 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
       await page.screenshot({ path: `${screenshots}busy.png` });
       await button('Unhold').click();
       await callStatus('Established');
+      // The resumed call is the current one again: its level meter moves.
+      await expect
+        .poll(async () => (await inboundAudio()).level, { timeout: 10_000 })
+        .toBeGreaterThan(0.25);
       await button('Hangup').click();
       await callStatus('Finished');
     });
