@@ -193,13 +193,7 @@ export function identifyHeader(text: string, start: number, end: number): number
   if (length >= 32 || first >= 128) return 0;
   const list = candidates[length * 128 + first];
   if (list === undefined) return 0;
-  // Usual spellings first: one native comparison each.
-  for (let n = 0; n < list.length; n++) {
-    const id = list[n]!;
-    if (text.startsWith(HEADER_NAMES[id]!, start) || text.startsWith(HEADER_KEYS[id]!, start)) {
-      return id;
-    }
-  }
+  // One pass per candidate (usually one): compare with the key, letters case-folded.
   outer: for (let n = 0; n < list.length; n++) {
     const id = list[n]!;
     const key = HEADER_KEYS[id]!;

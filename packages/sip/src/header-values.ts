@@ -266,7 +266,7 @@ export function parseVia(text: string, header = 'Via'): Via[] {
   c.skipLws();
   do {
     let protocol: string;
-    if (text.startsWith('SIP/2.0/', c.i)) {
+    if (isSip20Slash(text, c.i)) {
       protocol = 'SIP/2.0';
       c.i += 8;
     } else {
@@ -296,6 +296,20 @@ export function parseVia(text: string, header = 'Via'): Via[] {
     out.push(new Via({ protocol, transport, host, port, params }));
   } while (c.nextElement());
   return out;
+}
+
+/** `text` has `SIP/2.0/` at `i` (compared by char code: cheaper than startsWith on a slice). */
+function isSip20Slash(text: string, i: number): boolean {
+  return (
+    text.charCodeAt(i) === 83 &&
+    text.charCodeAt(i + 1) === 73 &&
+    text.charCodeAt(i + 2) === 80 &&
+    text.charCodeAt(i + 3) === 47 &&
+    text.charCodeAt(i + 4) === 50 &&
+    text.charCodeAt(i + 5) === 46 &&
+    text.charCodeAt(i + 6) === 48 &&
+    text.charCodeAt(i + 7) === 47
+  );
 }
 
 function parsePort(c: Cursor): number {
@@ -441,6 +455,7 @@ function parseNameAddrAt(c: Cursor): NameAddr {
     const start = c.i;
     c.token('an address');
     if (c.peek() !== 58) {
+      let end = c.i; // after the last token: the name without the whitespace before "<"
       for (;;) {
         c.skipLws();
         const d = c.peek();
@@ -449,8 +464,9 @@ function parseNameAddrAt(c: Cursor): NameAddr {
           c.fail('expected "<" after the display name (quote it if it has special characters)');
         }
         c.token('display name');
+        end = c.i;
       }
-      displayName = s.slice(start, c.i).trimEnd();
+      displayName = s.slice(start, end);
       bracketed = true;
     } else c.i = start;
   }
@@ -792,10 +808,14 @@ export function parseSessionExpires(text: string, header = 'Session-Expires'): S
   return { delta, refresher, params };
 }
 
+/** Visible ASCII only: what the loop below accepts, checked natively for the usual case. */
+const CALL_ID = /^[\x21-\x7e]+$/;
+
 /** Checks a Call-ID (§25.1 callid = word [ "@" word ]). */
 export function parseCallId(text: string): string {
   const value =
     isLws(text.charCodeAt(0)) || isLws(text.charCodeAt(text.length - 1)) ? text.trim() : text;
+  if (CALL_ID.test(value)) return value;
   for (let i = 0; i < value.length; i++) {
     const d = value.charCodeAt(i);
     if (d <= 32 || d >= 127) {
