@@ -20,6 +20,12 @@ for (let c = 0; c < 128; c++) {
 }
 const PLACEHOLDER_URI = new SipUri({ host: 'invalid' });
 
+/** Parameter names seen on nearly every message, by length (see `Cursor.paramName`). */
+const COMMON_PARAMS: (readonly string[] | undefined)[] = [];
+for (const name of ['tag', 'branch', 'rport', 'received', 'lr', 'transport', 'expires', 'user']) {
+  COMMON_PARAMS[name.length] = [...(COMMON_PARAMS[name.length] ?? []), name];
+}
+
 /** A text cursor for one header value. */
 class Cursor {
   i = 0;
@@ -83,6 +89,28 @@ class Cursor {
     return s.slice(start, i);
   }
 
+  /** A parameter name; the common ones as shared constants rather than new strings. */
+  paramName(): string {
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c >= 128 || TOKEN_CHARS[c] === 0) break;
+      i++;
+    }
+    if (i === start) this.fail('expected a parameter name');
+    this.i = i;
+    const common = COMMON_PARAMS[i - start];
+    if (common !== undefined) {
+      for (let k = 0; k < common.length; k++) {
+        const known = common[k]!;
+        if (s.startsWith(known, start)) return known;
+      }
+    }
+    return s.slice(start, i);
+  }
+
   /** A quoted-string, returned with its quotes and escapes as written. */
   quoted(): string {
     const s = this.s;
@@ -124,7 +152,7 @@ class Cursor {
     const names: string[] = [];
     const values: (string | null)[] = [];
     while (this.sep(59)) {
-      names.push(this.token('a parameter name'));
+      names.push(this.paramName());
       if (this.sep(61)) values.push(this.genValue());
       else values.push(null);
     }

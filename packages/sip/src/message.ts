@@ -239,7 +239,14 @@ export abstract class SipMessage {
     const fields: HeaderField[] = new Array<HeaderField>(raw.length / RAW_STRIDE);
     for (let i = 0, h = 0; i < raw.length; i += RAW_STRIDE, h++) {
       const id = raw[i]!;
-      const name = text.slice(raw[i + 1], raw[i + 2]);
+      const start = raw[i + 1]!;
+      const end = raw[i + 2]!;
+      // The usual spelling reuses the constant string: fields can live as long as a transaction.
+      const canonical = HEADER_NAMES[id]!;
+      const name =
+        id !== 0 && end - start === canonical.length && text.startsWith(canonical, start)
+          ? canonical
+          : text.slice(start, end);
       const lineEnd = raw[i + 5]! >>> 1;
       const field = new HeaderField(
         name,
