@@ -269,3 +269,95 @@ describe.skipIf(peers.skip)('gateway over SIP/TCP with Kamailio and baresip', ()
     }
   }, 40_000);
 });
+
+describe.skipIf(peers.skip)('a transfer asked by the SIP side (REFER from baresip)', () => {
+  let kamailio: Kamailio;
+  let transferor: Baresip;
+  let target: Baresip;
+  let gateway: RunningGateway;
+  let backend: B2buaBackend | undefined;
+  let socket: TestSocket;
+
+  beforeAll(async () => {
+    kamailio = await startKamailio();
+    [transferor, target] = await Promise.all([
+      startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU', user: 'phone' }),
+      startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU', user: 'phone2' }),
+    ]);
+    const proxy = `127.0.0.1:${kamailio.port}`;
+    gateway = await startGateway({
+      config: loadConfig({
+        argv: [
+          '--listen-host',
+          '127.0.0.1',
+          '--listen-port',
+          '0',
+          '--api-tokens',
+          'test-token-0123456789abcdef',
+          '--sip-domain',
+          '127.0.0.1',
+          '--sip-outbound-proxy',
+          proxy,
+        ],
+        env: {},
+      }),
+      logger: silentLogger,
+      staticMounts: {},
+      backendFactory: (context) => (backend = new B2buaBackend(context)),
+    });
+    socket = await TestSocket.open(gateway.websocketUrl);
+    await socket.request({
+      type: 'session.connect',
+      protocolVersion: 1,
+      sipOptions: { login: 'gateway', password: 'gateway-secret', domain: '127.0.0.1' },
+    });
+    await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 10_000);
+  }, 40_000);
+
+  afterAll(async () => {
+    await socket?.close();
+    await gateway?.stop();
+    await transferor?.stop();
+    await target?.stop();
+    await kamailio?.stop();
+  });
+
+  it('follows the REFER: calls the target with the same browser leg, NOTIFYs 200, audio flows', async () => {
+    const peer = await WebRtcPeer.create('refer', ['PCMU']);
+    try {
+      await socket.request({
+        type: 'call.create',
+        callId: 'r1',
+        callee: 'phone',
+        audio: true,
+        video: false,
+        sdp: { type: 'offer', sdp: await peer.offer() },
+      });
+      const established = await socket.waitFor(
+        { type: 'call.status', callId: 'r1', status: 'ESTABLISHED' },
+        15_000,
+      );
+      peer.setAnswer((established['sdp'] as { sdp: string }).sdp);
+      await peer.connected();
+      peer.startTone(440, 8000);
+      await transferor.command(`/transfer sip:phone2@127.0.0.1`);
+      await target.process.waitFor(/Call established/, 15_000);
+      // Kamailio saw our NOTIFYs (100 then 200) and the transferor's BYE (RFC 5589 §6.1).
+      await kamailio.process.waitFor(/REQUEST REFER [^\n]*from=phone to=gateway/, 5000);
+      await kamailio.process.waitFor(/REQUEST BYE [^\n]*from=phone to=gateway/, 10_000);
+      expect(
+        kamailio.process.output().match(/REQUEST NOTIFY [^\n]*from=gateway to=phone /g)?.length,
+      ).toBe(2);
+      await new Promise((r) => setTimeout(r, 1000));
+      // The browser hears the target's tone and the target records the browser's.
+      expect((await peer.listen(1000)).rms).toBeGreaterThan(1000);
+      expect(backend?.activeCalls).toBe(1);
+      await socket.request({ type: 'call.hangup', callId: 'r1' });
+      await socket.waitFor({ type: 'call.status', callId: 'r1', status: 'FINISH' });
+      await target.process.waitFor(/terminated/, 5000);
+      expect(target.recording().rms).toBeGreaterThan(300);
+    } finally {
+      peer.close();
+    }
+  }, 60_000);
+});

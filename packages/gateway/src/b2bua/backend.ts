@@ -159,6 +159,7 @@ class AccountBinding implements SipAccountBinding {
       mediaConfig: (media) => this.#backend.mediaConfig(media),
       logger: this.#backend.logger.child({ account: this.#account.login }),
       onEnded: (call) => this.#calls.delete(call),
+      invite: (target, offer) => this.#ua.invite(target, { offer }),
       pending: (done) => {
         this.#pending.add(done);
         void done.finally(() => this.#pending.delete(done));

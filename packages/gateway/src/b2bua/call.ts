@@ -76,6 +76,8 @@ export interface BridgedCallContext {
   readonly onEnded: (call: BridgedCall) => void;
   /** A BYE still in flight after the call ended: the account waits for it before closing. */
   readonly pending: (done: Promise<unknown>) => void;
+  /** Places a new INVITE from the same account (to follow a REFER from the SIP side). */
+  readonly invite?: (target: string, offer: { body: string; contentType: string }) => OutgoingCall;
 }
 
 /** What the two flows share once the SIP dialog exists. */
@@ -87,6 +89,7 @@ export abstract class BridgedCall implements SipLeg {
   protected bridged: readonly BridgedMedia[] = [];
   #ended = false;
   #mediaWired = false;
+  #referring = false;
   #held = false;
   #remoteHeld = false;
 
@@ -164,6 +167,8 @@ export abstract class BridgedCall implements SipLeg {
   protected confirmed(session: InviteSession): void {
     this.session = session;
     session.on('terminated', (reason) => {
+      // A dialog replaced by a transfer the SIP side asked for ends without ending the call.
+      if (session !== this.session) return;
       if (reason === 'remote-bye') this.end({ kind: 'finished', by: 'remote' });
       else if (reason === 'local-bye') this.end({ kind: 'finished', by: 'local' });
       else
@@ -247,13 +252,88 @@ export abstract class BridgedCall implements SipLeg {
         }
         return;
       }
-      case 'REFER':
-        // Following a transfer the SIP side asks for would need a new SIP leg for this browser.
-        tx.reply(603, 'Transfer Not Accepted By Gateway');
+      case 'REFER': {
+        const target = referTarget(request.header('Refer-To') ?? '');
+        if (!target || !this.context.invite || !this.canFollowRefer() || this.#referring) {
+          tx.reply(603, 'Transfer Not Accepted By Gateway');
+          return;
+        }
+        // RFC 3515 §2.4.2: accept, then report the new call's progress with NOTIFY.
+        tx.reply(202, 'Accepted');
+        this.#followRefer(target);
         return;
+      }
       default:
         tx.reply(405);
     }
+  }
+
+  /**
+   * RFC 3515 / RFC 5589 §6: the SIP side transfers us. We call the Refer-To target from the same
+   * account with the same media offer; once it answers, its dialog replaces the old one under
+   * the same browser leg, and the referrer hears how it went as message/sipfrag NOTIFYs.
+   */
+  #followRefer(target: string): void {
+    const old = this.session!;
+    const local = old.localBody;
+    if (!local) return;
+    this.#referring = true;
+    const notify = (status: string, final: boolean): void => {
+      if (old.state !== 'confirmed') return;
+      void old
+        .request('NOTIFY', {
+          headers: [
+            ['Event', 'refer'],
+            ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=60'],
+          ],
+          body: `SIP/2.0 ${status}\r\n`,
+          contentType: 'message/sipfrag;version=2.0',
+        })
+        .catch(() => undefined);
+    };
+    notify('100 Trying', false);
+    const body = typeof local.body === 'string' ? local.body : new TextDecoder().decode(local.body);
+    const call = this.context.invite!(target, { body, contentType: SDP });
+    call.on('answered', (next) => {
+      this.#referring = false;
+      if (this.ended) {
+        void this.sendBye(next);
+        return;
+      }
+      void (async () => {
+        try {
+          await this.startMedia(this.sipMediaFor(new TextDecoder().decode(next.remoteBody)));
+        } catch (error) {
+          notify('488 Not Acceptable Here', true);
+          void this.sendBye(next);
+          this.context.logger.warn('transfer target answer not usable', {
+            message: (error as Error).message,
+          });
+          return;
+        }
+        this.confirmed(next);
+        notify('200 OK', true);
+        this.send('referred', { target });
+        // RFC 5589 §6.1: the transferor ends its dialog; do it ourselves if it does not.
+        setTimeout(() => {
+          if (old.state === 'confirmed') void this.sendBye(old);
+        }, 2000).unref();
+      })();
+    });
+    call.on('failed', (response) => {
+      this.#referring = false;
+      notify(`${response.status} ${response.reason}`, true);
+    });
+  }
+
+  /** Whether this call can take a new SIP answer for its browser leg (outgoing calls). */
+  protected canFollowRefer(): boolean {
+    return false;
+  }
+
+  /** The bridged media for a new SIP answer to our offer (REFER target). */
+  protected sipMediaFor(_answer: string): readonly BridgedMedia[] {
+    throw new B2buaError('REFER_UNSUPPORTED', 'this call cannot follow a transfer');
   }
 
   async hangup(): Promise<void> {
@@ -375,6 +455,14 @@ export abstract class BridgedCall implements SipLeg {
   }
 }
 
+/** The URI of a Refer-To value (RFC 3515 §2.1), without header parameters such as Replaces. */
+export function referTarget(referTo: string): string | undefined {
+  const inner = /<([^>]*)>/.exec(referTo)?.[1] ?? referTo.trim();
+  if (/[?&]Replaces=/i.test(inner)) return undefined;
+  const uri = inner.split('?')[0]!.trim();
+  return /^sips?:/i.test(uri) ? uri : undefined;
+}
+
 /** The request URI for a callee: a number or user, or a full sip:/sips:/tel: URI. */
 export function calleeUri(callee: string, domain: string): string {
   if (/^(sips?|tel):/i.test(callee)) return callee;
@@ -467,6 +555,14 @@ export class OutgoingBridgedCall extends BridgedCall {
       if (this.#releasing) this.end({ kind: 'finished', by: 'local' });
       else this.end(failureOfResponse(response));
     });
+  }
+
+  protected override canFollowRefer(): boolean {
+    return this.#offer !== undefined && this.media !== undefined;
+  }
+
+  protected override sipMediaFor(answer: string): readonly BridgedMedia[] {
+    return sipAnswerToBrowser(this.#offer!, answer).media;
   }
 
   /** Applies a SIP answer (183 or 200): media starts, the browser gets its answer once. */
