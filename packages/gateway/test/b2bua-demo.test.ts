@@ -166,6 +166,17 @@ describe('B2BUA with a node-datachannel browser against the embedded demo', () =
       peer.stopTone();
 
       expect(await settle(() => backend?.activeCalls === 0)).toBe(true);
+      // The call's packets are in /metrics: both legs, both directions.
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      for (const leg of ['browser', 'sip']) {
+        for (const direction of ['in', 'out']) {
+          const match = new RegExp(
+            `^callbridge_rtp_packets_total\\{leg="${leg}",direction="${direction}"\\} (\\d+)`,
+            'm',
+          ).exec(metrics);
+          expect(Number(match?.[1])).toBeGreaterThan(50);
+        }
+      }
       expect(await settle(rtpPortsFree)).toBe(true);
       // No socket or timer of the call stays behind.
       const udpBefore = before['UDPWrap'] ?? 0;

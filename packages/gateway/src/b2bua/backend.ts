@@ -293,7 +293,11 @@ export class B2buaBackend implements CallBackend {
     remote?: Parameters<typeof CallMedia.open>[2],
   ): Promise<CallMedia> {
     return CallMedia.open(
-      { config: this.#context.config, certificate: this.#certificate },
+      {
+        config: this.#context.config,
+        certificate: this.#certificate,
+        metrics: this.#context.metrics,
+      },
       role,
       remote,
     );

@@ -17,6 +17,7 @@ import {
   type WebRtcTransportCloseInfo,
 } from '@callbridge/webrtc';
 import type { GatewayConfig } from '../config.js';
+import type { GatewayMetrics } from '../metrics.js';
 import type { Failure } from '../model/status.js';
 import { bridgeCodecs } from './codecs.js';
 import { legConfig, sipDtmfMode } from './legs.js';
@@ -25,6 +26,8 @@ import { RtpSocketPair } from './rtp-socket.js';
 export interface CallMediaContext {
   readonly config: GatewayConfig;
   readonly certificate: DtlsCertificate;
+  /** Packet and SRTP failure counters, added up when the call's media closes. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** How long the browser has to finish ICE and DTLS once it has our description. */
@@ -309,10 +312,32 @@ export class CallMedia {
     this.#onFailure(failure);
   }
 
+  /** Adds this call's packet counts to the gateway metrics (once, at close). */
+  #report(): void {
+    const metrics = this.#context.metrics;
+    const session = this.#session;
+    if (!metrics) return;
+    if (session) {
+      for (const [id, leg] of [
+        ['a', 'browser'],
+        ['b', 'sip'],
+      ] as const) {
+        const stats = session.statistics(id);
+        metrics.rtpPackets.inc({ leg, direction: 'in' }, stats.rtpReceived);
+        metrics.rtpPackets.inc({ leg, direction: 'out' }, stats.rtpSent);
+      }
+    }
+    const counters = this.transport.counters;
+    if (counters.srtpDropped > 0) metrics.srtpFailures.inc({ kind: 'srtp' }, counters.srtpDropped);
+    if (counters.srtcpDropped > 0)
+      metrics.srtpFailures.inc({ kind: 'srtcp' }, counters.srtcpDropped);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#report();
     this.#session?.close();
     this.transport.close();
     this.rtp.close();
