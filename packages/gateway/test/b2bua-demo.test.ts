@@ -190,4 +190,55 @@ describe('B2BUA with a node-datachannel browser against the embedded demo', () =
       await socket.close();
     }
   }, 40_000);
+
+  it('takes a browser re-offer after set-up: re-INVITE to the SIP side, answer back, media keeps flowing', async () => {
+    const socket = await connect('alice');
+    const peer = await WebRtcPeer.create('renegotiate', ['opus']);
+    try {
+      const offer = await peer.offer();
+      await socket.request({
+        type: 'call.create',
+        callId: 'reneg-1',
+        callee: '100',
+        audio: true,
+        video: false,
+        sdp: { type: 'offer', sdp: offer },
+      });
+      const established = await socket.waitFor(
+        { type: 'call.status', callId: 'reneg-1', status: 'ESTABLISHED' },
+        10_000,
+      );
+      peer.setAnswer((established['sdp'] as { sdp: string }).sdp);
+      await peer.connected();
+      peer.startTone(440, 8000);
+      const answers = (): Record<string, unknown>[] =>
+        socket.messages.filter(
+          (m) => m['callId'] === 'reneg-1' && (m['sdp'] as { type?: string } | undefined)?.type,
+        );
+      const before = answers().length;
+      // The same offer again with a new session version: a renegotiation with nothing changed.
+      const again = offer.replace(
+        /^(o=\S+ \S+ )(\d+)/m,
+        (_, head: string, v: string) => `${head}${Number(v) + 1}`,
+      );
+      const response = await socket.request({
+        type: 'call.sdp',
+        callId: 'reneg-1',
+        sdp: { type: 'offer', sdp: again },
+      });
+      expect(response['type']).toBe('response');
+      expect(await settle(() => answers().length > before)).toBe(true);
+      const answer = answers().at(-1)?.['sdp'] as { type: string; sdp: string };
+      expect(answer.type).toBe('answer');
+      expect(answer.sdp).toMatch(/a=rtpmap:111 opus/);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await peer.listen(800)).rms).toBeGreaterThan(1000);
+      await socket.request({ type: 'call.hangup', callId: 'reneg-1' });
+      await socket.waitFor({ type: 'call.status', callId: 'reneg-1', status: 'FINISH' });
+      expect(await settle(() => backend?.activeCalls === 0)).toBe(true);
+    } finally {
+      peer.close();
+      await socket.close();
+    }
+  }, 30_000);
 });

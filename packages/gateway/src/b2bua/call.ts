@@ -481,6 +481,7 @@ export class OutgoingBridgedCall extends BridgedCall {
   #offer: GatewayOffer | undefined;
   #answered = false;
   #browserAnswered = false;
+  #browserUfrag: string | undefined;
   #releasing = false;
 
   constructor(context: BridgedCallContext, emit: SipLegEmit) {
@@ -500,6 +501,7 @@ export class OutgoingBridgedCall extends BridgedCall {
             remoteFingerprints: first.fingerprints,
           })
         : undefined;
+      this.#browserUfrag = remote?.usernameFragment;
       this.media = await openMedia(remote);
       if (this.ended || this.#releasing) {
         this.media.close();
@@ -555,6 +557,47 @@ export class OutgoingBridgedCall extends BridgedCall {
       if (this.#releasing) this.end({ kind: 'finished', by: 'local' });
       else this.end(failureOfResponse(response));
     });
+  }
+
+  /**
+   * A new offer from the browser after set-up (RFC 3264 §8; JSEP renegotiation: a direction
+   * change, an ICE restart). It goes to the SIP side as a re-INVITE, and the SIP answer comes
+   * back to the browser as its answer, so both legs agree on the same session again.
+   */
+  override async updateBrowserDescription(description: SessionDescription): Promise<void> {
+    if (description.type !== 'offer') {
+      throw new B2buaError(
+        'RENEGOTIATION_UNSUPPORTED',
+        'the gateway sends no offers to the browser after set-up; only browser offers are taken',
+      );
+    }
+    const media = this.media;
+    const session = this.session;
+    if (!media || !session || session.state !== 'confirmed')
+      throw new B2buaError('CALL_NOT_ESTABLISHED', 'the call is not established on the SIP side');
+    const browser = parseSdp(description.sdp);
+    const first = browser.media.find((m) => m.ice !== undefined);
+    const remote = first?.ice
+      ? remoteTransportParameters({ remoteIce: first.ice, remoteFingerprints: first.fingerprints })
+      : undefined;
+    // RFC 8445 §9: new credentials from the browser restart ICE; we answer with fresh ones too.
+    if (remote && remote.usernameFragment !== this.#browserUfrag) {
+      this.#browserUfrag = remote.usernameFragment;
+      media.transport.restartIce();
+      media.setBrowserParameters(remote);
+    }
+    const offer = browserOfferToSip(description.sdp, this.context.mediaConfig(media));
+    const response = await session.reinvite({ body: offer.sdp, contentType: SDP });
+    if (response.status < 200 || response.status >= 300) {
+      throw new B2buaError(
+        'REINVITE_REFUSED',
+        `the SIP side answered the re-INVITE with ${response.status} ${response.reason}`,
+      );
+    }
+    const answer = sipAnswerToBrowser(offer, new TextDecoder().decode(response.body));
+    this.#offer = offer;
+    await this.startMedia(answer.media);
+    this.send('browserDescription', { type: 'answer', sdp: answer.sdp });
   }
 
   protected override canFollowRefer(): boolean {
