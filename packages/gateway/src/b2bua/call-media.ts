@@ -120,9 +120,48 @@ function randomSsrc(): number {
   return randomBytes(4).readUInt32BE(0);
 }
 
+/**
+ * The SIP leg's media transport: audio and video on their own RTP/RTCP port pairs, as SIP phones
+ * expect (no BUNDLE). The media session sends both kinds through one transport, so packets are
+ * routed by payload type (RTP) and by the sender SSRC learned from RTP (RTCP).
+ */
+class SipLegTransport {
+  readonly #audio: RtpSocketPair;
+  readonly #video: RtpSocketPair;
+  #videoPayloadTypes = new Set<number>();
+  readonly #videoSsrcs = new Set<number>();
+
+  constructor(audio: RtpSocketPair, video: RtpSocketPair) {
+    this.#audio = audio;
+    this.#video = video;
+  }
+
+  setVideoPayloadTypes(payloadTypes: readonly number[]): void {
+    this.#videoPayloadTypes = new Set(payloadTypes);
+  }
+
+  sendRtp(data: Uint8Array, length: number): void {
+    if (length >= 12 && this.#videoPayloadTypes.has(data[1]! & 0x7f)) {
+      this.#videoSsrcs.add(new DataView(data.buffer, data.byteOffset).getUint32(8));
+      this.#video.sendRtp(data, length);
+    } else {
+      this.#audio.sendRtp(data, length);
+    }
+  }
+
+  sendRtcp(data: Uint8Array, length: number): void {
+    const sender = length >= 8 ? new DataView(data.buffer, data.byteOffset).getUint32(4) : -1;
+    if (this.#videoSsrcs.has(sender)) this.#video.sendRtcp(data, length);
+    else this.#audio.sendRtcp(data, length);
+  }
+}
+
 export class CallMedia {
   readonly transport: WebRtcTransport;
   readonly rtp: RtpSocketPair;
+  /** The SIP leg's video ports, when video codecs are configured for the SIP side. */
+  readonly videoRtp: RtpSocketPair | undefined;
+  readonly #sipTransport: SipLegTransport | RtpSocketPair;
   readonly #context: CallMediaContext;
   readonly #streams = new AnnouncedStreams();
   #session: MediaSession | undefined;
@@ -130,10 +169,21 @@ export class CallMedia {
   #closed = false;
   #onFailure: MediaFailureListener = () => undefined;
 
-  private constructor(context: CallMediaContext, transport: WebRtcTransport, rtp: RtpSocketPair) {
+  private constructor(
+    context: CallMediaContext,
+    transport: WebRtcTransport,
+    rtp: RtpSocketPair,
+    videoRtp: RtpSocketPair | undefined,
+  ) {
     this.#context = context;
     this.transport = transport;
     this.rtp = rtp;
+    this.videoRtp = videoRtp;
+    this.#sipTransport = videoRtp ? new SipLegTransport(rtp, videoRtp) : rtp;
+    if (videoRtp) {
+      videoRtp.onRtp = (packet) => this.#session?.receiveRtp('b', packet);
+      videoRtp.onRtcp = (packet) => this.#session?.receiveRtcp('b', packet);
+    }
     transport.on('rtp', (packet) => this.#session?.receiveRtp('a', packet));
     transport.on('rtcp', (packet) => this.#session?.receiveRtcp('a', packet));
     transport.on('connected', () => {
@@ -162,8 +212,11 @@ export class CallMedia {
   ): Promise<CallMedia> {
     const { config } = context;
     const rtp = await RtpSocketPair.open(config.sip.listenHost, config.media.rtpPorts);
+    let videoRtp: RtpSocketPair | undefined;
     let transport: WebRtcTransport;
     try {
+      if (config.media.sipCodecs.some((c) => c === 'VP8' || c === 'H264'))
+        videoRtp = await RtpSocketPair.open(config.sip.listenHost, config.media.rtpPorts);
       transport = await WebRtcTransport.create({
         certificate: context.certificate,
         dtlsRole,
@@ -175,9 +228,10 @@ export class CallMedia {
       });
     } catch (error) {
       rtp.close();
+      videoRtp?.close();
       throw error;
     }
-    return new CallMedia(context, transport, rtp);
+    return new CallMedia(context, transport, rtp, videoRtp);
   }
 
   onFailure(listener: MediaFailureListener): void {
@@ -206,7 +260,10 @@ export class CallMedia {
     return {
       profile: 'sip',
       address: config.media.publicAddress ?? config.sip.publicAddress ?? config.sip.listenHost,
-      ports: { audio: this.rtp.port },
+      ports: {
+        audio: this.rtp.port,
+        ...(this.videoRtp ? { video: this.videoRtp.port } : {}),
+      },
       ptime: 20,
     };
   }
@@ -249,8 +306,18 @@ export class CallMedia {
       dtmf: 'rfc4733',
       cname: 'callbridge',
     });
+    const sipVideo = video?.sip;
+    if (this.videoRtp && sipVideo?.remoteAddress && sipVideo.remotePort > 0) {
+      this.videoRtp.setTarget({
+        address: sipVideo.remoteAddress.address,
+        rtpPort: sipVideo.remotePort,
+        rtcpPort: sipVideo.remoteRtcpPort,
+      });
+    }
+    if (this.#sipTransport instanceof SipLegTransport)
+      this.#sipTransport.setVideoPayloadTypes(sipVideo?.codecs.map((c) => c.sendPayloadType) ?? []);
     const sip = legConfig({
-      transport: this.rtp,
+      transport: this.#sipTransport,
       audio: sipAudio,
       video: video?.sip,
       dtmf: sipDtmfMode(sipAudio, this.#context.config.media.dtmfMode),
@@ -341,5 +408,6 @@ export class CallMedia {
     this.#session?.close();
     this.transport.close();
     this.rtp.close();
+    this.videoRtp?.close();
   }
 }

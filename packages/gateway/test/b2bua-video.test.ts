@@ -1,0 +1,196 @@
+// Video on the SIP leg: with VP8 among the SIP codecs, the gateway offers the SIP side an m=video
+// on its own RTP port pair (no BUNDLE there) and relays VP8 both ways between it and the
+// browser's bundled video (libdatachannel as the browser, a plain SIP user agent as the phone).
+import { createSocket, type Socket } from 'node:dgram';
+import nodeDataChannel from 'node-datachannel';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RtpPacket, writeRtpPacket } from '@callbridge/rtp';
+import { Registerer, UdpTransport, UserAgent } from '@callbridge/sip';
+import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
+import { B2buaBackend } from '../src/b2bua/backend.js';
+import { DEMO_DOMAIN, embeddedDemo } from '../src/demo/index.js';
+import { TestSocket } from './support/ws-client.js';
+
+const { PeerConnection, Audio, Video } = nodeDataChannel;
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function udp(): Promise<Socket> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return socket;
+}
+
+let gateway: RunningGateway;
+let backend: B2buaBackend | undefined;
+let bob: UserAgent;
+let registerer: Registerer;
+let bobAudio: Socket;
+let bobVideo: Socket;
+let inviteSdp = '';
+
+beforeAll(async () => {
+  gateway = await startGateway({
+    config: loadConfig({
+      argv: [
+        '--listen-host',
+        '127.0.0.1',
+        '--listen-port',
+        '0',
+        '--api-tokens',
+        'test-token-0123456789abcdef',
+        '--media-sip-codecs',
+        'PCMU,telephone-event,VP8',
+      ],
+      env: {},
+    }),
+    logger: silentLogger,
+    staticMounts: {},
+    demoFactory: embeddedDemo,
+    backendFactory: (context) => (backend = new B2buaBackend(context)),
+  });
+  bobAudio = await udp();
+  bobVideo = await udp();
+  const server = gateway.demo!.sipServer;
+  bob = new UserAgent({
+    transports: [await UdpTransport.create()],
+    aor: `sip:bob@${DEMO_DOMAIN}`,
+    outboundProxy: `sip:${server.host}:${server.port}`,
+    credentials: { username: 'bob', password: 'bob-demo' },
+    resolver: (host) => Promise.resolve(host === DEMO_DOMAIN ? '127.0.0.1' : host),
+  });
+  bob.on('invite', (call) => {
+    inviteSdp = call.request.bodyText;
+    const vp8 = /a=rtpmap:(\d+) VP8\/90000/.exec(inviteSdp)?.[1] ?? '96';
+    const sdp = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${bobAudio.address().port} RTP/AVP 0`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=sendrecv',
+      `m=video ${bobVideo.address().port} RTP/AVP ${vp8}`,
+      `a=rtpmap:${vp8} VP8/90000`,
+      'a=sendrecv',
+      '',
+    ].join('\r\n');
+    call.accept({ body: sdp, contentType: 'application/sdp' });
+  });
+  registerer = new Registerer(bob, {});
+  expect((await registerer.register()).status).toBe(200);
+}, 30_000);
+
+afterAll(async () => {
+  await registerer?.unregister().catch(() => undefined);
+  registerer?.stop();
+  await bob?.close(200);
+  bobAudio?.close();
+  bobVideo?.close();
+  await gateway?.stop();
+});
+
+describe('video on the SIP leg', () => {
+  it('offers m=video on its own port and relays VP8 both ways', async () => {
+    const socket = await TestSocket.open(gateway.websocketUrl);
+    const pc = new PeerConnection('video', { iceServers: [], bindAddress: '127.0.0.1' });
+    try {
+      await socket.request({
+        type: 'session.connect',
+        protocolVersion: 1,
+        sipOptions: { login: 'alice', password: 'alice-demo', domain: DEMO_DOMAIN },
+      });
+      await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 5000);
+      const audio = new Audio('0', 'SendRecv');
+      audio.addAudioCodec(0, 'PCMU/8000');
+      audio.addSSRC(1111, 'peer');
+      const video = new Video('1', 'SendRecv');
+      video.addVP8Codec(96);
+      video.addSSRC(2222, 'peer');
+      pc.addTrack(audio);
+      const videoTrack = pc.addTrack(video);
+      const fromGateway: Uint8Array[] = [];
+      videoTrack.onMessage((m) => fromGateway.push(new Uint8Array(m)));
+      let open = false;
+      videoTrack.onOpen(() => {
+        open = true;
+      });
+      pc.setLocalDescription();
+      await until(() => pc.gatheringState() === 'complete', 'ICE gathering');
+      await socket.request({
+        type: 'call.create',
+        callId: 'v1',
+        callee: 'bob',
+        audio: true,
+        video: true,
+        sdp: { type: 'offer', sdp: pc.localDescription()!.sdp },
+      });
+      const established = await socket.waitFor(
+        { type: 'call.status', callId: 'v1', status: 'ESTABLISHED' },
+        10_000,
+      );
+      pc.setRemoteDescription((established['sdp'] as { sdp: string }).sdp, 'answer');
+      await until(() => open, 'the video track');
+
+      const audioPort = Number(/m=audio (\d+)/.exec(inviteSdp)?.[1]);
+      const videoPort = Number(/m=video (\d+)/.exec(inviteSdp)?.[1]);
+      expect(videoPort).toBeGreaterThan(0);
+      expect(videoPort).not.toBe(audioPort);
+      const vp8 = Number(/a=rtpmap:(\d+) VP8\/90000/.exec(inviteSdp)?.[1]);
+
+      const atBob: RtpPacket[] = [];
+      bobVideo.on('message', (data: Uint8Array) => {
+        const packet = RtpPacket.tryParse(data);
+        if (packet) atBob.push(packet);
+      });
+      const out = new Uint8Array(200);
+      // A VP8 keyframe-looking payload (RFC 7741 descriptor with S=1, then a key frame header).
+      const payload = Uint8Array.from({ length: 100 }, (_, i) => (i === 0 ? 0x10 : i & 0xff));
+      for (let i = 0; i < 30; i++) {
+        const length = writeRtpPacket(
+          {
+            payloadType: vp8,
+            sequenceNumber: i,
+            timestamp: i * 3000,
+            ssrc: 0x5151,
+            marker: true,
+            payload,
+          },
+          out,
+        );
+        bobVideo.send(out.subarray(0, length), videoPort, '127.0.0.1');
+        const fromBrowser = writeRtpPacket(
+          {
+            payloadType: 96,
+            sequenceNumber: i,
+            timestamp: i * 3000,
+            ssrc: 2222,
+            marker: true,
+            payload,
+          },
+          out,
+        );
+        videoTrack.sendMessageBinary(Buffer.from(out.subarray(0, fromBrowser)));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await until(
+        () => fromGateway.filter((p) => (p[1]! & 0x7f) === 96).length >= 10 && atBob.length >= 10,
+        'VP8 both ways',
+      );
+      expect(atBob.every((p) => p.payloadType === vp8)).toBe(true);
+      await socket.request({ type: 'call.hangup', callId: 'v1' });
+      await socket.waitFor({ type: 'call.status', callId: 'v1', status: 'FINISH' });
+      await until(() => backend?.activeCalls === 0, 'no call left');
+    } finally {
+      pc.close();
+      await socket.close();
+    }
+  }, 30_000);
+});
