@@ -101,11 +101,15 @@ class Cursor {
     }
     if (i === start) this.fail('expected a parameter name');
     this.i = i;
-    const common = COMMON_PARAMS[i - start];
+    const length = i - start;
+    const common = COMMON_PARAMS[length];
     if (common !== undefined) {
-      for (let k = 0; k < common.length; k++) {
+      // Char by char: startsWith on the sliced value string costs more than the whole compare.
+      outer: for (let k = 0; k < common.length; k++) {
         const known = common[k]!;
-        if (s.startsWith(known, start)) return known;
+        for (let j = 0; j < length; j++)
+          if (s.charCodeAt(start + j) !== known.charCodeAt(j)) continue outer;
+        return known;
       }
     }
     return s.slice(start, i);
