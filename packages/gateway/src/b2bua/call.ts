@@ -391,7 +391,9 @@ export abstract class BridgedCall implements SipLeg {
     const session = this.#confirmedSession();
     let referTo: string;
     if (target.kind === 'blind') {
-      referTo = `<${target.target}>`;
+      // A bare number or user is dialled in the account's domain, as a new call would be.
+      const local = session.dialog.localUri.uri;
+      referTo = `<${calleeUri(target.target, local instanceof SipUri ? local.hostport : '')}>`;
     } else {
       const other = target.replaces instanceof BridgedCall ? target.replaces.sipSession : undefined;
       if (!other) {
