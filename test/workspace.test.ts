@@ -14,8 +14,8 @@ const LAYERS = [
   'codec-g729',
   'webrtc',
   'media',
-  'gateway',
   'client',
+  'gateway',
   'phone',
 ] as const;
 
@@ -61,4 +61,15 @@ describe('workspace layering', () => {
       }
     });
   }
+
+  it('keeps the wire protocol self-contained: it imports only its own modules', () => {
+    const dir = join('packages', 'client', 'src', 'protocol');
+    const files = sourceFiles(dir);
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      for (const match of readFileSync(file, 'utf8').matchAll(importPattern)) {
+        expect(match[1]!, `${file} imports ${match[1]!}`).toMatch(/^\.\/[a-z-]+\.js$/);
+      }
+    }
+  });
 });

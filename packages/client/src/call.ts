@@ -1,10 +1,11 @@
-import type { CallStatus, DtmfType, Failure } from './constants.js';
-import { CALL_EVENT, FINAL_CALL_STATUSES } from './constants.js';
+import type { Failure } from './constants.js';
+import { CALL_EVENT } from './constants.js';
 import { Emitter } from './emitter.js';
 import { CallbridgeError } from './errors.js';
 import type { MediaConstraints } from './media.js';
 import { attachStream, detachStream, getUserMedia, stopStream } from './media.js';
-import type { Description } from './protocol.js';
+import type { CallStatus, ClientMessage, DtmfType, SessionDescription } from './protocol/index.js';
+import { FINAL_CALL_STATUSES } from './protocol/index.js';
 
 export interface CallOptions {
   /** Number, user or SIP URI to call (outbound calls). */
@@ -81,7 +82,7 @@ export interface OutboundStats {
 
 /** What a Call needs from its session (kept narrow so the two stay decoupled). */
 export interface CallHost {
-  request(message: { type: string } & Record<string, unknown>): Promise<Record<string, unknown>>;
+  request(message: ClientMessage): Promise<Record<string, unknown>>;
   createPeerConnection(): RTCPeerConnection;
   mediaDevices(): MediaDevices | undefined;
   forget(call: Call): void;
@@ -125,7 +126,7 @@ export class Call extends Emitter<CallEvents> {
   readonly #host: CallHost;
   readonly #direction: 'outbound' | 'inbound';
   readonly #caller: string | null;
-  readonly #incomingOffer: Description | null;
+  readonly #incomingOffer: SessionDescription | null;
   readonly #remoteHasVideo: boolean;
   #pc: RTCPeerConnection | null = null;
   #localStream: MediaStream | null = null;
@@ -138,7 +139,12 @@ export class Call extends Emitter<CallEvents> {
   constructor(
     host: CallHost,
     options: CallOptions,
-    incoming: { callId: string; caller: string; offer: Description; video: boolean } | null = null,
+    incoming: {
+      callId: string;
+      caller: string;
+      offer: SessionDescription;
+      video: boolean;
+    } | null = null,
   ) {
     super();
     this.#host = host;
@@ -391,7 +397,7 @@ export class Call extends Emitter<CallEvents> {
     failure?: Failure;
     sipStatus?: number;
     sipReason?: string;
-    sdp?: Description;
+    sdp?: SessionDescription;
   }): void {
     if (this.#isFinal()) return;
     if (message.sdp) void this.#applyRemote(message.sdp);
@@ -433,7 +439,7 @@ export class Call extends Emitter<CallEvents> {
 
   async #preparePeer(
     options: CallOptions,
-    remoteOffer: Description | null = null,
+    remoteOffer: SessionDescription | null = null,
   ): Promise<RTCPeerConnection> {
     const constraints = this.#constraints(options);
     this.#localStream = await getUserMedia(constraints, this.#host.mediaDevices());
@@ -472,7 +478,7 @@ export class Call extends Emitter<CallEvents> {
     }
   }
 
-  async #applyRemote(description: Description): Promise<void> {
+  async #applyRemote(description: SessionDescription): Promise<void> {
     const pc = this.#pc;
     if (!pc) return;
     try {

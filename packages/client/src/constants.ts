@@ -1,42 +1,12 @@
 /**
- * Status names and failure reasons exactly as the gateway reports them (WebSocket protocol v1).
- * The client package does not import the gateway (it runs in browsers); a test checks that
- * these lists match the gateway's.
+ * The SDK's event names and failure reasons. The wire names they build on (statuses, the
+ * gateway's failure reasons, DTMF types) live in ./protocol, shared with the gateway.
  */
-export const PROTOCOL_VERSION = 1;
-export const WEBSOCKET_SUBPROTOCOL = 'callbridge.v1';
+import type { GatewayFailure, GatewayFailureReason, SessionState } from './protocol/index.js';
+import { CALL_STATUS, SESSION_STATUS } from './protocol/index.js';
 
-export const CALL_STATUS = {
-  NEW: 'NEW',
-  PENDING: 'PENDING',
-  TRYING: 'TRYING',
-  RING: 'RING',
-  RING_MEDIA: 'RING_MEDIA',
-  SESSION_PROGRESS: 'SESSION_PROGRESS',
-  ESTABLISHED: 'ESTABLISHED',
-  HOLD: 'HOLD',
-  BUSY: 'BUSY',
-  FINISH: 'FINISH',
-  FAILED: 'FAILED',
-} as const;
-export type CallStatus = (typeof CALL_STATUS)[keyof typeof CALL_STATUS];
-
-/** Statuses after which a call does nothing more. */
-export const FINAL_CALL_STATUSES: readonly CallStatus[] = ['BUSY', 'FINISH', 'FAILED'];
-
-export const SESSION_STATUS = {
-  CONNECTED: 'CONNECTED',
-  ESTABLISHED: 'ESTABLISHED',
-  REGISTERED: 'REGISTERED',
-  UNREGISTERED: 'UNREGISTERED',
-  DISCONNECTED: 'DISCONNECTED',
-  FAILED: 'FAILED',
-  INCOMING_CALL: 'INCOMING_CALL',
-} as const;
-export type SessionStatus = Exclude<
-  (typeof SESSION_STATUS)[keyof typeof SESSION_STATUS],
-  'INCOMING_CALL'
->;
+/** The states a session can be in, as the SDK reports them. */
+export type SessionStatus = SessionState;
 
 /** Session events besides the statuses. */
 export const SESSION_EVENT = {
@@ -62,23 +32,6 @@ export const CALL_EVENT = {
   REMOTE_STREAM: 'REMOTE_STREAM',
 } as const;
 
-export const FAILURE_REASON = {
-  NO_COMMON_CODECS: 'NO_COMMON_CODECS',
-  FAILED_BY_ICE_ERROR: 'FAILED_BY_ICE_ERROR',
-  FAILED_BY_DTLS_FINGERPRINT_ERROR: 'FAILED_BY_DTLS_FINGERPRINT_ERROR',
-  FAILED_BY_DTLS_ERROR: 'FAILED_BY_DTLS_ERROR',
-  FAILED_BY_REQUEST_TIMEOUT: 'FAILED_BY_REQUEST_TIMEOUT',
-  FAILED_BY_RTP_ACTIVITY: 'FAILED_BY_RTP_ACTIVITY',
-  SIP_ERROR: 'SIP_ERROR',
-  AUTHENTICATION_FAILED: 'AUTHENTICATION_FAILED',
-  SIP_SERVER_UNREACHABLE: 'SIP_SERVER_UNREACHABLE',
-  DIAL_PLAN_REJECTED: 'DIAL_PLAN_REJECTED',
-  BROWSER_DISCONNECTED: 'BROWSER_DISCONNECTED',
-  GATEWAY_SHUTDOWN: 'GATEWAY_SHUTDOWN',
-  GATEWAY_UNAVAILABLE: 'GATEWAY_UNAVAILABLE',
-  INTERNAL_ERROR: 'INTERNAL_ERROR',
-} as const;
-
 /** Failures the browser side detects itself. */
 export const CLIENT_FAILURE_REASON = {
   MEDIA_PERMISSION_DENIED: 'MEDIA_PERMISSION_DENIED',
@@ -91,20 +44,9 @@ export const CLIENT_FAILURE_REASON = {
 } as const;
 
 export type FailureReason =
-  | (typeof FAILURE_REASON)[keyof typeof FAILURE_REASON]
-  | (typeof CLIENT_FAILURE_REASON)[keyof typeof CLIENT_FAILURE_REASON];
+  GatewayFailureReason | (typeof CLIENT_FAILURE_REASON)[keyof typeof CLIENT_FAILURE_REASON];
 
-export interface Failure {
+/** A failure reported by the gateway or detected by the SDK. */
+export interface Failure extends Omit<GatewayFailure, 'reason'> {
   readonly reason: FailureReason;
-  readonly sipStatus?: number;
-  readonly sipReason?: string;
-  readonly message?: string;
 }
-
-export const DTMF_TYPE = {
-  /** RFC 4733 telephone-events in the media (the RFC 2833 successor). */
-  RFC2833: 'RFC2833',
-  /** SIP INFO. */
-  INFO: 'INFO',
-} as const;
-export type DtmfType = (typeof DTMF_TYPE)[keyof typeof DTMF_TYPE];

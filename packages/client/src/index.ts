@@ -1,16 +1,27 @@
+// The wire protocol, shared with the gateway.
 export {
   CALL_STATUS,
-  CALL_EVENT,
   SESSION_STATUS,
-  SESSION_EVENT,
   FAILURE_REASON,
-  CLIENT_FAILURE_REASON,
   DTMF_TYPE,
   FINAL_CALL_STATUSES,
   PROTOCOL_VERSION,
   WEBSOCKET_SUBPROTOCOL,
-} from './constants.js';
-export type { CallStatus, SessionStatus, Failure, FailureReason, DtmfType } from './constants.js';
+} from './protocol/index.js';
+export type {
+  CallStatus,
+  SessionState,
+  GatewayFailure,
+  GatewayFailureReason,
+  DtmfType,
+  SessionDescription,
+  SipOptionsMessage,
+  ClientMessage,
+  ClientMessageType,
+  ServerMessage,
+} from './protocol/index.js';
+export { CALL_EVENT, SESSION_EVENT, CLIENT_FAILURE_REASON } from './constants.js';
+export type { SessionStatus, Failure, FailureReason } from './constants.js';
 export { CallbridgeError, CLIENT_ERROR_CODES } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export { Call } from './call.js';

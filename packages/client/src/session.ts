@@ -2,10 +2,11 @@ import type { CallOptions } from './call.js';
 import { Call } from './call.js';
 import type { CallHost } from './call.js';
 import type { Failure, SessionStatus } from './constants.js';
-import { PROTOCOL_VERSION, SESSION_EVENT } from './constants.js';
+import { SESSION_EVENT } from './constants.js';
 import { Emitter } from './emitter.js';
 import { CallbridgeError } from './errors.js';
-import type { ServerMessage } from './protocol.js';
+import { PROTOCOL_VERSION } from './protocol/index.js';
+import type { ServerMessage, SipOptionsMessage } from './protocol/index.js';
 import type { WebSocketConstructor } from './signalling.js';
 import { Signalling, websocketUrl } from './signalling.js';
 
@@ -165,9 +166,12 @@ export class Session extends Emitter<SessionEvents> {
     this.#setStatus('DISCONNECTED');
   }
 
-  #sipOptions(): Record<string, unknown> {
+  #sipOptions(): SipOptionsMessage {
     const o = this.#options.sipOptions;
-    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== ''));
+    // Empty optional fields stay off the wire; SipOptions types the required ones.
+    return Object.fromEntries(
+      Object.entries(o).filter(([, v]) => v !== undefined && v !== ''),
+    ) as unknown as SipOptionsMessage;
   }
 
   #createPeerConnection(): RTCPeerConnection {
@@ -247,10 +251,12 @@ export class Session extends Emitter<SessionEvents> {
   /** Reconnects with backoff until the gateway's resume grace period is over. */
   async #onLost(): Promise<void> {
     if (this.#closed) return;
+    const sessionId = this.#id;
+    const resumeToken = this.#resumeToken;
     const canResume =
       this.#options.reconnect !== false &&
-      this.#id !== null &&
-      this.#resumeToken !== null &&
+      sessionId !== null &&
+      resumeToken !== null &&
       this.#resumeGraceMs > 0;
     if (!canResume) {
       this.#lost('the connection to the gateway was lost');
@@ -265,8 +271,8 @@ export class Session extends Emitter<SessionEvents> {
         await this.#signalling.request({
           type: 'session.resume',
           protocolVersion: PROTOCOL_VERSION,
-          sessionId: this.#id,
-          resumeToken: this.#resumeToken,
+          sessionId,
+          resumeToken,
         });
         this.emit(SESSION_EVENT.RESUMED, { session: this });
         return;

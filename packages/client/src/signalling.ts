@@ -1,7 +1,7 @@
-import { WEBSOCKET_SUBPROTOCOL } from './constants.js';
 import { Emitter } from './emitter.js';
 import { CallbridgeError } from './errors.js';
-import type { ClientMessage, ServerMessage } from './protocol.js';
+import { WEBSOCKET_SUBPROTOCOL } from './protocol/index.js';
+import type { ClientMessage, ServerMessage } from './protocol/index.js';
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
 

@@ -11,17 +11,15 @@
  * - Methods reject with an Error (preferably with a stable `code`) when the SIP side refuses;
  *   the call-control service maps that to the API error.
  */
+import type { SessionDescription } from '@callbridge/client';
 import type { Clock } from './clock.js';
 import type { GatewayConfig, SipTransport } from './config.js';
 import type { Logger } from './log.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { DtmfType, Failure } from './model/status.js';
 
-/** An SDP body for the browser leg, as RTCSessionDescriptionInit carries it. */
-export interface SessionDescription {
-  readonly type: 'offer' | 'answer' | 'pranswer';
-  readonly sdp: string;
-}
+/** An SDP body for the browser leg (the WebSocket protocol's shape). */
+export type { SessionDescription };
 
 /** The SIP account a session acts for (the fields of the SDK's `sipOptions`). */
 export interface SipAccount {

@@ -1,114 +1,25 @@
 /**
- * The browser SDK's WebSocket protocol, version 1: JSON text frames, one message each, every
- * message an object with a `type`. Client messages may carry a `requestId`; the gateway answers
- * each with a `response` or an `error` echoing it. Events (`session.status`, `call.status`, …)
- * come unprompted. docs/api-websocket.md describes the flow; this file is the contract.
+ * The gateway's side of the browser SDK's WebSocket protocol, version 1: the JSON Schema of its
+ * messages and the validation of inbound frames. The message types and constants live in
+ * @callbridge/client (the protocol's reference client); docs/api-websocket.md describes the flow.
  */
+import type { ClientMessage, ClientMessageType, ServerMessage } from '@callbridge/client';
+import { PROTOCOL_VERSION, WEBSOCKET_SUBPROTOCOL } from '@callbridge/client';
 import { GatewayError } from '../errors.js';
-import type { CallStatus, DtmfType, Failure, SessionState } from '../model/status.js';
-import type { SessionDescription } from '../backend.js';
 import { SHARED_DEFS, assertAllowedSipHeaders } from './definitions.js';
 import type { JsonSchema } from './json-schema.js';
 import { validateSchema } from './json-schema.js';
 
-export const PROTOCOL_VERSION = 1;
-/** The WebSocket subprotocol (Sec-WebSocket-Protocol) clients may ask for. */
-export const WEBSOCKET_SUBPROTOCOL = 'callbridge.v1';
+export { PROTOCOL_VERSION, WEBSOCKET_SUBPROTOCOL };
+export type {
+  ClientMessage,
+  ClientMessageType,
+  ServerMessage,
+  SipOptionsMessage,
+} from '@callbridge/client';
+
 /** Largest frame the gateway accepts, bytes (an SDP with video and many candidates fits). */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
-
-export interface SipOptionsMessage {
-  readonly login: string;
-  readonly authenticationName?: string;
-  readonly password?: string;
-  readonly domain: string;
-  readonly outboundProxy?: string;
-  readonly port?: number;
-  readonly registerRequired?: boolean;
-}
-
-interface Base {
-  readonly requestId?: string;
-}
-
-export type ClientMessage =
-  | (Base & { type: 'session.connect'; protocolVersion: number; sipOptions: SipOptionsMessage })
-  | (Base & {
-      type: 'session.resume';
-      protocolVersion: number;
-      sessionId: string;
-      resumeToken: string;
-    })
-  | (Base & { type: 'session.disconnect' })
-  | (Base & {
-      type: 'call.create';
-      callId?: string;
-      callee: string;
-      visibleName?: string;
-      audio: boolean;
-      video: boolean;
-      sipHeaders?: Record<string, string>;
-      sdp: { type: 'offer'; sdp: string };
-    })
-  | (Base & { type: 'call.answer'; callId: string; sdp: { type: 'answer'; sdp: string } })
-  | (Base & { type: 'call.hangup'; callId: string; sipStatus?: number })
-  | (Base & { type: 'call.hold'; callId: string })
-  | (Base & { type: 'call.unhold'; callId: string })
-  | (Base & { type: 'call.transfer'; callId: string; target: string; replacesCallId?: undefined })
-  | (Base & { type: 'call.transfer'; callId: string; replacesCallId: string; target?: undefined })
-  | (Base & { type: 'call.dtmf'; callId: string; digits: string; dtmfType: DtmfType })
-  | (Base & { type: 'call.sdp'; callId: string; sdp: SessionDescription })
-  | (Base & { type: 'ping' });
-
-export type ClientMessageType = ClientMessage['type'];
-
-export type ServerMessage =
-  | { type: 'response'; requestId: string; result: Record<string, unknown> }
-  | {
-      type: 'error';
-      requestId?: string;
-      code: string;
-      message: string;
-      details?: Record<string, unknown>;
-    }
-  | { type: 'session.status'; sessionId: string; status: SessionState; failure?: Failure }
-  | {
-      type: 'call.status';
-      callId: string;
-      status: CallStatus;
-      failure?: Failure;
-      sipStatus?: number;
-      sipReason?: string;
-      sdp?: SessionDescription;
-    }
-  | {
-      type: 'call.incoming';
-      callId: string;
-      caller: string;
-      callerName?: string;
-      callee: string;
-      audio: boolean;
-      video: boolean;
-      sdp: SessionDescription;
-    }
-  | {
-      type: 'call.originate';
-      callId: string;
-      callee: string;
-      visibleName?: string;
-      audio: boolean;
-      video: boolean;
-      sipHeaders: Record<string, string>;
-    }
-  | {
-      type: 'call.transfer_status';
-      callId: string;
-      sipStatus: number;
-      sipReason: string;
-      final: boolean;
-    }
-  | { type: 'call.dtmf'; callId: string; digits: string; dtmfType: DtmfType }
-  | { type: 'pong'; requestId?: string };
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/$defs/${name}` });
 
