@@ -6,7 +6,7 @@ import {
   createJsonLogger,
   silentLogger,
 } from '@callbridge/gateway';
-import { FakeClock } from './support/fake-clock.js';
+import { ManualClock } from '@callbridge/testkit';
 
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
@@ -62,7 +62,7 @@ describe('logs', () => {
 
 describe('rate limiter', () => {
   it('allows a burst per source, then refills with time', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(1_700_000_000_000);
     const limiter = new RateLimiter(3, clock);
     expect([1, 2, 3, 4].map(() => limiter.allow('10.0.0.1'))).toEqual([true, true, true, false]);
     expect(limiter.allow('10.0.0.2')).toBe(true);
@@ -74,7 +74,7 @@ describe('rate limiter', () => {
 
 describe('event hooks', () => {
   it('POSTs events with the token and retries failures with backoff on the clock', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(1_700_000_000_000);
     const seen: { body: Record<string, unknown>; auth: string | null }[] = [];
     let failures = 2;
     const fakeFetch = ((_url: string, init: RequestInit) => {
@@ -118,7 +118,7 @@ describe('event hooks', () => {
   });
 
   it('gives up on a 4xx at once and on close without waiting for retries', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(1_700_000_000_000);
     let calls = 0;
     const metrics = new GatewayMetrics();
     const status = [400, 500];

@@ -8,7 +8,7 @@ import {
   silentLogger,
 } from '@callbridge/gateway';
 import { BackendDouble } from './support/backend-double.js';
-import { FakeClock } from './support/fake-clock.js';
+import { ManualClock } from '@callbridge/testkit';
 
 const alice: SipAccount = {
   login: 'alice',
@@ -20,7 +20,7 @@ const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n' } as c
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function setup(options: { dialPlan?: DialPlan; backend?: BackendDouble | null } = {}) {
-  const clock = new FakeClock();
+  const clock = new ManualClock(1_700_000_000_000);
   const backend = options.backend === null ? undefined : (options.backend ?? new BackendDouble());
   const metrics = new GatewayMetrics();
   const service = new CallControlService({

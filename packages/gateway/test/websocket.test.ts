@@ -3,7 +3,7 @@ import type { Harness } from './support/gateway-harness.js';
 import { startHarness } from './support/gateway-harness.js';
 import WebSocket from 'ws';
 import { WEBSOCKET_SCHEMA, validateSchema } from '@callbridge/gateway';
-import { FakeClock } from './support/fake-clock.js';
+import { ManualClock } from '@callbridge/testkit';
 import { TestSocket } from './support/ws-client.js';
 
 const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n' };
@@ -308,7 +308,7 @@ describe('WebSocket protocol over a real socket', () => {
 
 describe('WebSocket heartbeat', () => {
   it('pings every interval and drops a peer that stops answering', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(1_700_000_000_000);
     const h = await startHarness([], { clock });
     try {
       const silent = new WebSocket(h.gateway.websocketUrl, { autoPong: false });

@@ -243,3 +243,4 @@ export {
   type LaunchChromiumOptions,
   type LaunchedChromium,
 } from './chromium.js';
+export { ManualClock, type ManualTimer } from './manual-clock.js';

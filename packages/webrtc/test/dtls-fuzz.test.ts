@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DtlsCertificate, DtlsConnection, WebRtcError } from '@callbridge/webrtc';
-import { FakeClock } from './fake-clock.js';
+import { ManualClock } from '@callbridge/testkit';
 
 const serverCert = DtlsCertificate.generate();
 const clientCert = DtlsCertificate.generate();
@@ -46,7 +46,7 @@ describe('DTLS under hostile input', () => {
         fc.constantFrom<'client' | 'server'>('client', 'server'),
         fc.array(fc.uint8Array({ minLength: 0, maxLength: 300 }), { maxLength: 8 }),
         (role, datagrams) => {
-          const clock = new FakeClock();
+          const clock = new ManualClock(1_000_000);
           const c = new DtlsConnection({
             role,
             certificate: role === 'client' ? clientCert : serverCert,
@@ -83,7 +83,7 @@ describe('DTLS under hostile input', () => {
         (which, position, xor) => {
           const toServer: Uint8Array[] = [];
           const toClient: Uint8Array[] = [];
-          const clock = new FakeClock();
+          const clock = new ManualClock(1_000_000);
           const client = new DtlsConnection({
             role: 'client',
             certificate: clientCert,

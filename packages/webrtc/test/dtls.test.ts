@@ -9,7 +9,7 @@ import {
   type NamedCurve,
   type SrtpProtectionProfileName,
 } from '@callbridge/webrtc';
-import { FakeClock } from './fake-clock.js';
+import { ManualClock } from '@callbridge/testkit';
 
 const serverCert = DtlsCertificate.generate({ commonName: 'server' });
 const clientCert = DtlsCertificate.generate({ commonName: 'client' });
@@ -25,7 +25,7 @@ function pair(
     toClient?: Filter;
   } = {},
 ) {
-  const clock = new FakeClock();
+  const clock = new ManualClock(1_000_000);
   const toServer: Uint8Array[] = [];
   const toClient: Uint8Array[] = [];
   let sentToServer = 0;
@@ -265,7 +265,7 @@ describe('DTLS retransmission (RFC 6347 §4.2.4)', () => {
   });
 
   it('backs off exponentially and fails with DTLS_TIMEOUT', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(1_000_000);
     const sendTimes: number[] = [];
     const client = new DtlsConnection({
       role: 'client',

@@ -16,7 +16,7 @@ import {
   type MuxEndpoint,
   type RemoteAddress,
 } from '@callbridge/webrtc';
-import { FakeClock } from './fake-clock.js';
+import { ManualClock } from '@callbridge/testkit';
 
 const local: IceParameters = { usernameFragment: 'lite', password: 'litepasswordlitepassword' };
 const remote: IceParameters = { usernameFragment: 'brow', password: 'browserpasswordbrowserpw' };
@@ -122,7 +122,7 @@ describe('ICE-lite agent (RFC 8445 §7.3)', () => {
   });
 
   it('consent expires 30 s after the last check on the selected pair (RFC 7675)', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(1_000_000);
     const agent = new IceLiteAgent({ local, remote, clock });
     let expired = 0;
     agent.on('consent-expired', () => expired++);

@@ -7,7 +7,7 @@ import {
   type WebRtcTransportCloseInfo,
 } from '@callbridge/webrtc';
 import { FakeBrowser } from './fake-browser.js';
-import { FakeClock } from './fake-clock.js';
+import { ManualClock } from '@callbridge/testkit';
 import { rtpPacket } from './sdp-helper.js';
 
 const certificate = DtlsCertificate.generate();
@@ -27,7 +27,7 @@ describe('WebRtcTransport', () => {
   });
 
   async function setup(
-    options: { dtlsRole?: DtlsRole; clock?: FakeClock; mux?: UdpMux; withRemote?: boolean } = {},
+    options: { dtlsRole?: DtlsRole; clock?: ManualClock; mux?: UdpMux; withRemote?: boolean } = {},
   ) {
     const browser = await FakeBrowser.open();
     cleanups.push(() => browser.close());
@@ -132,7 +132,7 @@ describe('WebRtcTransport', () => {
   });
 
   it('stops media and reports when consent expires (RFC 7675), resumes on a new nomination', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(1_000_000);
     const { browser, transport } = await setup({ clock });
     let expired = 0;
     transport.on('consent-expired', () => expired++);
