@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '@callbridge/testkit';
 import {
   ReceiverStatistics,
   RtcpScheduler,
@@ -10,7 +11,6 @@ import {
   roundTripTime,
   rtcpInterval,
   serializeRtcp,
-  type Clock,
 } from '@callbridge/rtp';
 
 /** Feeds packets 20 ms apart (8 kHz, 160 units) with the given sequence numbers. */
@@ -131,35 +131,6 @@ describe('reports', () => {
   });
 });
 
-class FakeClock implements Clock {
-  time = 0;
-  timers: { at: number; callback: () => void; id: number }[] = [];
-  next = 1;
-  now() {
-    return this.time;
-  }
-  setTimeout(callback: () => void, ms: number) {
-    const id = this.next++;
-    this.timers.push({ at: this.time + ms, callback, id });
-    return id;
-  }
-  clearTimeout(handle: unknown) {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  advance(ms: number) {
-    const end = this.time + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const due = this.timers[0];
-      if (!due || due.at > end) break;
-      this.timers.shift();
-      this.time = due.at;
-      due.callback();
-    }
-    this.time = end;
-  }
-}
-
 describe('RTCP interval (RFC 3550 §6.2, A.7)', () => {
   const base = {
     members: 2,
@@ -197,7 +168,7 @@ describe('RTCP interval (RFC 3550 §6.2, A.7)', () => {
   });
 
   it('schedules reports on a fake clock with timer reconsideration', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const sent: number[] = [];
     const scheduler = new RtcpScheduler({
       sessionBandwidth: 64_000,
@@ -224,7 +195,7 @@ describe('RTCP interval (RFC 3550 §6.2, A.7)', () => {
   });
 
   it('uses the reduced minimum 360 / session kbit/s when asked (§6.2)', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const sent: number[] = [];
     const scheduler = new RtcpScheduler({
       sessionBandwidth: 720_000, // 360 / 720 kbit/s = 0.5 s minimum
@@ -269,7 +240,7 @@ describe('RTCP interval (RFC 3550 §6.2, A.7)', () => {
   });
 
   it('defers a report when the group grew since the timer was set (§6.3.6)', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const sent: number[] = [];
     const scheduler = new RtcpScheduler({
       sessionBandwidth: 1_000, // 6.25 octets/s of RTCP: the interval is size-bound
