@@ -10,17 +10,8 @@ import type { ServerMessage, SipOptionsMessage } from './protocol/index.js';
 import type { WebSocketConstructor } from './signalling.js';
 import { Signalling, websocketUrl } from './signalling.js';
 
-export interface SipOptions {
-  readonly login: string;
-  readonly authenticationName?: string;
-  readonly password?: string;
-  readonly domain: string;
-  /** host[:port]; the domain's server when empty. */
-  readonly outboundProxy?: string;
-  readonly port?: number;
-  /** Register to receive calls (default true). */
-  readonly registerRequired?: boolean;
-}
+/** The SIP account a session binds, exactly as `session.connect` carries it. */
+export type SipOptions = SipOptionsMessage;
 
 export interface SessionOptions {
   /** The gateway: ws(s)://host:port[/ws] or http(s)://host:port. */

@@ -18,8 +18,10 @@ export interface SipOptionsMessage {
   readonly authenticationName?: string;
   readonly password?: string;
   readonly domain: string;
+  /** host[:port]; the domain's server when empty. */
   readonly outboundProxy?: string;
   readonly port?: number;
+  /** Register to receive calls (default true). */
   readonly registerRequired?: boolean;
 }
 
