@@ -36,10 +36,15 @@ export async function bindInRange(
   throw new Error(`no free UDP port in ${range.min}-${range.max} on ${address}`);
 }
 
+function sameTarget(a: RtpTarget, b: RtpTarget): boolean {
+  return a.address === b.address && a.rtpPort === b.rtpPort;
+}
+
 export class RtpSocketPair {
   readonly #rtp: Socket;
   readonly #rtcp: Socket;
   #target: RtpTarget | undefined;
+  #previous: RtpTarget | undefined;
   #latched = false;
   #closed = false;
   onRtp: (packet: Uint8Array) => void = () => undefined;
@@ -86,12 +91,15 @@ export class RtpSocketPair {
 
   /** Where the remote SDP says media goes; replaced by the observed source once RTP arrives. */
   setTarget(target: RtpTarget): void {
+    // After a transfer the old phone may still send for a moment: it must not be latched onto.
+    if (this.#target && !sameTarget(this.#target, target)) this.#previous = this.#target;
     this.#target = target;
     this.#latched = false;
   }
 
   #latch(address: string, port: number): void {
     if (this.#latched || !this.#target) return;
+    if (this.#previous?.address === address && this.#previous.rtpPort === port) return;
     this.#latched = true;
     if (this.#target.address !== address || this.#target.rtpPort !== port) {
       const rtcpPort = this.#target.rtcpPort === this.#target.rtpPort ? port : port + 1;
