@@ -15,12 +15,13 @@ let skipped = 0;
 try {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   passed = report.numPassedTests ?? 0;
-  failed =
-    (report.numFailedTests ?? 0) +
-    (report.numRuntimeErrorTests ?? 0) +
-    (report.numFailedTestSuites ?? 0);
+  // A file that failed to load or run has no test results of its own: count it once.
+  const brokenFiles = (report.testResults ?? []).filter(
+    (file) => file.status === 'failed' && (file.assertionResults ?? []).length === 0,
+  );
+  for (const file of brokenFiles) console.log(`test file failed to run: ${file.name}`);
+  failed = (report.numFailedTests ?? 0) + brokenFiles.length;
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if (report.numFailedTestSuites) console.log(`${report.numFailedTestSuites} test file(s) failed`);
 } catch (error) {
   console.log(`no test report at ${file}: ${error.message}`);
   failed += 1;
