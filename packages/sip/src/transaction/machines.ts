@@ -108,16 +108,66 @@ abstract class StateMachine<S extends string> {
   protected abstract onTerminated(): void;
 }
 
+/** What every transaction machine needs from the layer that owns it. */
+export interface TransactionHost {
+  fail(reason: TransactionFailure, error?: unknown): void;
+  terminated(): void;
+}
+
+/**
+ * The part the four transaction machines share: they end on a transport error while still
+ * waiting on the peer or the TU (§17.1.4, §17.2.4), can be ended at once by their owner, and
+ * tell the host when they failed and when they are gone.
+ */
+abstract class Transaction<S extends string, Host extends TransactionHost> extends StateMachine<
+  S | 'terminated'
+> {
+  protected readonly host: Host;
+  /** States in which a transport error ends the transaction as failed. */
+  readonly #failsOnTransportError: readonly (S | 'terminated')[];
+
+  protected constructor(
+    host: Host,
+    initial: S,
+    table: TransitionTable<S | 'terminated'>,
+    failsOnTransportError: readonly (S | 'terminated')[],
+    clock: Clock,
+    timers: TransactionTimers,
+    reliable: boolean,
+  ) {
+    super(initial, table, clock, timers, reliable);
+    this.host = host;
+    this.#failsOnTransportError = failsOnTransportError;
+  }
+
+  /** §8.1.3.1 / §17.1.4 / §17.2.4: the transport could not send a message of this transaction. */
+  transportError(error?: unknown): void {
+    if (this.#failsOnTransportError.includes(this.state)) this.fail('transport-error', error);
+  }
+
+  /** Ends the transaction at once (e.g. when the owner shuts down). */
+  terminate(): void {
+    if (this.state !== 'terminated') this.transition('terminated');
+  }
+
+  protected fail(reason: TransactionFailure, error?: unknown): void {
+    this.transition('terminated');
+    this.host.fail(reason, error);
+  }
+
+  protected onTerminated(): void {
+    this.host.terminated();
+  }
+}
+
 /** What a client transaction needs from the layer that owns it. */
-export interface ClientTransactionHost<Response> {
+export interface ClientTransactionHost<Response> extends TransactionHost {
   /** Sends (or re-sends) the request. */
   transmit(): void;
   /** INVITE only: sends the ACK for a 300–699 response (§17.1.1.3), again for retransmissions. */
   sendAck(response: Response): void;
   /** Passes a response up to the transaction user. */
   deliver(response: Response): void;
-  fail(reason: TransactionFailure, error?: unknown): void;
-  terminated(): void;
 }
 
 const INVITE_CLIENT: TransitionTable<InviteClientState> = {
@@ -129,8 +179,10 @@ const INVITE_CLIENT: TransitionTable<InviteClientState> = {
 };
 
 /** RFC 3261 §17.1.1 (Figure 5) with RFC 6026 §7.2 (Accepted state, Timer M). */
-export class InviteClientTransaction<Response> extends StateMachine<InviteClientState> {
-  readonly #host: ClientTransactionHost<Response>;
+export class InviteClientTransaction<Response> extends Transaction<
+  InviteClientState,
+  ClientTransactionHost<Response>
+> {
   #intervalA: number;
 
   constructor(
@@ -139,21 +191,20 @@ export class InviteClientTransaction<Response> extends StateMachine<InviteClient
     timers: TransactionTimers,
     reliable: boolean,
   ) {
-    super('calling', INVITE_CLIENT, clock, timers, reliable);
-    this.#host = host;
+    super(host, 'calling', INVITE_CLIENT, ['calling', 'proceeding'], clock, timers, reliable);
     this.#intervalA = timers.t1;
   }
 
   /** Sends the INVITE and starts Timers A and B. */
   start(): void {
-    this.#host.transmit();
+    this.host.transmit();
     if (!this.reliable) this.startTimer('A', this.#intervalA, () => this.#timerA());
-    this.startTimer('B', 64 * this.timers.t1, () => this.#fail('timeout'));
+    this.startTimer('B', 64 * this.timers.t1, () => this.fail('timeout'));
   }
 
   #timerA(): void {
     // §17.1.1.2: retransmit and double the interval; no T2 cap for INVITE.
-    this.#host.transmit();
+    this.host.transmit();
     this.#intervalA *= 2;
     this.startTimer('A', this.#intervalA, () => this.#timerA());
   }
@@ -165,53 +216,33 @@ export class InviteClientTransaction<Response> extends StateMachine<InviteClient
         if (status < 200) {
           if (this.state === 'calling') this.transition('proceeding');
           this.stopTimer('A');
-          this.#host.deliver(response);
+          this.host.deliver(response);
         } else if (status < 300) {
           // RFC 6026 §7.2: stay around to pass retransmitted and forked 2xx to the TU.
           this.transition('accepted');
           this.stopTimer('A');
           this.stopTimer('B');
           this.startTimer('M', 64 * this.timers.t1, () => this.transition('terminated'));
-          this.#host.deliver(response);
+          this.host.deliver(response);
         } else {
           this.transition('completed');
           this.stopTimer('A');
           this.stopTimer('B');
-          this.#host.sendAck(response);
-          this.#host.deliver(response);
+          this.host.sendAck(response);
+          this.host.deliver(response);
           this.startTimer('D', this.reliable ? 0 : 32_000, () => this.transition('terminated'));
         }
         break;
       case 'completed':
         // Retransmitted final responses get the ACK again and are not passed up.
-        if (status >= 300) this.#host.sendAck(response);
+        if (status >= 300) this.host.sendAck(response);
         break;
       case 'accepted':
-        if (status >= 200 && status < 300) this.#host.deliver(response);
+        if (status >= 200 && status < 300) this.host.deliver(response);
         break;
       case 'terminated':
         break;
     }
-  }
-
-  /** §8.1.3.1 / §17.1.4: the transport could not send the request. */
-  transportError(error?: unknown): void {
-    if (this.state === 'calling' || this.state === 'proceeding')
-      this.#fail('transport-error', error);
-  }
-
-  /** Ends the transaction at once (e.g. when the owner shuts down). */
-  terminate(): void {
-    if (this.state !== 'terminated') this.transition('terminated');
-  }
-
-  #fail(reason: TransactionFailure, error?: unknown): void {
-    this.transition('terminated');
-    this.#host.fail(reason, error);
-  }
-
-  protected onTerminated(): void {
-    this.#host.terminated();
   }
 }
 
@@ -223,8 +254,10 @@ const NON_INVITE_CLIENT: TransitionTable<NonInviteClientState> = {
 };
 
 /** RFC 3261 §17.1.2 (Figure 6). */
-export class NonInviteClientTransaction<Response> extends StateMachine<NonInviteClientState> {
-  readonly #host: ClientTransactionHost<Response>;
+export class NonInviteClientTransaction<Response> extends Transaction<
+  NonInviteClientState,
+  ClientTransactionHost<Response>
+> {
   #intervalE: number;
 
   constructor(
@@ -233,19 +266,18 @@ export class NonInviteClientTransaction<Response> extends StateMachine<NonInvite
     timers: TransactionTimers,
     reliable: boolean,
   ) {
-    super('trying', NON_INVITE_CLIENT, clock, timers, reliable);
-    this.#host = host;
+    super(host, 'trying', NON_INVITE_CLIENT, ['trying', 'proceeding'], clock, timers, reliable);
     this.#intervalE = timers.t1;
   }
 
   start(): void {
-    this.#host.transmit();
+    this.host.transmit();
     if (!this.reliable) this.startTimer('E', this.#intervalE, () => this.#timerE());
-    this.startTimer('F', 64 * this.timers.t1, () => this.#fail('timeout'));
+    this.startTimer('F', 64 * this.timers.t1, () => this.fail('timeout'));
   }
 
   #timerE(): void {
-    this.#host.transmit();
+    this.host.transmit();
     // §17.1.2.2: doubling up to T2 while trying; T2 once a provisional response arrived.
     this.#intervalE =
       this.state === 'proceeding' ? this.timers.t2 : Math.min(2 * this.#intervalE, this.timers.t2);
@@ -258,12 +290,12 @@ export class NonInviteClientTransaction<Response> extends StateMachine<NonInvite
       case 'proceeding':
         if (status < 200) {
           if (this.state === 'trying') this.transition('proceeding');
-          this.#host.deliver(response);
+          this.host.deliver(response);
         } else {
           this.transition('completed');
           this.stopTimer('E');
           this.stopTimer('F');
-          this.#host.deliver(response);
+          this.host.deliver(response);
           this.startTimer('K', this.reliable ? 0 : this.timers.t4, () =>
             this.transition('terminated'),
           );
@@ -275,36 +307,16 @@ export class NonInviteClientTransaction<Response> extends StateMachine<NonInvite
         break;
     }
   }
-
-  transportError(error?: unknown): void {
-    if (this.state === 'trying' || this.state === 'proceeding')
-      this.#fail('transport-error', error);
-  }
-
-  terminate(): void {
-    if (this.state !== 'terminated') this.transition('terminated');
-  }
-
-  #fail(reason: TransactionFailure, error?: unknown): void {
-    this.transition('terminated');
-    this.#host.fail(reason, error);
-  }
-
-  protected onTerminated(): void {
-    this.#host.terminated();
-  }
 }
 
 /** What a server transaction needs from the layer that owns it. */
-export interface ServerTransactionHost<Response> {
+export interface ServerTransactionHost<Response> extends TransactionHost {
   /** Sends (or re-sends) a response. */
   transmit(response: Response): void;
   /** INVITE only: sends 100 Trying when the TU has not answered within 200 ms (§17.2.1). */
   sendTrying(): void;
   /** INVITE only: an ACK arrived in the Accepted state (RFC 6026 §7.1); goes to the TU. */
   deliverAck(ack: unknown): void;
-  fail(reason: TransactionFailure, error?: unknown): void;
-  terminated(): void;
 }
 
 const INVITE_SERVER: TransitionTable<InviteServerState> = {
@@ -316,8 +328,10 @@ const INVITE_SERVER: TransitionTable<InviteServerState> = {
 };
 
 /** RFC 3261 §17.2.1 (Figure 7) with RFC 6026 §7.1 (Accepted state, Timer L). */
-export class InviteServerTransaction<Response> extends StateMachine<InviteServerState> {
-  readonly #host: ServerTransactionHost<Response>;
+export class InviteServerTransaction<Response> extends Transaction<
+  InviteServerState,
+  ServerTransactionHost<Response>
+> {
   #lastResponse: Response | undefined;
   #intervalG: number;
 
@@ -329,11 +343,18 @@ export class InviteServerTransaction<Response> extends StateMachine<InviteServer
     /** How long to wait for the TU before sending 100 Trying itself. */
     tryingDelayMs = 200,
   ) {
-    super('proceeding', INVITE_SERVER, clock, timers, reliable);
-    this.#host = host;
+    super(
+      host,
+      'proceeding',
+      INVITE_SERVER,
+      ['proceeding', 'completed', 'accepted'],
+      clock,
+      timers,
+      reliable,
+    );
     this.#intervalG = timers.t1;
     this.startTimer('Trying', tryingDelayMs, () => {
-      if (this.#lastResponse === undefined) this.#host.sendTrying();
+      if (this.#lastResponse === undefined) this.host.sendTrying();
     });
   }
 
@@ -344,21 +365,21 @@ export class InviteServerTransaction<Response> extends StateMachine<InviteServer
       case 'proceeding':
         this.#lastResponse = response;
         if (status < 200) {
-          this.#host.transmit(response);
+          this.host.transmit(response);
         } else if (status < 300) {
           this.transition('accepted');
-          this.#host.transmit(response);
+          this.host.transmit(response);
           this.startTimer('L', 64 * this.timers.t1, () => this.transition('terminated'));
         } else {
           this.transition('completed');
-          this.#host.transmit(response);
+          this.host.transmit(response);
           if (!this.reliable) this.startTimer('G', this.#intervalG, () => this.#timerG());
-          this.startTimer('H', 64 * this.timers.t1, () => this.#fail('timeout'));
+          this.startTimer('H', 64 * this.timers.t1, () => this.fail('timeout'));
         }
         break;
       case 'accepted':
         // RFC 6026 §7.1: the TU retransmits its 2xx through the transaction.
-        if (status >= 200 && status < 300) this.#host.transmit(response);
+        if (status >= 200 && status < 300) this.host.transmit(response);
         break;
       default:
         throw new SipStateError('InviteServerTransaction', this.state, `respond ${status}`);
@@ -366,7 +387,7 @@ export class InviteServerTransaction<Response> extends StateMachine<InviteServer
   }
 
   #timerG(): void {
-    if (this.#lastResponse !== undefined) this.#host.transmit(this.#lastResponse);
+    if (this.#lastResponse !== undefined) this.host.transmit(this.#lastResponse);
     this.#intervalG = Math.min(2 * this.#intervalG, this.timers.t2);
     this.startTimer('G', this.#intervalG, () => this.#timerG());
   }
@@ -377,7 +398,7 @@ export class InviteServerTransaction<Response> extends StateMachine<InviteServer
       (this.state === 'proceeding' || this.state === 'completed') &&
       this.#lastResponse !== undefined
     ) {
-      this.#host.transmit(this.#lastResponse);
+      this.host.transmit(this.#lastResponse);
     }
   }
 
@@ -389,26 +410,8 @@ export class InviteServerTransaction<Response> extends StateMachine<InviteServer
       this.stopTimer('H');
       this.startTimer('I', this.reliable ? 0 : this.timers.t4, () => this.transition('terminated'));
     } else if (this.state === 'accepted') {
-      this.#host.deliverAck(ack);
+      this.host.deliverAck(ack);
     }
-  }
-
-  transportError(error?: unknown): void {
-    if (this.state !== 'terminated' && this.state !== 'confirmed')
-      this.#fail('transport-error', error);
-  }
-
-  terminate(): void {
-    if (this.state !== 'terminated') this.transition('terminated');
-  }
-
-  #fail(reason: TransactionFailure, error?: unknown): void {
-    this.transition('terminated');
-    this.#host.fail(reason, error);
-  }
-
-  protected onTerminated(): void {
-    this.#host.terminated();
   }
 }
 
@@ -420,8 +423,10 @@ const NON_INVITE_SERVER: TransitionTable<NonInviteServerState> = {
 };
 
 /** RFC 3261 §17.2.2 (Figure 8). */
-export class NonInviteServerTransaction<Response> extends StateMachine<NonInviteServerState> {
-  readonly #host: ServerTransactionHost<Response>;
+export class NonInviteServerTransaction<Response> extends Transaction<
+  NonInviteServerState,
+  ServerTransactionHost<Response>
+> {
   #lastResponse: Response | undefined;
 
   constructor(
@@ -430,8 +435,15 @@ export class NonInviteServerTransaction<Response> extends StateMachine<NonInvite
     timers: TransactionTimers,
     reliable: boolean,
   ) {
-    super('trying', NON_INVITE_SERVER, clock, timers, reliable);
-    this.#host = host;
+    super(
+      host,
+      'trying',
+      NON_INVITE_SERVER,
+      ['trying', 'proceeding', 'completed'],
+      clock,
+      timers,
+      reliable,
+    );
   }
 
   respond(status: number, response: Response): void {
@@ -440,10 +452,10 @@ export class NonInviteServerTransaction<Response> extends StateMachine<NonInvite
     this.#lastResponse = response;
     if (status < 200) {
       if (this.state === 'trying') this.transition('proceeding');
-      this.#host.transmit(response);
+      this.host.transmit(response);
     } else {
       this.transition('completed');
-      this.#host.transmit(response);
+      this.host.transmit(response);
       this.startTimer('J', this.reliable ? 0 : 64 * this.timers.t1, () =>
         this.transition('terminated'),
       );
@@ -456,24 +468,7 @@ export class NonInviteServerTransaction<Response> extends StateMachine<NonInvite
       (this.state === 'proceeding' || this.state === 'completed') &&
       this.#lastResponse !== undefined
     ) {
-      this.#host.transmit(this.#lastResponse);
+      this.host.transmit(this.#lastResponse);
     }
-  }
-
-  transportError(error?: unknown): void {
-    if (this.state !== 'terminated') this.#fail('transport-error', error);
-  }
-
-  terminate(): void {
-    if (this.state !== 'terminated') this.transition('terminated');
-  }
-
-  #fail(reason: TransactionFailure, error?: unknown): void {
-    this.transition('terminated');
-    this.#host.fail(reason, error);
-  }
-
-  protected onTerminated(): void {
-    this.#host.terminated();
   }
 }
