@@ -2,10 +2,16 @@
 // a G.722-only baresip forces transcoding (and audio still arrives both ways); a PCMU phone called
 // by a browser that also offers PCMU stays on relay. Kamailio with digest auth in between.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PEERS, needsPeers } from '@callbridge/testkit';
 import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
 import { B2buaBackend } from '../src/b2bua/backend.js';
-import { startBaresip, startKamailio, type Baresip, type Kamailio } from './support/sip-peers.js';
+import {
+  PEERS,
+  needsPeers,
+  startBaresip,
+  startKamailio,
+  type Baresip,
+  type Kamailio,
+} from '@callbridge/testkit';
 import { WebRtcPeer, type PeerCodec } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
 

@@ -1,6 +1,6 @@
 // The Phone UI end to end against real peers on 127.0.0.1: the built `callbridge` CLI as a
-// process with Kamailio (digest authentication, Record-Route; conformance/kamailio-phone/) as its
-// SIP server, and baresip (conformance/baresip-phone/) as the phone at the other end. Headless
+// process with Kamailio (digest authentication, Record-Route; conformance/kamailio/) as its
+// SIP server, and baresip (conformance/baresip/) as the phone at the other end. Headless
 // Chromium logs in through the page's form and checks what a person would — the status texts and
 // the level meter — while the test checks the other side: what baresip recorded (RMS of its WAV
 // file), the DTMF and re-INVITEs it received, and the challenges Kamailio sent. Screenshots and
@@ -9,10 +9,15 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { PEERS, launchChromium, needsPeers, startProcess } from '@callbridge/testkit';
-import type { LaunchedChromium, RunningProcess } from '@callbridge/testkit';
-import { startBaresip, startKamailio } from './support/sip-peers.js';
-import type { Baresip, Kamailio } from './support/sip-peers.js';
+import {
+  PEERS,
+  launchChromium,
+  needsPeers,
+  startBaresip,
+  startKamailio,
+  startProcess,
+} from '@callbridge/testkit';
+import type { Baresip, Kamailio, LaunchedChromium, RunningProcess } from '@callbridge/testkit';
 
 const cli = fileURLToPath(new URL('../../gateway/dist/cli.js', import.meta.url));
 const screenshots = fileURLToPath(
@@ -118,7 +123,8 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
       if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
       mkdirSync(screenshots, { recursive: true });
       kamailio = await startKamailio();
-      baresip = await startBaresip({ kamailioPort: kamailio.port });
+      // One call at a time, so a second call from the page gets 486 Busy Here.
+      baresip = await startBaresip({ kamailioPort: kamailio.port, maxCalls: 1, toneHz: 440 });
       const rtpMin = 40000 + 2 * Math.floor(Math.random() * 5000);
       gateway = await startProcess(
         process.execPath,

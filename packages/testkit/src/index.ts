@@ -244,3 +244,14 @@ export {
   type LaunchedChromium,
 } from './chromium.js';
 export { ManualClock, type ManualTimer } from './manual-clock.js';
+export {
+  measureWav,
+  startBaresip,
+  startKamailio,
+  type Baresip,
+  type BaresipOptions,
+  type Kamailio,
+  type Recording,
+  type RecordingMark,
+  type RelayedSdp,
+} from './sip-peers.js';

@@ -1,28 +1,41 @@
-// Real SIP peers for the Phone UI's end-to-end tests, on 127.0.0.1 only: Kamailio with digest
-// authentication (conformance/kamailio-phone/) as the SIP server and baresip
-// (conformance/baresip-phone/) as the phone. Each starts from its committed configuration with
-// free ports filled in and is stopped by PID.
+// Real SIP peers for tests, on 127.0.0.1 only: Kamailio with digest authentication as the SIP
+// server (conformance/kamailio/kamailio.cfg) and baresip as a phone (conformance/baresip/). Each
+// starts from its committed configuration with free ports filled in and is stopped by PID.
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOOPBACK, freePort, startProcess, tempDir } from '@callbridge/testkit';
-import type { RunningProcess } from '@callbridge/testkit';
+import { LOOPBACK, freePort, startProcess, tempDir, type RunningProcess } from './index.js';
 
+/** A file under the repository's conformance/ folder (same depth from src/ and dist/). */
 const conformance = (path: string): string =>
-  fileURLToPath(new URL(`../../../../conformance/${path}`, import.meta.url));
+  fileURLToPath(new URL(`../../../conformance/${path}`, import.meta.url));
+
+/** An SDP body Kamailio relayed, with the first line of its log entry. */
+export interface RelayedSdp {
+  readonly kind: 'REQUEST' | 'REPLY';
+  readonly head: string;
+  readonly body: string;
+}
 
 export interface Kamailio {
   readonly port: number;
   readonly process: RunningProcess;
+  /** SDP bodies Kamailio relayed (requests and replies), in order. */
+  sdps(): RelayedSdp[];
   stop(): Promise<void>;
 }
 
+/**
+ * Starts Kamailio on a free UDP+TCP port. Accounts (authentication name / password → user):
+ * gateway, phone, phone2, second (password `<name>-secret`), and browser-auth / browser-secret →
+ * browser.
+ */
 export async function startKamailio(): Promise<Kamailio> {
   const port = await freePort();
-  const dir = tempDir('kamailio-phone');
-  const config = readFileSync(conformance('kamailio-phone/kamailio.cfg'), 'utf8').replaceAll(
+  const dir = tempDir('kamailio');
+  const config = readFileSync(conformance('kamailio/kamailio.cfg'), 'utf8').replaceAll(
     'LISTEN_PORT',
     String(port),
   );
@@ -36,6 +49,19 @@ export async function startKamailio(): Promise<Kamailio> {
     return {
       port,
       process,
+      sdps() {
+        const out: RelayedSdp[] = [];
+        for (const match of process
+          .output()
+          .matchAll(/SDP-(REQUEST|REPLY) ([^\n]*)\n([\s\S]*?)\nSDP-END/g)) {
+          out.push({
+            kind: match[1] === 'REPLY' ? 'REPLY' : 'REQUEST',
+            head: match[2] ?? '',
+            body: match[3] ?? '',
+          });
+        }
+        return out;
+      },
       async stop() {
         await process.stop();
         dir.remove();
@@ -86,11 +112,14 @@ export interface RecordingMark {
 }
 
 export interface Baresip {
+  readonly sipPort: number;
   readonly process: RunningProcess;
-  /** Everything baresip printed since it started. */
+  /** Everything baresip printed since it started (with SIP traces). */
   output(): string;
   /** Sends one console command over the cons module (e.g. `/hangup`, `/dial sip:…`). */
   command(line: string): Promise<void>;
+  /** Everything baresip heard in all its calls so far. */
+  recording(): Recording;
   /** Marks how much baresip has recorded so far, for recordingSince(). */
   recordingMark(): RecordingMark;
   /**
@@ -101,43 +130,51 @@ export interface Baresip {
   stop(): Promise<void>;
 }
 
-/** The newest file of what baresip heard: dump-<time>-dec.wav (-enc.wav is what it sent). */
-function latestHeard(dir: string): string | undefined {
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('-dec.wav'))
-    .sort()
-    .at(-1);
-}
-
 export interface BaresipOptions {
   readonly kamailioPort: number;
+  /** baresip's audio_codecs, e.g. `PCMU,PCMA` (default) or `G722`. */
+  readonly codecs?: string;
+  /** The Kamailio account it registers as (password `<user>-secret`); default `phone`. */
+  readonly user?: 'phone' | 'phone2';
+  /** Incoming calls it takes at once (a further INVITE gets 486); default 4. */
+  readonly maxCalls?: number;
+  /** Frequency of the tone it plays, in Hz; default 1000. */
+  readonly toneHz?: number;
+}
+
+/** The files of what baresip heard, oldest first: dump-<time>-dec.wav (-enc.wav is what it sent). */
+function heardFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('-dec.wav'))
+    .sort();
 }
 
 export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
-  const dir = tempDir('baresip-phone');
+  const dir = tempDir('baresip');
+  const codecs = options.codecs ?? 'PCMU,PCMA';
+  const user = options.user ?? 'phone';
   const sipPort = await freePort();
   const consPort = await freePort();
-  const rtpBase = 20000 + 2 * Math.floor(Math.random() * 5000);
+  // Below Linux's ephemeral ports (freePort) and above the gateway's default media range.
+  const rtpBase = 30000 + 2 * Math.floor(Math.random() * 1300);
   const records = dir.file('recorded');
   mkdirSync(records);
+  // aufile plays at the sample rate of the codec in use: 16 kHz for G.722, 48 kHz for Opus.
+  const first = codecs.split(',')[0]?.toUpperCase();
+  const rate = first === 'G722' ? 16000 : first === 'OPUS' ? 48000 : 8000;
   const tone = dir.file('tone.wav');
-  // A 440 Hz tone at half scale: the browser hears it, its level meter moves.
-  execFileSync('sox', [
-    '-n',
-    '-r',
-    '8000',
-    '-c',
-    '1',
-    '-b',
-    '16',
-    tone,
-    'synth',
-    '120',
-    'sine',
-    '440',
-    'vol',
-    '0.5',
-  ]);
+  const toneHz = String(options.toneHz ?? 1000);
+  execFileSync(
+    'sox',
+    ['-n', '-r', String(rate), '-c', '1', '-b', '16', tone].concat([
+      'synth',
+      '120',
+      'sine',
+      toneHz,
+      'vol',
+      '0.5',
+    ]),
+  );
   const fill = (text: string): string =>
     text
       .replaceAll('SIP_PORT', String(sipPort))
@@ -146,20 +183,28 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
       .replaceAll('RTP_MIN', String(rtpBase))
       .replaceAll('RTP_MAX', String(rtpBase + 99))
       .replaceAll('CONS_PORT', String(consPort))
-      .replaceAll('KAMAILIO_PORT', String(options.kamailioPort));
-  writeFileSync(
-    dir.file('config'),
-    fill(readFileSync(conformance('baresip-phone/config'), 'utf8')),
-  );
-  writeFileSync(
-    dir.file('accounts'),
-    fill(readFileSync(conformance('baresip-phone/accounts'), 'utf8')),
-  );
+      .replaceAll('MAX_CALLS', String(options.maxCalls ?? 4))
+      .replaceAll('KAMAILIO_PORT', String(options.kamailioPort))
+      .replaceAll('AUDIO_CODECS', codecs)
+      .replaceAll('USER', user);
+  const wanted = codecs.toUpperCase();
+  const config = fill(readFileSync(conformance('baresip/config'), 'utf8'))
+    // Only the codec modules asked for: baresip answers with any loaded codec otherwise.
+    .split('\n')
+    .filter((line) => {
+      const codec = /^module\s+(g711|g722|opus)\.so/.exec(line)?.[1];
+      if (!codec) return true;
+      return codec === 'g711' ? /PCM[UA]/.test(wanted) : wanted.includes(codec.toUpperCase());
+    })
+    .join('\n');
+  writeFileSync(dir.file('config'), config);
+  writeFileSync(dir.file('accounts'), fill(readFileSync(conformance('baresip/accounts'), 'utf8')));
   try {
     const process = await startProcess('baresip', ['-f', dir.path, '-v', '-s'], {
-      readyPattern: /phone@127\.0\.0\.1: \{0\/UDP\/v4\} 200 OK/,
+      readyPattern: new RegExp(`${user}@127\\.0\\.0\\.1: \\{0/UDP/v4\\} 200 OK`),
     });
     return {
+      sipPort,
       process,
       output: () => process.output(),
       async command(line) {
@@ -174,12 +219,22 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
           socket.close();
         }
       },
+      recording() {
+        let sum = 0;
+        let samples = 0;
+        for (const name of heardFiles(records)) {
+          const heard = measureWav(join(records, name), 44);
+          sum += heard.rms * heard.rms * heard.samples;
+          samples += heard.samples;
+        }
+        return { samples, rms: samples ? Math.sqrt(sum / samples) : 0 };
+      },
       recordingMark() {
-        const file = latestHeard(records);
+        const file = heardFiles(records).at(-1);
         return { file, size: file ? statSync(join(records, file)).size : 0 };
       },
       recordingSince(mark) {
-        const file = latestHeard(records);
+        const file = heardFiles(records).at(-1);
         if (!file) return { samples: 0, rms: 0 };
         const path = join(records, file);
         // The same file still growing: only what came after the mark. Overwritten by a call in
