@@ -429,6 +429,22 @@ describe('UserAgent against scripted peers', () => {
     expect(oks.length).toBeGreaterThan(3);
     expect(await peer.waitFor(isRequest('BYE'))).toBeDefined();
   });
+  it('settles a pending BYE when the agent closes before the peer answers it', async () => {
+    const alice = await agent('alice');
+    const peer = await scriptedPeer();
+    const call = alice.invite(`sip:peer@127.0.0.1:${peer.port}`, { offer: SDP_A });
+    const invite = (await peer.waitFor(isRequest('INVITE'))) as SipRequest;
+    await peer.send(answer(peer.port, invite, 200, 'silent', [], SDP_B.body), peer.lastFrom());
+    const session = await call.answered;
+    // The peer never answers the BYE: close() must not leave bye() pending for ever.
+    let settled: number | string = 'still pending';
+    void session.bye().then((response) => (settled = response?.status ?? 'no response'));
+    await peer.waitFor(isRequest('BYE'));
+    agents.splice(agents.indexOf(alice), 1);
+    await alice.close(50);
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(503);
+  });
 });
 
 describe('session timers on fake time (RFC 4028)', () => {

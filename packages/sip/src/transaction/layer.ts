@@ -513,9 +513,17 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     }
   }
 
-  /** Ends every transaction (shutdown). */
+  /**
+   * Ends every transaction (shutdown). A client transaction still waiting for its final
+   * response fails first as if its transport had gone (§8.1.3.1: the TU sees a 503), so no
+   * caller is left waiting for an answer that can no longer arrive.
+   */
   terminateAll(): void {
-    for (const tx of [...this.#clients.values()]) tx.machine.terminate();
+    const closed = new SipTransportError('TRANSPORT_CLOSED', 'the transaction layer shut down');
+    for (const tx of [...this.#clients.values()]) {
+      tx.machine.transportError(closed);
+      tx.machine.terminate();
+    }
     for (const tx of [...this.#servers.values()]) tx.machine.terminate();
   }
 }
