@@ -50,6 +50,10 @@ mark('()<>:\\"/[]?{}', WORD);
 mark(';/?:@&=+$,', RESERVED | URIC);
 mark('%', URIC);
 
+/** 1 for token characters, by byte (0 for every byte ≥ 0x80), for scanners working on bytes. */
+export const TOKEN_BYTE = new Uint8Array(256);
+for (let c = 0; c < 128; c++) TOKEN_BYTE[c] = (CHAR_CLASS[c]! & TOKEN) === 0 ? 0 : 1;
+
 export function isClass(code: number, flags: number): boolean {
   return code < 128 && (CHAR_CLASS[code]! & flags) !== 0;
 }

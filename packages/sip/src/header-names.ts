@@ -171,6 +171,8 @@ const candidates: (number[] | undefined)[] = new Array<number[] | undefined>(32 
 );
 /** Id of each compact form, by lower-case char code. */
 const compactIds = new Int32Array(128);
+/** Each key as bytes, by id. */
+const keyBytes: Uint8Array[] = HEADER_KEYS.map((key) => new TextEncoder().encode(key));
 for (let id = 1; id < HEADER_KEYS.length; id++) {
   const key = HEADER_KEYS[id]!;
   const slot = key.length * 128 + key.charCodeAt(0);
@@ -183,12 +185,12 @@ for (const [short, key] of Object.entries(COMPACT)) {
 }
 
 /**
- * Id of the header name `text[start, end)` (a token already checked), 0 when unknown.
+ * Id of the header name in `bytes[start, end)` (a token already checked), 0 when unknown.
  * Letters compare case-insensitively via `| 0x20`, which maps no other token char onto a key char.
  */
-export function identifyHeader(text: string, start: number, end: number): number {
+export function identifyHeader(bytes: Uint8Array, start: number, end: number): number {
   const length = end - start;
-  const first = text.charCodeAt(start) | 0x20;
+  const first = bytes[start]! | 0x20;
   if (length === 1) return first < 128 ? compactIds[first]! : 0;
   if (length >= 32 || first >= 128) return 0;
   const list = candidates[length * 128 + first];
@@ -196,11 +198,11 @@ export function identifyHeader(text: string, start: number, end: number): number
   // One pass per candidate (usually one): compare with the key, letters case-folded.
   outer: for (let n = 0; n < list.length; n++) {
     const id = list[n]!;
-    const key = HEADER_KEYS[id]!;
+    const key = keyBytes[id]!;
     for (let k = 1; k < length; k++) {
-      const c = text.charCodeAt(start + k);
+      const c = bytes[start + k]!;
       // Controls (< 0x21) could alias "-" or digits under "| 0x20"; they are never token chars.
-      if ((c | 0x20) !== key.charCodeAt(k) || c < 0x21) continue outer;
+      if ((c | 0x20) !== key[k] || c < 0x21) continue outer;
     }
     return id;
   }

@@ -9,7 +9,7 @@
  * buffer (datagram semantics; stream framing is the framer's job). Bytes after the declared body
  * are ignored (RFC 4475 §3.1.2.14).
  */
-import { CHAR_CLASS, TOKEN } from './chars.js';
+import { CHAR_CLASS, TOKEN, TOKEN_BYTE } from './chars.js';
 import {
   SipParseError,
   badRequest,
@@ -192,81 +192,48 @@ export function parseMessage(
   }
 
   // ---- header lines
-  const raw: RawHeaders = [];
+  // One pass over each line's bytes: the name is scanned (and recognised) on the bytes, the line
+  // end found by native search in the text; only offsets are kept (`RawHeaders`). `base` maps a
+  // text index to its byte index.
+  const base = headStart;
+  const scratch = SCRATCH;
+  let n = 0; // numbers written to scratch
   let contentLength = -1;
   let i = startLineEnd + 1;
   let bodyStart = -1; // the header section ends with an empty line (CRLF, or a bare LF)
   while (i < textLength) {
-    const first = text.charCodeAt(i);
-    if (first === LF || (first === CR && text.charCodeAt(i + 1) === LF)) {
-      bodyStart = headStart + i + (first === LF ? 1 : 2);
+    const first = bytes[base + i]!;
+    if (first === LF || (first === CR && bytes[base + i + 1] === LF)) {
+      bodyStart = base + i + (first === LF ? 1 : 2);
       break;
     }
-    nl = text.indexOf('\n', i);
+    // field-name: token chars, then optional SP/HTAB, then ":" (§7.3.1).
+    let k = base + i;
+    while (TOKEN_BYTE[bytes[k]!] === 1) k++;
+    let colon = k;
+    while (bytes[colon] === 32 || bytes[colon] === 9) colon++;
+    if (k === base + i || bytes[colon] !== 58) {
+      badHeaderLine(text, i, headStart, length, isResponse);
+      break; // no error: the line is not terminated (the header section is unterminated)
+    }
+    const nameEnd = k - base;
+    colon -= base;
+    nl = text.indexOf('\n', colon);
     if (nl === -1) break;
-    let end = nl; // exclusive end of this physical line's content
-    if (text.charCodeAt(end - 1) === CR) end--;
-    if (first === 32 || first === 9) {
-      throw fail(
-        'BAD_HEADER_LINE',
-        'a continuation line follows the start line',
-        headStart + i,
-        isResponse,
-        MALFORMED_HEADER,
-      );
-    }
-    const colon = text.indexOf(':', i);
-    if (colon === -1 || colon > end) {
-      throw fail(
-        'BAD_HEADER_LINE',
-        `header line without ":" at byte ${headStart + i}`,
-        headStart + i,
-        isResponse,
-        MALFORMED_HEADER,
-      );
-    }
-    let nameEnd = colon;
-    while (nameEnd > i) {
-      const c = text.charCodeAt(nameEnd - 1);
-      if (c !== 32 && c !== 9) break;
-      nameEnd--;
-    }
-    if (nameEnd === i) {
-      throw fail(
-        'BAD_HEADER_NAME',
-        `empty header name at byte ${headStart + i}`,
-        headStart + i,
-        isResponse,
-        MALFORMED_HEADER,
-      );
-    }
-    const id = identifyHeader(text, i, nameEnd);
-    // A recognised name is a token already; only unknown names need checking.
-    for (let k = id === 0 ? i : nameEnd; k < nameEnd; k++) {
-      const c = text.charCodeAt(k);
-      if (c >= 128 || (CHAR_CLASS[c]! & TOKEN) === 0) {
-        throw fail(
-          'BAD_HEADER_NAME',
-          `invalid character in a header name at byte ${headStart + k}`,
-          headStart + k,
-          isResponse,
-          MALFORMED_HEADER,
-        );
-      }
-    }
+    const id = identifyHeader(bytes, base + i, k);
     // Folding (§7.3.1): following lines starting with SP/HTAB belong to this header.
     let folded = 0;
     let lineEnd = nl; // LF of the last physical line
-    let valueEnd = end;
     for (;;) {
-      const next = text.charCodeAt(lineEnd + 1);
+      const next = bytes[base + lineEnd + 1];
       if (next !== 32 && next !== 9) break;
       folded = 1;
       const nnl = text.indexOf('\n', lineEnd + 1);
       if (nnl === -1) throw unterminated(length, isResponse);
-      valueEnd = nnl > 0 && text.charCodeAt(nnl - 1) === CR ? nnl - 1 : nnl;
       lineEnd = nnl;
     }
+    // Value: without the whitespace around it (and the CR/LF of folding at its ends).
+    let valueEnd = lineEnd > 0 && bytes[base + lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     if (valueEnd - i > lim.maxHeaderLineLength) {
       throw fail(
         'HEADER_LINE_TOO_LONG',
@@ -278,18 +245,10 @@ export function parseMessage(
       );
     }
     let valueStart = colon + 1;
-    while (valueStart < valueEnd) {
-      const c = text.charCodeAt(valueStart);
-      if (c !== 32 && c !== 9 && c !== CR && c !== LF) break;
-      valueStart++;
-    }
-    while (valueEnd > valueStart) {
-      const c = text.charCodeAt(valueEnd - 1);
-      if (c !== 32 && c !== 9 && c !== CR && c !== LF) break;
-      valueEnd--;
-    }
+    while (valueStart < valueEnd && LWS_BYTE[bytes[base + valueStart]!] === 1) valueStart++;
+    while (valueEnd > valueStart && LWS_BYTE[bytes[base + valueEnd - 1]!] === 1) valueEnd--;
     if (id === ID_CONTENT_LENGTH) {
-      const value = contentLengthOf(text, valueStart, valueEnd, headStart, isResponse);
+      const value = contentLengthOf(bytes, base + valueStart, base + valueEnd, isResponse);
       if (contentLength !== -1 && value !== contentLength) {
         throw fail(
           'BAD_CONTENT_LENGTH',
@@ -302,11 +261,17 @@ export function parseMessage(
       }
       contentLength = value;
     }
-    raw.push(id, i, nameEnd, valueStart, valueEnd, (lineEnd + 1) * 2 + folded);
+    scratch[n] = id;
+    scratch[n + 1] = i;
+    scratch[n + 2] = nameEnd;
+    scratch[n + 3] = valueStart;
+    scratch[n + 4] = valueEnd;
+    scratch[n + 5] = (lineEnd + 1) * 2 + folded;
+    n += RAW_STRIDE;
     i = lineEnd + 1;
   }
   if (bodyStart === -1) throw unterminated(length, isResponse);
-  if (raw.length > lim.maxHeaders * RAW_STRIDE) {
+  if (n > lim.maxHeaders * RAW_STRIDE) {
     throw fail(
       'TOO_MANY_HEADERS',
       `the message has more than ${lim.maxHeaders} headers`,
@@ -333,6 +298,7 @@ export function parseMessage(
     }
     bodyEnd = bodyStart + contentLength;
   }
+  const raw: RawHeaders = scratch.slice(0, n);
   // The body view is made on first access.
   const lineEnd = headStart + startLineEnd + 1;
   if (isResponse) {
@@ -364,6 +330,11 @@ export function parseMessage(
 }
 
 const SIP_2_0 = 'SIP/2.0';
+/** Header offsets of the message being parsed; copied out at the end (parsing never re-enters). */
+const SCRATCH: number[] = new Array<number>(64 * RAW_STRIDE).fill(0);
+/** SP, HTAB, CR, LF by byte. */
+const LWS_BYTE = new Uint8Array(256);
+LWS_BYTE[32] = LWS_BYTE[9] = LWS_BYTE[CR] = LWS_BYTE[LF] = 1;
 const NO_FIELDS: HeaderField[] = [];
 const ID_CONTENT_LENGTH = headerId('content-length');
 const MALFORMED_HEADER = badRequest('Malformed Header');
@@ -435,20 +406,19 @@ function checkVersion(version: string, offset: number, isResponse: boolean): voi
 }
 
 function contentLengthOf(
-  text: string,
+  bytes: Uint8Array,
   start: number,
   end: number,
-  headStart: number,
   isResponse: boolean,
 ): number {
   let value = 0;
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i]!;
     if (c < 48 || c > 57 || i - start > 9) {
       throw fail(
         'BAD_CONTENT_LENGTH',
         'Content-Length is not a decimal number',
-        headStart + i,
+        i,
         isResponse,
         badRequest('Bad Content-Length'),
         { header: 'Content-Length' },
@@ -460,11 +430,83 @@ function contentLengthOf(
     throw fail(
       'BAD_CONTENT_LENGTH',
       'Content-Length is empty',
-      headStart + start,
+      start,
       isResponse,
       badRequest('Bad Content-Length'),
       { header: 'Content-Length' },
     );
   }
   return value;
+}
+
+/**
+ * A header line whose name is not a token followed by ":": throws the error that names the
+ * problem, or returns when the line has no line end (the caller reports the unterminated header
+ * section).
+ */
+function badHeaderLine(
+  text: string,
+  i: number,
+  headStart: number,
+  length: number,
+  isResponse: boolean,
+): void {
+  const nl = text.indexOf('\n', i);
+  if (nl === -1) return;
+  const end = nl > 0 && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+  const first = text.charCodeAt(i);
+  if (first === 32 || first === 9) {
+    throw fail(
+      'BAD_HEADER_LINE',
+      'a continuation line follows the start line',
+      headStart + i,
+      isResponse,
+      MALFORMED_HEADER,
+    );
+  }
+  const colon = text.indexOf(':', i);
+  if (colon === -1 || colon > end) {
+    throw fail(
+      'BAD_HEADER_LINE',
+      `header line without ":" at byte ${headStart + i}`,
+      headStart + i,
+      isResponse,
+      MALFORMED_HEADER,
+    );
+  }
+  let nameEnd = colon;
+  while (nameEnd > i) {
+    const c = text.charCodeAt(nameEnd - 1);
+    if (c !== 32 && c !== 9) break;
+    nameEnd--;
+  }
+  if (nameEnd === i) {
+    throw fail(
+      'BAD_HEADER_NAME',
+      `empty header name at byte ${headStart + i}`,
+      headStart + i,
+      isResponse,
+      MALFORMED_HEADER,
+    );
+  }
+  for (let k = i; k < nameEnd; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 128 || (CHAR_CLASS[c]! & TOKEN) === 0) {
+      throw fail(
+        'BAD_HEADER_NAME',
+        `invalid character in a header name at byte ${headStart + k}`,
+        headStart + k,
+        isResponse,
+        MALFORMED_HEADER,
+      );
+    }
+  }
+  // Not reached: a line that fails the scan in parseMessage fails one of the checks above.
+  throw fail(
+    'BAD_HEADER_LINE',
+    'malformed header line',
+    headStart + i,
+    isResponse,
+    MALFORMED_HEADER,
+  );
 }
