@@ -1,0 +1,72 @@
+// The real B2BUA behind a gateway on 127.0.0.1, with one protocol client whose session is
+// connected to a SIP account: the set-up every test of a browser-to-SIP call starts from.
+import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../../src/index.js';
+import { B2buaBackend } from '../../src/b2bua/backend.js';
+import type { WebRtcPeer } from './webrtc-peer.js';
+import { TestSocket } from './ws-client.js';
+
+export interface B2buaHarness {
+  readonly gateway: RunningGateway;
+  /** The B2BUA the gateway created. */
+  readonly backend: B2buaBackend;
+  /** A protocol client with its session connected (and registered, when asked for). */
+  readonly socket: TestSocket;
+  stop(): Promise<void>;
+}
+
+export interface B2buaHarnessOptions {
+  /** Extra CLI arguments after the listen address (e.g. `--sip-outbound-proxy`). */
+  readonly argv?: readonly string[];
+  /** The `sipOptions` of `session.connect`. */
+  readonly sipOptions: Record<string, unknown>;
+  /** The session status to wait for: `REGISTERED` when the account registers. */
+  readonly ready?: 'ESTABLISHED' | 'REGISTERED';
+}
+
+export async function startB2bua(options: B2buaHarnessOptions): Promise<B2buaHarness> {
+  let backend: B2buaBackend | undefined;
+  const gateway = await startGateway({
+    config: loadConfig({
+      argv: ['--listen-host', '127.0.0.1', '--listen-port', '0', ...(options.argv ?? [])],
+      env: {},
+    }),
+    logger: silentLogger,
+    staticMounts: {},
+    backendFactory: (context) => (backend = new B2buaBackend(context)),
+  });
+  const socket = await TestSocket.open(gateway.websocketUrl);
+  await socket.request({
+    type: 'session.connect',
+    protocolVersion: 1,
+    sipOptions: options.sipOptions,
+  });
+  await socket.waitFor({ type: 'session.status', status: options.ready ?? 'ESTABLISHED' }, 10_000);
+  if (!backend) throw new Error('the gateway did not create its B2BUA');
+  const created = backend;
+  return {
+    gateway,
+    backend: created,
+    socket,
+    async stop() {
+      await socket.close();
+      await gateway.stop();
+    },
+  };
+}
+
+/** Asks the gateway for an audio call from `peer` to `callee` (the peer's offer included). */
+export async function placeCall(
+  socket: TestSocket,
+  peer: WebRtcPeer,
+  callId: string,
+  callee: string,
+): Promise<void> {
+  await socket.request({
+    type: 'call.create',
+    callId,
+    callee,
+    audio: true,
+    video: false,
+    sdp: { type: 'offer', sdp: await peer.offer() },
+  });
+}
