@@ -1,0 +1,98 @@
+// Smoke test of the load harness behind `npm run bench -- gateway` (bench/lib/gateway-load.mjs):
+// a few emulated browsers (this project's ICE, DTLS and SRTP) call a SIPp phone through the
+// gateway's SIP side, media is echoed by SIPp and checked at the browser end, and afterwards
+// neither the gateway nor SIPp holds a call, and no UDP socket is left open.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PEERS, needsPeers } from '@callbridge/testkit';
+import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
+import { B2buaBackend } from '../src/b2bua/backend.js';
+import {
+  establishMediaCalls,
+  gatewayArgs,
+  openSession,
+  setupRate,
+  startSippPhone,
+  type LoadSession,
+  type SippPhone,
+} from '../../../bench/lib/gateway-load.mjs';
+
+const peers = needsPeers(PEERS.sipp);
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const udpSockets = (): number =>
+  process.getActiveResourcesInfo().filter((r) => r === 'UDPSocketWrap' || r === 'UDPWrap').length;
+
+describe.skipIf(peers.skip)('load harness: emulated browsers through the gateway to SIPp', () => {
+  let phone: SippPhone;
+  let gateway: RunningGateway;
+  let backend: B2buaBackend | undefined;
+  let sessions: LoadSession[] = [];
+
+  beforeAll(async () => {
+    phone = await startSippPhone({ codec: 'PCMU' });
+    const config = loadConfig({
+      argv: gatewayArgs(phone, ['--listen-host', '127.0.0.1', '--listen-port', '0']),
+      env: {},
+    });
+    gateway = await startGateway({
+      config,
+      logger: silentLogger,
+      staticMounts: {},
+      backendFactory: (context) => (backend = new B2buaBackend(context)),
+    });
+    sessions = await Promise.all(
+      ['load0', 'load1'].map((l) => openSession(gateway.websocketUrl, l)),
+    );
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all(sessions.map((s) => s.close()));
+    await gateway?.stop();
+    await phone?.stop();
+  });
+
+  it('sets calls up and tears them down, with no call or socket left', async () => {
+    const sockets = udpSockets();
+    const rate = await setupRate({ sessions, callee: 'phone', calls: 6, concurrency: 3 });
+    expect(rate).toBeGreaterThan(0);
+    await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+    await until(() => phone.successfulCalls() === 6, 'SIPp to count six completed calls');
+    expect(phone.failedCalls()).toBe(0);
+    expect(udpSockets()).toBe(sockets);
+  }, 30_000);
+
+  it('carries media both ways on concurrent calls: our SRTP comes back echoed', async () => {
+    const sockets = udpSockets();
+    const completedBefore = phone.successfulCalls();
+    const media = await establishMediaCalls({
+      sessions,
+      callee: 'phone',
+      calls: 4,
+      verifyEvery: 1,
+    });
+    expect(backend?.activeCalls).toBe(4);
+    await until(() => media.totals().callsWithEcho === 4, 'echoed media on every call');
+    await new Promise((r) => setTimeout(r, 500));
+    const totals = media.totals();
+    // Echoed packets are the ones that decrypted to our own ramp payload.
+    expect(totals.echoed).toBeGreaterThan(0);
+    expect(totals.echoed).toBeLessThanOrEqual(totals.received);
+    expect(totals.received).toBeLessThanOrEqual(totals.sent);
+    await media.hangupAll();
+    await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+    // SIPp writes its statistics once a second: wait for the line that counts these calls.
+    await until(() => phone.successfulCalls() === completedBefore + 4, 'SIPp to count them');
+    await until(() => phone.openCalls() === 0, 'SIPp to hold no call');
+    expect(phone.failedCalls()).toBe(0);
+    expect(udpSockets()).toBe(sockets);
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/^callbridge_media_sessions_total\{mode="relay"\} 10$/m);
+  }, 30_000);
+});
