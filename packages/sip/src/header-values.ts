@@ -9,7 +9,8 @@ import { SipParseError, badRequest } from './errors.js';
 import { Params, quote, unquote } from './params.js';
 import { SipUri, parseUri, type Uri } from './uri.js';
 
-const EMPTY_PARAMS = new Params();
+/** @internal The params of a value without any (shared; `Params` is immutable). */
+export const EMPTY_PARAMS = new Params();
 
 /** Token characters, and gen-value characters (token plus ":[]" of IPv6 hosts), as 0/1 tables. */
 const TOKEN_CHARS = new Uint8Array(128);

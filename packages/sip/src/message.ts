@@ -51,6 +51,7 @@ import {
   parseUint,
   parseVia,
 } from './header-values.js';
+import { scanCSeq, scanCallId, scanNameAddr, scanVia, type Scanner } from './header-scan.js';
 import { serialize } from './serializer.js';
 import { decodeUtf8, encodeUtf8, hasNonAscii } from './text.js';
 import type { Uri } from './uri.js';
@@ -431,57 +432,54 @@ export abstract class SipMessage {
   }
 
   /** Typed value of line `i` (raw mode), parsed once. */
-  #rawTyped<T>(i: number, id: number, parse: Parser<T>): T {
+  #rawTyped<T>(i: number, id: number, parse: Parser<T>, scan?: Scanner<T>): T {
     const cache = (this.#rawParsed ??= []);
     const h = i / RAW_STRIDE;
     let v = cache[h];
     if (v === undefined) {
       const raw = this.#raw!;
-      v = parseAt(
-        parse,
-        this.#rawValue(i),
-        HEADER_NAMES[id]!,
-        this.source!,
-        raw[i + 3]!,
-        raw[i + 5]!,
-      );
+      const src = this.source!;
+      const folded = raw[i + 5]! & 1;
+      if (scan !== undefined && folded === 0)
+        v = scan(src, raw[i + 3]!, raw[i + 4]!, HEADER_NAMES[id]!);
+      v ??= parseAt(parse, this.#rawValue(i), HEADER_NAMES[id]!, src, raw[i + 3]!, folded);
       cache[h] = v;
     }
     return v as T;
   }
 
   /** Typed value of the first line with header `id`, parsed once per line. */
-  #single<T>(id: number, parse: Parser<T>): T | undefined {
+  #single<T>(id: number, parse: Parser<T>, scan?: Scanner<T>): T | undefined {
     const raw = this.#raw;
     if (raw !== undefined) {
       for (let i = 0; i < raw.length; i += RAW_STRIDE) {
-        if (raw[i] === id) return this.#rawTyped(i, id, parse);
+        if (raw[i] === id) return this.#rawTyped(i, id, parse, scan);
       }
       return undefined;
     }
     const key = HEADER_KEYS[id];
     for (const f of this.#fields!) {
       if (f.key !== key) continue;
-      if (f.parsed === undefined) f.parsed = parseField(f, parse);
+      if (f.parsed === undefined) f.parsed = parseField(f, parse, scan);
       return f.parsed as T;
     }
     return undefined;
   }
 
   /** Typed values of every line with header `id`, one per line (fresh array, values cached). */
-  #all<T>(id: number, parse: Parser<T>): T[] {
+  #all<T>(id: number, parse: Parser<T>, scan?: Scanner<T>): T[] {
     const out: T[] = [];
     const raw = this.#raw;
     if (raw !== undefined) {
       for (let i = 0; i < raw.length; i += RAW_STRIDE) {
-        if (raw[i] === id) out.push(this.#rawTyped(i, id, parse));
+        if (raw[i] === id) out.push(this.#rawTyped(i, id, parse, scan));
       }
       return out;
     }
     const key = HEADER_KEYS[id];
     for (const f of this.#fields!) {
       if (f.key !== key) continue;
-      if (f.parsed === undefined) f.parsed = parseField(f, parse);
+      if (f.parsed === undefined) f.parsed = parseField(f, parse, scan);
       out.push(f.parsed as T);
     }
     return out;
@@ -491,8 +489,8 @@ export abstract class SipMessage {
    * Lists concatenated over every line. One line (the usual case) returns that line's cached
    * list; a concatenation is cached until the next mutation.
    */
-  #list<T>(id: number, parse: Parser<T[]>): readonly T[] {
-    const parts = this.#all(id, parse);
+  #list<T>(id: number, parse: Parser<T[]>, scan?: Scanner<T[]>): readonly T[] {
+    const parts = this.#all(id, parse, scan);
     if (parts.length === 1) return parts[0]!;
     if (parts.length === 0) return EMPTY_LIST;
     const lists = (this.#lists ??= new Map<number, unknown>());
@@ -534,12 +532,12 @@ export abstract class SipMessage {
 
   /** Via values, top first (RFC 3261 §20.42). Empty when there is none. */
   get via(): readonly Via[] {
-    return this.#list(ID.via, parseVia);
+    return this.#list(ID.via, parseVia, scanVia);
   }
 
   /** The top Via (parses only the first Via line). */
   get topVia(): Via | undefined {
-    return this.#single(ID.via, parseVia)?.[0];
+    return this.#single(ID.via, parseVia, scanVia)?.[0];
   }
 
   /** Adds `via` as the new top Via on its own line (RFC 3261 §16.6 step 8). */
@@ -561,19 +559,19 @@ export abstract class SipMessage {
   }
 
   get from(): NameAddr | undefined {
-    return this.#single(ID.from, parseNameAddr);
+    return this.#single(ID.from, parseNameAddr, scanNameAddr);
   }
 
   get to(): NameAddr | undefined {
-    return this.#single(ID.to, parseNameAddr);
+    return this.#single(ID.to, parseNameAddr, scanNameAddr);
   }
 
   get callId(): string | undefined {
-    return this.#single(ID.callId, parseCallId);
+    return this.#single(ID.callId, parseCallId, scanCallId);
   }
 
   get cseq(): CSeq | undefined {
-    return this.#single(ID.cseq, parseCSeq);
+    return this.#single(ID.cseq, parseCSeq, scanCSeq);
   }
 
   /** Contact values, or `'*'` (REGISTER removing all bindings, RFC 3261 §10.2.2). */
@@ -793,10 +791,15 @@ const ID = {
   userAgent: headerId('user-agent'),
 } as const;
 
-function parseField<T>(f: HeaderField, parse: Parser<T>): T {
+function parseField<T>(f: HeaderField, parse: Parser<T>, scan?: Scanner<T>): T {
   const header = canonicalHeaderName(f.key);
-  if (f.source === undefined) return parse(f.value, header);
-  return parseAt(parse, f.value, header, f.source, f.valueStart, f.folded ? 1 : 0);
+  const src = f.source;
+  if (src === undefined) return parse(f.value, header);
+  if (scan !== undefined && !f.folded) {
+    const v = scan(src, f.valueStart, f.valueEnd, header);
+    if (v !== undefined) return v;
+  }
+  return parseAt(parse, f.value, header, src, f.valueStart, f.folded ? 1 : 0);
 }
 
 /**

@@ -1,0 +1,236 @@
+/**
+ * Fast paths for the headers every message is asked for (Via, From/To, CSeq, Call-ID): they read
+ * the value straight from the message bytes when it has the usual shape and give the same typed
+ * value the general parsers in `header-values.ts` give. Anything unusual (whitespace other than
+ * the single space the grammar places, quoted parameter values, IPv6 hosts, several values,
+ * escapes, non-ASCII bytes, ...) returns `undefined`, and the caller runs the general parser,
+ * which also produces every error. So these accept a subset of what the general parsers accept,
+ * never more.
+ *
+ * `start`/`end` are indexes in `src.text` (the value without surrounding whitespace, not folded);
+ * byte `src.base + i` is text index `i`.
+ */
+import { TOKEN_BYTE } from './chars.js';
+import { EMPTY_PARAMS, NameAddr, Via, type CSeq } from './header-values.js';
+import type { MessageSource } from './message.js';
+import { Params } from './params.js';
+import { KNOWN_METHODS } from './validate.js';
+
+/** Reads a typed value from `src.text[start, end)`, or `undefined` to use the general parser. */
+export type Scanner<T> = (
+  src: MessageSource,
+  start: number,
+  end: number,
+  header: string,
+) => T | undefined;
+
+/** gen-value characters without quotes (token plus ":[]" of IPv6 hosts), by byte. */
+const GEN_VALUE_BYTE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) GEN_VALUE_BYTE[c] = TOKEN_BYTE[c]!;
+GEN_VALUE_BYTE[58] = GEN_VALUE_BYTE[91] = GEN_VALUE_BYTE[93] = 1;
+
+/** Shared strings for what nearly every message holds, so the usual values allocate nothing. */
+const COMMON_WORDS = [
+  // parameter names
+  'tag',
+  'branch',
+  'rport',
+  'received',
+  'lr',
+  'transport',
+  'expires',
+  'user',
+  // transports
+  'UDP',
+  'TCP',
+  'TLS',
+  'WS',
+  'WSS',
+  ...KNOWN_METHODS,
+].map((word) => ({ word, bytes: new TextEncoder().encode(word) }));
+
+/** `text[start, end)` as a shared string when it is a common word (compared as bytes). */
+function word(src: MessageSource, start: number, end: number): string {
+  const bytes = src.bytes;
+  const base = src.base;
+  const length = end - start;
+  outer: for (let n = 0; n < COMMON_WORDS.length; n++) {
+    const known = COMMON_WORDS[n]!;
+    const kb = known.bytes;
+    if (kb.length !== length) continue;
+    for (let k = 0; k < length; k++) if (bytes[base + start + k] !== kb[k]) continue outer;
+    return known.word;
+  }
+  return src.text.substring(start, end);
+}
+
+/** End of the run of bytes of `table` starting at text index `i` (stops at `end`). */
+function run(table: Uint8Array, bytes: Uint8Array, base: number, i: number, end: number): number {
+  let b = base + i;
+  const stop = base + end;
+  while (b < stop && table[bytes[b]!] === 1) b++;
+  return b - base;
+}
+
+/**
+ * `*( ";" name [ "=" gen-value ] )` up to `end`, no whitespace, no quoted values. Returns the
+ * params, or `undefined` when the text has any other shape.
+ */
+function scanParams(src: MessageSource, i: number, end: number): Params | undefined {
+  if (i === end) return EMPTY_PARAMS;
+  const bytes = src.bytes;
+  const base = src.base;
+  const names: string[] = [];
+  const values: (string | null)[] = [];
+  while (i < end) {
+    if (bytes[base + i] !== 59) return undefined;
+    const nameStart = i + 1;
+    const nameEnd = run(TOKEN_BYTE, bytes, base, nameStart, end);
+    if (nameEnd === nameStart) return undefined;
+    names.push(word(src, nameStart, nameEnd));
+    if (nameEnd < end && bytes[base + nameEnd] === 61) {
+      const valueStart = nameEnd + 1;
+      const valueEnd = run(GEN_VALUE_BYTE, bytes, base, valueStart, end);
+      if (valueEnd === valueStart) return undefined;
+      values.push(src.text.substring(valueStart, valueEnd));
+      i = valueEnd;
+    } else {
+      values.push(null);
+      i = nameEnd;
+    }
+  }
+  return new Params(names, values);
+}
+
+/** Via (RFC 3261 §20.42) of the usual shape: one `SIP/2.0/TRANSPORT host[:port];params`. */
+export const scanVia: Scanner<Via[]> = (src, start, end) => {
+  const bytes = src.bytes;
+  const base = src.base;
+  let b = base + start;
+  if (
+    end - start < 10 ||
+    bytes[b] !== 83 ||
+    bytes[b + 1] !== 73 ||
+    bytes[b + 2] !== 80 ||
+    bytes[b + 3] !== 47 ||
+    bytes[b + 4] !== 50 ||
+    bytes[b + 5] !== 46 ||
+    bytes[b + 6] !== 48 ||
+    bytes[b + 7] !== 47
+  ) {
+    return undefined;
+  }
+  const transportStart = start + 8;
+  const transportEnd = run(TOKEN_BYTE, bytes, base, transportStart, end);
+  if (transportEnd === transportStart || transportEnd === end || bytes[base + transportEnd] !== 32)
+    return undefined;
+  const hostStart = transportEnd + 1;
+  const hostEnd = run(TOKEN_BYTE, bytes, base, hostStart, end);
+  if (hostEnd === hostStart) return undefined;
+  let i = hostEnd;
+  let port: number | undefined;
+  if (i < end && bytes[base + i] === 58) {
+    b = base + i + 1;
+    const stop = base + Math.min(end, i + 6);
+    let value = 0;
+    while (b < stop && bytes[b]! >= 48 && bytes[b]! <= 57) value = value * 10 + bytes[b++]! - 48;
+    const digitsEnd = b - base;
+    if (digitsEnd === i + 1 || value > 65535) return undefined;
+    port = value;
+    i = digitsEnd;
+  }
+  const params = scanParams(src, i, end);
+  // A branch without value is an error: the general parser reports it.
+  if (params === undefined || (params.has('branch') && params.get('branch') === null))
+    return undefined;
+  return [
+    new Via({
+      protocol: 'SIP/2.0',
+      transport: word(src, transportStart, transportEnd),
+      host: src.text.substring(hostStart, hostEnd),
+      port,
+      params,
+    }),
+  ];
+};
+
+/**
+ * From, To and other single addresses (RFC 3261 §20.20, §20.39) of the usual shapes:
+ * `<uri>;params`, `Name Words <uri>;params`, `"Quoted Name" <uri>;params`.
+ */
+export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
+  const bytes = src.bytes;
+  const base = src.base;
+  let i = start;
+  let displayName: string | undefined;
+  const first = bytes[base + i];
+  if (first === 34) {
+    // A quoted display name without escapes or non-ASCII, then an optional single space.
+    let b = base + i + 1;
+    const stop = base + end;
+    while (b < stop) {
+      const c = bytes[b]!;
+      if (c === 34 || c === 92 || c >= 128) break;
+      b++;
+    }
+    if (b === stop || bytes[b] !== 34) return undefined;
+    displayName = src.text.substring(i + 1, b - base);
+    i = b - base + 1;
+    if (i < end && bytes[base + i] === 32) i++;
+  } else if (first !== 60) {
+    // Display-name tokens separated by single spaces, then one space before "<".
+    const nameStart = i;
+    for (;;) {
+      const tokenEnd = run(TOKEN_BYTE, bytes, base, i, end);
+      if (tokenEnd === i || tokenEnd === end || bytes[base + tokenEnd] !== 32) return undefined;
+      i = tokenEnd + 1;
+      if (i < end && bytes[base + i] === 60) {
+        displayName = src.text.substring(nameStart, tokenEnd);
+        break;
+      }
+    }
+  }
+  if (i >= end || bytes[base + i] !== 60) return undefined;
+  // "<" uri ">": no whitespace or non-ASCII inside (the general parser handles those).
+  const uriStart = i + 1;
+  let b = base + uriStart;
+  const stop = base + end;
+  while (b < stop) {
+    const c = bytes[b]!;
+    if (c <= 32 || c >= 127 || c === 62) break;
+    b++;
+  }
+  if (b === stop || bytes[b] !== 62 || b === base + uriStart) return undefined;
+  const uriEnd = b - base;
+  const params = scanParams(src, uriEnd + 1, end);
+  if (params === undefined) return undefined;
+  return NameAddr.lazy(src.text.substring(uriStart, uriEnd), params, displayName, header);
+};
+
+/** CSeq (RFC 3261 §20.16): `digits SP method`. */
+export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
+  const bytes = src.bytes;
+  const base = src.base;
+  let b = base + start;
+  const digitsStop = base + Math.min(end, start + 10);
+  let seq = 0;
+  while (b < digitsStop && bytes[b]! >= 48 && bytes[b]! <= 57) seq = seq * 10 + bytes[b++]! - 48;
+  const digitsEnd = b - base;
+  if (digitsEnd === start || seq > 0xffffffff || digitsEnd >= end || bytes[b] !== 32)
+    return undefined;
+  const methodStart = digitsEnd + 1;
+  if (run(TOKEN_BYTE, bytes, base, methodStart, end) !== end || methodStart === end)
+    return undefined;
+  return { seq, method: word(src, methodStart, end) };
+};
+
+/** Call-ID (RFC 3261 §20.8): visible ASCII only. */
+export const scanCallId: Scanner<string> = (src, start, end) => {
+  const bytes = src.bytes;
+  if (start === end) return undefined;
+  for (let b = src.base + start, stop = src.base + end; b < stop; b++) {
+    const c = bytes[b]!;
+    if (c < 0x21 || c > 0x7e) return undefined;
+  }
+  return src.text.substring(start, end);
+};

@@ -1,0 +1,106 @@
+// The byte-level fast paths for Via, From/To, CSeq and Call-ID (header-scan.ts) must give what the
+// general parsers give, or leave the value to them: generated values near the usual shapes are
+// read through a parsed message (fast path first) and through parseVia/parseNameAddr/... directly.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  SipParseError,
+  parseCSeq,
+  parseCallId,
+  parseMessage,
+  parseNameAddr,
+  parseVia,
+} from '@callbridge/sip';
+
+const encoder = new TextEncoder();
+
+/** A value glued from pieces: mostly well-formed, often one piece off. */
+const glued = (pieces: readonly string[]) =>
+  fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 9 }).map((p) => p.join(''));
+
+const viaValue = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('UDP', 'TCP', 'tls', 'WSS', 'X-1'),
+      fc.constantFrom('pc33.example.com', '192.0.2.1', 'h', '[::1]', 'a_b'),
+      fc.constantFrom('', ':5060', ':0', ':65535', ':65536', ':123456', ':'),
+      glued([';branch=z9hG4bK1', ';rport', ';received=192.0.2.9', ';x', ';ttl=1', ';q="a"', '']),
+    )
+    .map(([t, h, p, rest]) => `SIP/2.0/${t} ${h}${p}${rest}`),
+  glued(['SIP/2.0/', 'UDP', ' ', '  ', '\t', 'host', ':', '5060', ';', 'branch', '=', 'z9', ',']),
+);
+
+const nameAddrValue = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('', 'Alice ', 'Bob Smith ', '"Al ice" ', '"A\\"B" ', '"x"', 'A  ', 'é '),
+      fc.constantFrom('sip:a@b.example.com', 'sips:x@[::1]:5061;lr', 'tel:+1555', 'sip:a b', ''),
+      glued([';tag=1928301774', ';tag', ';expires=60', ';p="q"', ';x=[::1]', '']),
+    )
+    .map(([name, uri, rest]) => `${name}<${uri}>${rest}`),
+  glued(['"', 'Alice', ' ', '<', '>', 'sip:a@b', ';', 'tag', '=', '1', ':', ',', '\t', 'é']),
+);
+
+const cseqValue = glued(['1', '0', '4294967295', '4294967296', ' ', '  ', 'INVITE', 'ack', '\t']);
+const callIdValue = glued(['a84b4c76e66710', '@', 'pc33', ' ', 'é', '\x7f', '"', '%']);
+
+/** The general parser's outcome, as comparable text; or the error's code and message. */
+function outcome(read: () => unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(read() ?? null)) as unknown;
+  } catch (e) {
+    if (!(e instanceof SipParseError)) throw e;
+    return { code: e.code, message: e.message };
+  }
+}
+
+const USUAL: Record<string, string> = {
+  Via: 'SIP/2.0/UDP pc33.example.com;branch=z9hG4bKhjhs8ass877',
+  To: '<sip:carol@chicago.example.com>',
+  From: 'Alice <sip:alice@atlanta.example.com>;tag=1928301774',
+  'Call-ID': 'a84b4c76e66710',
+  CSeq: '63104 OPTIONS',
+};
+
+/** An OPTIONS request whose `header` line holds `value` (the other headers as usual). */
+function message(header: string, value: string): Uint8Array {
+  let text = 'OPTIONS sip:carol@chicago.example.com SIP/2.0\r\n';
+  for (const [name, usual] of Object.entries(USUAL))
+    text += `${name}: ${name === header ? value : usual}\r\n`;
+  return encoder.encode(`${text}Content-Length: 0\r\n\r\n`);
+}
+
+describe('header fast paths agree with the general parsers', () => {
+  const cases = [
+    { header: 'Via', value: viaValue, read: 'via', general: parseVia },
+    { header: 'From', value: nameAddrValue, read: 'from', general: parseNameAddr },
+    { header: 'To', value: nameAddrValue, read: 'to', general: parseNameAddr },
+    { header: 'CSeq', value: cseqValue, read: 'cseq', general: parseCSeq },
+    { header: 'Call-ID', value: callIdValue, read: 'callId', general: parseCallId },
+  ] as const;
+
+  for (const { header, value, read, general } of cases) {
+    it(`${header}: the same value, or the same error`, () => {
+      let fast = 0;
+      fc.assert(
+        fc.property(value, (v) => {
+          let m;
+          try {
+            m = parseMessage(message(header, v));
+          } catch (e) {
+            if (e instanceof SipParseError) return; // not a header line (framing tests cover it)
+            throw e;
+          }
+          const text = m.header(header)!;
+          const expected = outcome(() => general(text, header));
+          const actual = outcome(() => m[read]);
+          expect(actual).toEqual(expected);
+          // Typed values that serialise alike are alike field by field too.
+          if (!(typeof expected === 'object' && expected !== null && 'code' in expected)) fast++;
+        }),
+        { numRuns: 2000 },
+      );
+      expect(fast).toBeGreaterThan(100); // the generators reach well-formed values
+    });
+  }
+});
