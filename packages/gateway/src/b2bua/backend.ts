@@ -7,6 +7,9 @@ import {
   UdpTransport,
   UserAgent,
   WebSocketTransport,
+  dialogKey,
+  type DialogId,
+  type IncomingCall,
   type OutgoingCall,
   type Transport,
 } from '@callbridge/sip';
@@ -35,6 +38,13 @@ import {
   type BridgedCall,
   type BridgedCallContext,
 } from './call.js';
+import { replacesVerdict, type ReplaceableDialog } from './transfer.js';
+
+/**
+ * How long an ended dialog is remembered, so that an INVITE with Replaces naming it gets 603
+ * rather than 481 (RFC 3891 §3); 64×T1, the life of a transaction that may still be in flight.
+ */
+const ENDED_DIALOG_MEMORY_MS = 32_000;
 
 /** Where an account's SIP traffic goes: the embedded demo, the outbound proxy, or its domain. */
 function nextHop(
@@ -88,6 +98,7 @@ class AccountBinding implements SipAccountBinding {
   readonly #registerer: Registerer | undefined;
   readonly #calls = new Set<BridgedCall>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #endedDialogs = new Map<string, { readonly id: DialogId; readonly at: number }>();
   #closed = false;
 
   constructor(backend: B2buaBackend, account: SipAccount, ua: UserAgent, emit: AccountEmit) {
@@ -95,6 +106,11 @@ class AccountBinding implements SipAccountBinding {
     this.#account = account;
     this.#ua = ua;
     ua.on('invite', (call) => {
+      const replaces = call.request.headerValues('Replaces');
+      if (replaces.length > 0) {
+        this.#replace(call, replaces);
+        return;
+      }
       void IncomingBridgedCall.prepare(this.#callContext(), call, () =>
         backend.openMedia('server'),
       ).then((incoming) => {
@@ -154,12 +170,49 @@ class AccountBinding implements SipAccountBinding {
     }
   }
 
+  /**
+   * An INVITE with Replaces (RFC 3891 §3): it takes the place of the SIP leg of one of our calls
+   * without ringing the browser, or gets the error the RFC asks for. Knowing the dialog's
+   * Call-ID and both tags is what authorizes it, as with common SIP phones.
+   */
+  #replace(call: IncomingCall, values: readonly string[]): void {
+    this.#forgetOldDialogs();
+    const dialogs: ReplaceableDialog<BridgedCall | null>[] = [];
+    for (const { id } of this.#endedDialogs.values())
+      dialogs.push({ id, state: 'terminated', initiatedLocally: false, owner: null });
+    for (const active of this.#calls) dialogs.push(...active.replaceableDialogs);
+    const verdict = replacesVerdict(values, dialogs);
+    if (!verdict.accept) {
+      call.reject(verdict.sipStatus, verdict.reason);
+      return;
+    }
+    if (this.#closed || !verdict.dialog.owner) {
+      call.reject(481);
+      return;
+    }
+    void verdict.dialog.owner.replaceSipLeg(call);
+  }
+
+  #forgetOldDialogs(): void {
+    const now = this.#backend.clock.now();
+    // Oldest first (insertion order): stop at the first one still remembered.
+    for (const [key, ended] of this.#endedDialogs) {
+      if (now - ended.at <= ENDED_DIALOG_MEMORY_MS) break;
+      this.#endedDialogs.delete(key);
+    }
+  }
+
   #callContext(): BridgedCallContext {
     return {
       mediaConfig: (media) => this.#backend.mediaConfig(media),
       logger: this.#backend.logger.child({ account: this.#account.login }),
+      clock: this.#backend.clock,
       onEnded: (call) => this.#calls.delete(call),
-      invite: (target, offer) => this.#ua.invite(target, { offer }),
+      dialogEnded: (id) => {
+        this.#forgetOldDialogs();
+        this.#endedDialogs.set(dialogKey(id), { id, at: this.#backend.clock.now() });
+      },
+      invite: (target, offer, headers) => this.#ua.invite(target, { offer, headers }),
       pending: (done) => {
         this.#pending.add(done);
         void done.finally(() => this.#pending.delete(done));
@@ -226,6 +279,10 @@ export class B2buaBackend implements CallBackend {
 
   get config(): GatewayConfig {
     return this.#context.config;
+  }
+
+  get clock(): BackendContext['clock'] {
+    return this.#context.clock;
   }
 
   constructor(context: BackendContext) {

@@ -4,8 +4,11 @@ import {
   answerDirection,
   browserAnswerToSip,
   browserOfferToSip,
+  createAnswer,
+  describeNegotiation,
   effectiveDirection,
   parseSdp,
+  serializeSdp,
   sipAnswerToBrowser,
   sipOfferToBrowser,
   SdpError,
@@ -22,6 +25,7 @@ import {
   type OutgoingCall,
   type ServerTransaction,
   type SipResponse,
+  type DialogId,
 } from '@callbridge/sip';
 import type {
   CallEnd,
@@ -32,16 +36,29 @@ import type {
   SipLegEventMap,
   TransferTarget,
 } from '../backend.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { DtmfType, Failure } from '../model/status.js';
 import type { CallMedia } from './call-media.js';
 import { remoteTransportParameters } from './call-media.js';
 import { offerHolds, withDirection } from './hold.js';
+import {
+  attendedReferTo,
+  codecsForNewSipLeg,
+  parseReferTo,
+  withNewSipLeg,
+  type ReplaceableDialog,
+} from './transfer.js';
 
 const SDP = 'application/sdp';
 /** Gap between digits sent one after another (ITU-T Q.24 asks for at least 40 ms). */
 const DTMF_DIGIT_MS = 160;
 const DTMF_GAP_MS = 80;
+/**
+ * How long the other side of a transfer gets to end its dialog itself (RFC 5589 §6.1, §7.1:
+ * the transferor's BYE, the transfer target's BYE for the replaced call) before we do.
+ */
+const TRANSFER_BYE_GRACE_MS = 2000;
 /** RFC 5168 §3: the XML body of a full-intra-request over SIP INFO. */
 const PICTURE_FAST_UPDATE =
   '<?xml version="1.0" encoding="utf-8" ?>\r\n' +
@@ -73,11 +90,18 @@ export function failureOfResponse(response: SipResponse): CallEnd {
 export interface BridgedCallContext {
   readonly mediaConfig: (media: CallMedia) => GatewayMediaConfig;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly onEnded: (call: BridgedCall) => void;
+  /** A SIP dialog of the call ended (an INVITE with Replaces naming it then gets 603). */
+  readonly dialogEnded?: (id: DialogId) => void;
   /** A BYE still in flight after the call ended: the account waits for it before closing. */
   readonly pending: (done: Promise<unknown>) => void;
   /** Places a new INVITE from the same account (to follow a REFER from the SIP side). */
-  readonly invite?: (target: string, offer: { body: string; contentType: string }) => OutgoingCall;
+  readonly invite?: (
+    target: string,
+    offer: { body: string; contentType: string },
+    headers: readonly (readonly [string, string])[],
+  ) => OutgoingCall;
 }
 
 /** What the two flows share once the SIP dialog exists. */
@@ -90,6 +114,8 @@ export abstract class BridgedCall implements SipLeg {
   #ended = false;
   #mediaWired = false;
   #referring = false;
+  /** A REFER this call sent, until its final NOTIFY (and the call it replaces, if attended). */
+  #transferring: { readonly replaces: BridgedCall | undefined } | undefined;
   #held = false;
   #remoteHeld = false;
 
@@ -167,6 +193,7 @@ export abstract class BridgedCall implements SipLeg {
   protected confirmed(session: InviteSession): void {
     this.session = session;
     session.on('terminated', (reason) => {
+      this.context.dialogEnded?.(session.dialog.id);
       // A dialog replaced by a transfer the SIP side asked for ends without ending the call.
       if (session !== this.session) return;
       if (reason === 'remote-bye') this.end({ kind: 'finished', by: 'remote' });
@@ -207,11 +234,15 @@ export abstract class BridgedCall implements SipLeg {
       return;
     }
     offer.accept({ body: ours, contentType: SDP });
-    if (held !== this.#remoteHeld) {
-      this.#remoteHeld = held;
-      this.media?.session?.setHold('b', held || this.#held);
-      this.send('remoteHold', { held });
-    }
+    this.#setRemoteHeld(held);
+  }
+
+  /** Whether the SIP side holds us (its SDP), reported to the browser when it changes. */
+  #setRemoteHeld(held: boolean): void {
+    if (held === this.#remoteHeld) return;
+    this.#remoteHeld = held;
+    this.media?.session?.setHold('b', held || this.#held);
+    this.send('remoteHold', { held });
   }
 
   #inDialogRequest(tx: ServerTransaction): void {
@@ -244,23 +275,21 @@ export abstract class BridgedCall implements SipLeg {
         if (match) {
           const sipStatus = Number(match[1]);
           const state = request.header('Subscription-State') ?? '';
-          this.send('transferProgress', {
-            sipStatus,
-            sipReason: (match[2] ?? '').trim(),
-            final: sipStatus >= 200 || /^terminated/i.test(state),
-          });
+          const final = sipStatus >= 200 || /^terminated/i.test(state);
+          this.send('transferProgress', { sipStatus, sipReason: (match[2] ?? '').trim(), final });
+          if (final) this.#transferEnded(sipStatus >= 200 && sipStatus < 300);
         }
         return;
       }
       case 'REFER': {
-        const target = referTarget(request.header('Refer-To') ?? '');
-        if (!target || !this.context.invite || !this.canFollowRefer() || this.#referring) {
+        const refer = parseReferTo(request.header('Refer-To') ?? '');
+        if (!refer || !this.context.invite || !this.canFollowRefer() || this.#referring) {
           tx.reply(603, 'Transfer Not Accepted By Gateway');
           return;
         }
         // RFC 3515 §2.4.2: accept, then report the new call's progress with NOTIFY.
         tx.reply(202, 'Accepted');
-        this.#followRefer(target);
+        this.#followRefer(refer.target, refer.replaces, request.header('Referred-By'));
         return;
       }
       default:
@@ -269,11 +298,32 @@ export abstract class BridgedCall implements SipLeg {
   }
 
   /**
-   * RFC 3515 / RFC 5589 §6: the SIP side transfers us. We call the Refer-To target from the same
-   * account with the same media offer; once it answers, its dialog replaces the old one under
-   * the same browser leg, and the referrer hears how it went as message/sipfrag NOTIFYs.
+   * The final NOTIFY of a REFER we sent. On success the transferee has its new call, so ours
+   * ends (RFC 5589 §6.1, §7.1: the transferor sends BYE); the call an attended transfer
+   * replaced is ended by the transfer target, or by us if it does not.
    */
-  #followRefer(target: string): void {
+  #transferEnded(succeeded: boolean): void {
+    const transfer = this.#transferring;
+    this.#transferring = undefined;
+    if (!transfer || !succeeded) return;
+    const session = this.session;
+    this.end({ kind: 'finished', by: 'local' });
+    if (session?.state === 'confirmed') void this.sendBye(session);
+    const replaced = transfer.replaces;
+    if (replaced) {
+      this.context.clock.setTimeout(() => {
+        if (!replaced.ended) void replaced.hangup();
+      }, TRANSFER_BYE_GRACE_MS);
+    }
+  }
+
+  /**
+   * RFC 3515 / RFC 5589 §6, §7: the SIP side transfers us. We call the Refer-To target from the
+   * same account with the same media offer (with the Replaces header of an attended transfer,
+   * RFC 3891 §4); once it answers, its dialog replaces the old one under the same browser leg,
+   * and the referrer hears how it went as message/sipfrag NOTIFYs.
+   */
+  #followRefer(target: string, replaces: string | undefined, referredBy: string | undefined): void {
     const old = this.session!;
     const local = old.localBody;
     if (!local) return;
@@ -292,8 +342,16 @@ export abstract class BridgedCall implements SipLeg {
         .catch(() => undefined);
     };
     notify('100 Trying', false);
-    const body = typeof local.body === 'string' ? local.body : new TextDecoder().decode(local.body);
-    const call = this.context.invite!(target, { body, contentType: SDP });
+    // Our last description on the old dialog may answer its hold: the new call starts afresh.
+    const body = withDirection(
+      typeof local.body === 'string' ? local.body : new TextDecoder().decode(local.body),
+      this.#held ? 'sendonly' : 'sendrecv',
+    );
+    const headers: [string, string][] = [];
+    if (replaces !== undefined) headers.push(['Replaces', replaces]);
+    // RFC 3892 §3: the new INVITE names who asked for it.
+    if (referredBy !== undefined) headers.push(['Referred-By', referredBy]);
+    const call = this.context.invite!(target, { body, contentType: SDP }, headers);
     call.on('answered', (next) => {
       this.#referring = false;
       if (this.ended) {
@@ -301,8 +359,9 @@ export abstract class BridgedCall implements SipLeg {
         return;
       }
       void (async () => {
+        const answer = new TextDecoder().decode(next.remoteBody);
         try {
-          await this.startMedia(this.sipMediaFor(new TextDecoder().decode(next.remoteBody)));
+          await this.startMedia(this.#sipMediaFor(body, answer));
         } catch (error) {
           notify('488 Not Acceptable Here', true);
           void this.sendBye(next);
@@ -312,12 +371,14 @@ export abstract class BridgedCall implements SipLeg {
           return;
         }
         this.confirmed(next);
+        // The party we were transferred to does not hold us, whatever the transferor did.
+        this.#setRemoteHeld(offerHolds(answer));
         notify('200 OK', true);
         this.send('referred', { target });
         // RFC 5589 §6.1: the transferor ends its dialog; do it ourselves if it does not.
-        setTimeout(() => {
+        this.context.clock.setTimeout(() => {
           if (old.state === 'confirmed') void this.sendBye(old);
-        }, 2000).unref();
+        }, TRANSFER_BYE_GRACE_MS);
       })();
     });
     call.on('failed', (response) => {
@@ -326,14 +387,85 @@ export abstract class BridgedCall implements SipLeg {
     });
   }
 
-  /** Whether this call can take a new SIP answer for its browser leg (outgoing calls). */
+  /** Whether this call has a browser leg that a new SIP leg can be put under. */
   protected canFollowRefer(): boolean {
-    return false;
+    return this.media !== undefined && this.bridged.some((m) => m.webrtc && m.mode !== 'rejected');
   }
 
-  /** The bridged media for a new SIP answer to our offer (REFER target). */
-  protected sipMediaFor(_answer: string): readonly BridgedMedia[] {
-    throw new B2buaError('REFER_UNSUPPORTED', 'this call cannot follow a transfer');
+  /** The call's media for a new SIP answer to our offer (REFER target): the browser leg stays. */
+  #sipMediaFor(offer: string, answer: string): readonly BridgedMedia[] {
+    return withNewSipLeg(
+      this.bridged,
+      describeNegotiation(parseSdp(offer), parseSdp(answer), 'offerer'),
+    );
+  }
+
+  /** The SIP dialogs an INVITE with Replaces may name (RFC 3891 §3). */
+  get replaceableDialogs(): ReplaceableDialog<BridgedCall>[] {
+    const session = this.session;
+    if (!session || this.ended || session.state === 'terminated') return [];
+    return [
+      {
+        id: session.dialog.id,
+        state: 'confirmed',
+        initiatedLocally: session.dialog.role === 'uac',
+        owner: this,
+      },
+    ];
+  }
+
+  /**
+   * RFC 3891 §3: an INVITE with Replaces names this call's confirmed dialog (we are the target
+   * of an attended transfer, or a call pickup). The new SIP leg takes the old one's place under
+   * the same browser leg: we answer its offer with codecs the browser leg can be bridged to,
+   * media moves to it, and the old dialog gets BYE. The browser's call stays as it is.
+   */
+  async replaceSipLeg(incoming: IncomingCall): Promise<void> {
+    const old = this.session;
+    const media = this.media;
+    if (!old || !media || this.ended || !this.canFollowRefer()) {
+      incoming.reject(481);
+      return;
+    }
+    let answer: ReturnType<typeof createAnswer>;
+    let held: boolean;
+    try {
+      const text = incoming.request.bodyText;
+      // A late offer would need our offer in the 200 and the answer from the ACK: not taken.
+      if (text.length === 0) throw new SdpError('SDP_NO_USABLE_MEDIA', 'INVITE without SDP');
+      held = offerHolds(text);
+      const config = this.context.mediaConfig(media);
+      answer = createAnswer(parseSdp(text), config.sip, {
+        codecs: codecsForNewSipLeg(this.bridged, config.codecs.sip, config.transcoding ?? true),
+        singleCodec: true,
+        direction: this.#held ? 'sendonly' : 'sendrecv',
+        accept: (section) =>
+          this.bridged.some((m) => m.kind === section.kind && m.mode !== 'rejected'),
+        ...(config.username === undefined ? {} : { username: config.username }),
+      });
+    } catch (error) {
+      incoming.reject(error instanceof SdpError ? error.sipStatus : 488);
+      return;
+    }
+    try {
+      await this.startMedia(withNewSipLeg(this.bridged, answer.media));
+    } catch (error) {
+      incoming.reject(500);
+      this.context.logger.warn('replacing SIP leg not usable', {
+        message: (error as Error).message,
+      });
+      return;
+    }
+    if (this.ended) {
+      incoming.reject(481);
+      return;
+    }
+    const session = incoming.accept({ body: serializeSdp(answer.description), contentType: SDP });
+    this.confirmed(session);
+    void this.sendBye(old);
+    this.#setRemoteHeld(held);
+    const from = incoming.request.from?.uri;
+    this.send('referred', { target: from?.toString() ?? '' });
   }
 
   async hangup(): Promise<void> {
@@ -396,19 +528,28 @@ export abstract class BridgedCall implements SipLeg {
       referTo = `<${calleeUri(target.target, local instanceof SipUri ? local.hostport : '')}>`;
     } else {
       const other = target.replaces instanceof BridgedCall ? target.replaces.sipSession : undefined;
-      if (!other) {
+      if (!other || other.state !== 'confirmed') {
         throw new B2buaError('TRANSFER_TARGET_INVALID', 'the call to replace has no SIP dialog');
       }
-      // RFC 3891 §3 / RFC 3515: the transfer target's dialog, seen from the target's side.
-      const { callId, localTag, remoteTag } = other.dialog.id;
-      const replaces = encodeURIComponent(`${callId};to-tag=${remoteTag};from-tag=${localTag}`);
-      const uri = other.dialog.remoteUri.uri.toString();
-      referTo = `<${uri}${uri.includes('?') ? '&' : '?'}Replaces=${replaces}>`;
+      // The transfer target's address of record: the proxy routes the INVITE to it as it did ours.
+      referTo = attendedReferTo(other.dialog.remoteUri.uri.toString(), other.dialog.id);
     }
-    const response = await session.refer(referTo, [
-      ['Referred-By', session.dialog.localUri.toString()],
-    ]);
+    const replaces =
+      target.kind === 'attended' && target.replaces instanceof BridgedCall
+        ? target.replaces
+        : undefined;
+    this.#transferring = { replaces };
+    let response: SipResponse;
+    try {
+      response = await session.refer(referTo, [
+        ['Referred-By', session.dialog.localUri.toString()],
+      ]);
+    } catch (error) {
+      this.#transferring = undefined;
+      throw error;
+    }
     if (response.status < 200 || response.status >= 300) {
+      this.#transferring = undefined;
       throw new B2buaError(
         'TRANSFER_REFUSED',
         `the SIP side answered REFER with ${response.status} ${response.reason}`,
@@ -455,14 +596,6 @@ export abstract class BridgedCall implements SipLeg {
   reject(_sipStatus: number, _sipReason?: string): Promise<void> {
     return Promise.reject(new B2buaError('NOT_INCOMING', 'only an incoming call can be rejected'));
   }
-}
-
-/** The URI of a Refer-To value (RFC 3515 §2.1), without header parameters such as Replaces. */
-export function referTarget(referTo: string): string | undefined {
-  const inner = /<([^>]*)>/.exec(referTo)?.[1] ?? referTo.trim();
-  if (/[?&]Replaces=/i.test(inner)) return undefined;
-  const uri = inner.split('?')[0]!.trim();
-  return /^sips?:/i.test(uri) ? uri : undefined;
 }
 
 /** The request URI for a callee: a number or user, or a full sip:/sips:/tel: URI. */
@@ -600,14 +733,6 @@ export class OutgoingBridgedCall extends BridgedCall {
     this.#offer = offer;
     await this.startMedia(answer.media);
     this.send('browserDescription', { type: 'answer', sdp: answer.sdp });
-  }
-
-  protected override canFollowRefer(): boolean {
-    return this.#offer !== undefined && this.media !== undefined;
-  }
-
-  protected override sipMediaFor(answer: string): readonly BridgedMedia[] {
-    return sipAnswerToBrowser(this.#offer!, answer).media;
   }
 
   /** Applies a SIP answer (183 or 200): media starts, the browser gets its answer once. */

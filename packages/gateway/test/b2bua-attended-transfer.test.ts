@@ -1,0 +1,194 @@
+// Attended transfer end to end through the gateway, with three node-datachannel browsers behind
+// three accounts of a SIP registrar/proxy from @callbridge/sip: alice talks to bob, puts him on
+// hold, calls carol and transfers bob to carol. That exercises all three transfer roles of the
+// B2BUA on real SIP: alice's REFER with Replaces (RFC 3891, RFC 5589 §7), bob's gateway
+// following a REFER on an incoming call with the Replaces carried into its new INVITE, and
+// carol's gateway taking that INVITE in place of alice's dialog.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SipServer, UdpTransport } from '@callbridge/sip';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
+import { startB2buaGateway } from './support/b2bua-gateway.js';
+import { WebRtcPeer } from './support/webrtc-peer.js';
+import { TestSocket } from './support/ws-client.js';
+
+const DOMAIN = '127.0.0.1';
+const USERS = ['alice', 'bob', 'carol'] as const;
+type User = (typeof USERS)[number];
+
+let server: SipServer;
+let gateway: RunningGateway;
+let backend: B2buaBackend;
+const sockets = new Map<User, TestSocket>();
+
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  const transport = await UdpTransport.create({ address: DOMAIN, port: 0 });
+  server = new SipServer({
+    transports: [transport],
+    domains: [DOMAIN],
+    users: (username) =>
+      (USERS as readonly string[]).includes(username) ? { password: `${username}-pw` } : undefined,
+  });
+  ({ gateway, backend } = await startB2buaGateway({
+    domain: DOMAIN,
+    proxy: `127.0.0.1:${transport.local.port}`,
+  }));
+  for (const login of USERS) {
+    const socket = await TestSocket.open(gateway.websocketUrl);
+    const connected = await socket.request({
+      type: 'session.connect',
+      protocolVersion: 1,
+      sipOptions: { login, password: `${login}-pw`, domain: DOMAIN },
+    });
+    expect(connected['type']).toBe('response');
+    await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 5000);
+    sockets.set(login, socket);
+  }
+}, 30_000);
+
+afterAll(async () => {
+  for (const socket of sockets.values()) await socket.close();
+  await gateway?.stop();
+  await server?.close();
+});
+
+function socketOf(user: User): TestSocket {
+  return sockets.get(user)!;
+}
+
+/** `caller` calls `callee`; the callee's browser answers. Both peers end up connected. */
+async function call(
+  caller: User,
+  callee: User,
+  callId: string,
+): Promise<{ callerPeer: WebRtcPeer; calleePeer: WebRtcPeer; calleeCallId: string }> {
+  const callerPeer = await WebRtcPeer.create(`${caller}-${callId}`, ['opus', 'PCMU']);
+  const calleePeer = await WebRtcPeer.create(`${callee}-${callId}`, ['opus', 'PCMU']);
+  const from = socketOf(caller);
+  const to = socketOf(callee);
+  const seen = to.messages.length;
+  const created = await from.request({
+    type: 'call.create',
+    callId,
+    callee,
+    audio: true,
+    video: false,
+    sdp: { type: 'offer', sdp: await callerPeer.offer() },
+  });
+  expect(created['type']).toBe('response');
+  const incoming = await to.waitFor(
+    (m) => m['type'] === 'call.incoming' && to.messages.indexOf(m) >= seen,
+    10_000,
+  );
+  const calleeCallId = incoming['callId'] as string;
+  const answer = await calleePeer.answer((incoming['sdp'] as { sdp: string }).sdp);
+  const answered = await to.request({
+    type: 'call.answer',
+    callId: calleeCallId,
+    sdp: { type: 'answer', sdp: answer },
+  });
+  expect(answered['type']).toBe('response');
+  const established = await from.waitFor(
+    { type: 'call.status', callId, status: 'ESTABLISHED' },
+    10_000,
+  );
+  const sdp = (established['sdp'] ??
+    from.messages.find((m) => m['callId'] === callId && m['sdp'])?.['sdp']) as { sdp: string };
+  callerPeer.setAnswer(sdp.sdp);
+  await Promise.all([callerPeer.connected(), calleePeer.connected()]);
+  return { callerPeer, calleePeer, calleeCallId };
+}
+
+/** The RMS `listener` hears while `speaker` sends a tone and the listener itself is silent. */
+async function heard(speaker: WebRtcPeer, listener: WebRtcPeer): Promise<number> {
+  listener.startTone(440, 0);
+  speaker.startTone(660, 8000);
+  await new Promise((r) => setTimeout(r, 400));
+  const received = await listener.listen(1000);
+  speaker.startTone(660, 0);
+  return received.packets > 30 ? received.rms : 0;
+}
+
+describe('attended transfer through the gateway (three browsers, SIP registrar/proxy)', () => {
+  it('alice transfers bob to carol: bob and carol talk, alice’s calls end, nothing is left', async () => {
+    const alice = socketOf('alice');
+    const bob = socketOf('bob');
+    const carol = socketOf('carol');
+    const first = await call('alice', 'bob', 'ab');
+    const peers = [first.callerPeer, first.calleePeer];
+    try {
+      expect(await heard(first.calleePeer, first.callerPeer)).toBeGreaterThan(1000);
+      // Consultation: bob waits on hold while alice talks to carol.
+      expect((await alice.request({ type: 'call.hold', callId: 'ab' }))['type']).toBe('response');
+      await bob.waitFor({ type: 'call.status', callId: first.calleeCallId, status: 'HOLD' }, 5000);
+      const second = await call('alice', 'carol', 'ac');
+      peers.push(second.callerPeer, second.calleePeer);
+      expect(await heard(second.calleePeer, second.callerPeer)).toBeGreaterThan(1000);
+      // Before the transfer bob and carol do not hear each other.
+      expect(await heard(first.calleePeer, second.calleePeer)).toBeLessThan(300);
+
+      const transferred = await alice.request({
+        type: 'call.transfer',
+        callId: 'ab',
+        replacesCallId: 'ac',
+      });
+      expect(transferred['type']).toBe('response');
+      const done = await alice.waitFor(
+        (m) => m['type'] === 'call.transfer_status' && m['callId'] === 'ab' && m['final'] === true,
+        10_000,
+      );
+      expect(done['sipStatus']).toBe(200);
+      // Both of alice's calls end: the transferred one by us, the replaced one by carol's side.
+      await alice.waitFor({ type: 'call.status', callId: 'ab', status: 'FINISH' }, 5000);
+      await alice.waitFor({ type: 'call.status', callId: 'ac', status: 'FINISH' }, 5000);
+
+      // bob's and carol's browser calls carry on, now with each other; bob is off hold.
+      await bob.waitFor(
+        (m) =>
+          m['type'] === 'call.status' &&
+          m['callId'] === first.calleeCallId &&
+          m['status'] === 'ESTABLISHED' &&
+          bob.messages.indexOf(m) >
+            bob.messages.findIndex(
+              (h) => h['status'] === 'HOLD' && h['callId'] === first.calleeCallId,
+            ),
+        5000,
+      );
+      const ended = (socket: TestSocket, callId: string) =>
+        socket.messages.some(
+          (m) => m['type'] === 'call.status' && m['callId'] === callId && m['status'] === 'FINISH',
+        );
+      expect(ended(bob, first.calleeCallId)).toBe(false);
+      expect(ended(carol, second.calleeCallId)).toBe(false);
+      // The INVITE with Replaces did not ring carol's browser as a new call (RFC 3891 §3).
+      expect(carol.messages.filter((m) => m['type'] === 'call.incoming')).toHaveLength(1);
+      await until(() => backend.activeCalls === 2, 'two calls left (bob–carol, both ends)');
+      expect(await heard(first.calleePeer, second.calleePeer)).toBeGreaterThan(1000);
+      expect(await heard(second.calleePeer, first.calleePeer)).toBeGreaterThan(1000);
+      // alice hears neither of them any more.
+      expect(await heard(first.calleePeer, first.callerPeer)).toBe(0);
+
+      // bob hangs up: carol's call ends over the new dialog.
+      await bob.request({ type: 'call.hangup', callId: first.calleeCallId });
+      await carol.waitFor(
+        { type: 'call.status', callId: second.calleeCallId, status: 'FINISH' },
+        5000,
+      );
+      await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
+    } finally {
+      for (const peer of peers) peer.close();
+    }
+  }, 60_000);
+});
