@@ -276,7 +276,9 @@ describe.skipIf(peers.skip)('gateway over SIP/TCP with Kamailio and baresip', ()
   }, 40_000);
 });
 
-describe.skipIf(peers.skip)('a transfer asked by the SIP side (REFER from baresip)', () => {
+// phone is the transferor of the first test (REFER from baresip) and the transferee of the
+// second (attended transfer from the browser); phone2 is the transfer target of both.
+describe.skipIf(peers.skip)('transfers with two baresip phones', () => {
   let kamailio: Kamailio;
   let transferor: Baresip;
   let target: Baresip;
@@ -364,6 +366,75 @@ describe.skipIf(peers.skip)('a transfer asked by the SIP side (REFER from baresi
       expect(target.recording().rms).toBeGreaterThan(300);
     } finally {
       peer.close();
+    }
+  }, 60_000);
+
+  async function browserCalls(callId: string, callee: string): Promise<WebRtcPeer> {
+    const peer = await WebRtcPeer.create(callId, ['PCMU']);
+    await socket.request({
+      type: 'call.create',
+      callId,
+      callee,
+      audio: true,
+      video: false,
+      sdp: { type: 'offer', sdp: await peer.offer() },
+    });
+    const established = await socket.waitFor(
+      { type: 'call.status', callId, status: 'ESTABLISHED' },
+      15_000,
+    );
+    peer.setAnswer((established['sdp'] as { sdp: string }).sdp);
+    await peer.connected();
+    return peer;
+  }
+
+  it('REFERs phone to phone2 with Replaces naming the browser’s dialog with phone2; both browser calls end', async () => {
+    const first = await browserCalls('t1', 'phone');
+    const second = await browserCalls('t2', 'phone2');
+    try {
+      await socket.request({ type: 'call.hold', callId: 't1' });
+      await socket.waitFor({ type: 'call.status', callId: 't1', status: 'HOLD' });
+      const response = await socket.request({
+        type: 'call.transfer',
+        callId: 't1',
+        replacesCallId: 't2',
+      });
+      expect(response['type']).toBe('response');
+      // The REFER went to phone, its Refer-To naming phone2 and the Call-ID of the t2 dialog.
+      const referred = /transferring call [^\n]*Replaces=[^\n]*/;
+      await transferor.process.waitFor(referred, 10_000);
+      const refer = referred.exec(transferor.process.output())?.[0];
+      expect(refer).toMatch(/sip:phone2@127\.0\.0\.1\?Replaces=/);
+      // The Call-ID of the browser's latest INVITE to phone2 (the one for t2).
+      const t2 = [
+        ...kamailio.process
+          .output()
+          .matchAll(/SDP-REQUEST INVITE from=gateway to=phone2 ci=(\S+)/g),
+      ].at(-1)?.[1];
+      expect(t2).toBeDefined();
+      expect(refer).toContain(`Replaces=${t2}`);
+      // phone calls phone2. baresip 1.0 has no RFC 3891: it puts the Refer-To's header part,
+      // mangled, into the Request-URI instead of a Replaces header, and phone2 takes the INVITE
+      // as a new call; the t2 dialog is then ended by the gateway after its grace period.
+      await kamailio.process.waitFor(/REQUEST INVITE [^\n]*from=phone to=phone2/, 10_000);
+      const done = await socket.waitFor(
+        (m) => m['type'] === 'call.transfer_status' && m['callId'] === 't1' && m['final'] === true,
+        15_000,
+      );
+      expect(done['sipStatus']).toBe(200);
+      await socket.waitFor({ type: 'call.status', callId: 't1', status: 'FINISH' }, 5000);
+      await socket.waitFor({ type: 'call.status', callId: 't2', status: 'FINISH' }, 10_000);
+      await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+      // phone and phone2 now talk to each other: phone2 records phone's tone.
+      const before = target.recording().samples;
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = target.recording();
+      expect(after.samples).toBeGreaterThan(before);
+      expect(after.rms).toBeGreaterThan(300);
+    } finally {
+      first.close();
+      second.close();
+      await transferor.command('/hangup');
     }
   }, 60_000);
 });
