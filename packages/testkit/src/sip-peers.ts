@@ -28,12 +28,12 @@ export interface Kamailio {
 }
 
 /**
- * Starts Kamailio on a free UDP+TCP port. Accounts (authentication name / password → user):
+ * Starts Kamailio on UDP+TCP `port` (default: a free one). Accounts (authentication name / password → user):
  * gateway, phone, phone2, second (password `<name>-secret`), and browser-auth / browser-secret →
  * browser.
  */
-export async function startKamailio(): Promise<Kamailio> {
-  const port = await freePort();
+export async function startKamailio(options: { readonly port?: number } = {}): Promise<Kamailio> {
+  const port = options.port ?? (await freePort());
   const dir = tempDir('kamailio');
   const config = readFileSync(conformance('kamailio/kamailio.cfg'), 'utf8').replaceAll(
     'LISTEN_PORT',

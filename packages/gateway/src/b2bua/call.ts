@@ -19,6 +19,7 @@ import {
 import { formatDtmfInfo, parseDigit } from '@callbridge/media';
 import {
   SipUri,
+  localFailureOf,
   type IncomingCall,
   type IncomingOffer,
   type InviteSession,
@@ -78,6 +79,17 @@ export function failureOfResponse(response: SipResponse): CallEnd {
   const sipStatus = response.status;
   const sipReason = response.reason;
   if (sipStatus === 486 || sipStatus === 600) return { kind: 'busy', sipStatus, sipReason };
+  // A 503 this side made up because the request could not be sent: the server is unreachable.
+  if (localFailureOf(response) === 'transport')
+    return {
+      kind: 'failed',
+      failure: {
+        reason: 'SIP_SERVER_UNREACHABLE',
+        sipStatus,
+        sipReason,
+        message: 'the SIP server could not be reached',
+      },
+    };
   const failure: Failure =
     sipStatus === 408
       ? { reason: 'FAILED_BY_REQUEST_TIMEOUT', sipStatus, sipReason }

@@ -46,6 +46,30 @@ import { InviteSession, type Offer, type RequestOptions } from './session.js';
 type Headers = readonly (readonly [string, HeaderValue])[];
 
 /** Methods this user agent handles (sent in Allow). */
+/** Why a final response was made up locally instead of received (RFC 3261 §8.1.3.1). */
+export type LocalFailure = 'timeout' | 'transport';
+
+const localFailures = new WeakMap<SipResponse, LocalFailure>();
+
+/**
+ * Whether this user agent made `response` up itself: `timeout` for the 408 of a request nobody
+ * answered (Timer B/F), `transport` for the 503 of one that could not be sent (no route, refused
+ * connection, closed flow). `undefined` for a response that came from the network, so a 503 from
+ * an overloaded server and an unreachable server can be told apart.
+ */
+export function localFailureOf(response: SipResponse): LocalFailure | undefined {
+  return localFailures.get(response);
+}
+
+function localFailure(request: SipRequest, kind: LocalFailure): SipResponse {
+  const response =
+    kind === 'timeout'
+      ? createResponse(request, 408, 'Request Timeout')
+      : createResponse(request, 503, 'Service Unavailable');
+  localFailures.set(response, kind);
+  return response;
+}
+
 export const ALLOWED_METHODS = [
   'INVITE',
   'ACK',
@@ -444,7 +468,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       try {
         target = await this.#targetFor(request, options.dialog);
       } catch {
-        return { response: createResponse(request, 503, 'Service Unavailable'), request };
+        return { response: localFailure(request, 'transport'), request };
       }
       if (NEEDS_CONTACT.has(request.method) && !request.hasHeader('Contact')) {
         request.setHeader('Contact', this.contactFor(target.protocol));
@@ -523,12 +547,12 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
               if (response.status >= 200) finish(response);
             }),
           failure: (reason) => {
-            finish(createResponse(request, reason === 'timeout' ? 408 : 503));
+            finish(localFailure(request, reason === 'timeout' ? 'timeout' : 'transport'));
           },
         });
         options.onTransaction?.(tx);
       } catch {
-        finish(createResponse(request, 503));
+        finish(localFailure(request, 'transport'));
       }
     });
   }
