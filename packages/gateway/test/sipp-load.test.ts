@@ -4,8 +4,7 @@
 // neither the gateway nor SIPp holds a call, and no UDP socket is left open.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEERS, needsPeers } from '@callbridge/testkit';
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
 import {
   establishMediaCalls,
   gatewayArgs,
@@ -15,6 +14,7 @@ import {
   type LoadSession,
   type SippPhone,
 } from '../../../bench/lib/gateway-load.mjs';
+import { startB2bua, type B2buaHarness } from './support/b2bua-harness.js';
 
 const peers = needsPeers(PEERS.sipp);
 
@@ -31,30 +31,31 @@ const udpSockets = (): number =>
 
 describe.skipIf(peers.skip)('load harness: emulated browsers through the gateway to SIPp', () => {
   let phone: SippPhone;
-  let gateway: RunningGateway;
-  let backend: B2buaBackend | undefined;
+  let harness: B2buaHarness | undefined;
+  let backend: B2buaBackend;
+  let gatewayUrl: string;
   let sessions: LoadSession[] = [];
 
   beforeAll(async () => {
     phone = await startSippPhone({ codec: 'PCMU' });
-    const config = loadConfig({
-      argv: gatewayArgs(phone, ['--listen-host', '127.0.0.1', '--listen-port', '0']),
-      env: {},
+    harness = await startB2bua({
+      argv: gatewayArgs(phone),
+      sipOptions: {
+        login: 'idle',
+        password: 'unused',
+        domain: '127.0.0.1',
+        registerRequired: false,
+      },
     });
-    gateway = await startGateway({
-      config,
-      logger: silentLogger,
-      staticMounts: {},
-      backendFactory: (context) => (backend = new B2buaBackend(context)),
-    });
-    sessions = await Promise.all(
-      ['load0', 'load1'].map((l) => openSession(gateway.websocketUrl, l)),
-    );
+    backend = harness.backend;
+    gatewayUrl = harness.gateway.url;
+    const url = harness.gateway.websocketUrl;
+    sessions = await Promise.all(['load0', 'load1'].map((l) => openSession(url, l)));
   }, 30_000);
 
   afterAll(async () => {
     await Promise.all(sessions.map((s) => s.close()));
-    await gateway?.stop();
+    await harness?.stop();
     await phone?.stop();
   });
 
@@ -62,7 +63,7 @@ describe.skipIf(peers.skip)('load harness: emulated browsers through the gateway
     const sockets = udpSockets();
     const rate = await setupRate({ sessions, callee: 'phone', calls: 6, concurrency: 3 });
     expect(rate).toBeGreaterThan(0);
-    await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+    await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
     await until(() => phone.successfulCalls() === 6, 'SIPp to count six completed calls');
     expect(phone.failedCalls()).toBe(0);
     expect(udpSockets()).toBe(sockets);
@@ -77,7 +78,7 @@ describe.skipIf(peers.skip)('load harness: emulated browsers through the gateway
       calls: 4,
       verifyEvery: 1,
     });
-    expect(backend?.activeCalls).toBe(4);
+    expect(backend.activeCalls).toBe(4);
     await until(() => media.totals().callsWithEcho === 4, 'echoed media on every call');
     await new Promise((r) => setTimeout(r, 500));
     const totals = media.totals();
@@ -86,13 +87,13 @@ describe.skipIf(peers.skip)('load harness: emulated browsers through the gateway
     expect(totals.echoed).toBeLessThanOrEqual(totals.received);
     expect(totals.received).toBeLessThanOrEqual(totals.sent);
     await media.hangupAll();
-    await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+    await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
     // SIPp writes its statistics once a second: wait for the line that counts these calls.
     await until(() => phone.successfulCalls() === completedBefore + 4, 'SIPp to count them');
     await until(() => phone.openCalls() === 0, 'SIPp to hold no call');
     expect(phone.failedCalls()).toBe(0);
     expect(udpSockets()).toBe(sockets);
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
     expect(metrics).toMatch(/^callbridge_media_sessions_total\{mode="relay"\} 10$/m);
   }, 30_000);
 });

@@ -14,6 +14,7 @@ import {
 } from '@callbridge/testkit';
 import { WebRtcPeer, type PeerCodec } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
+import { establishWithTone, placeCall } from './support/b2bua-harness.js';
 
 const peers = needsPeers(PEERS.kamailio, PEERS.baresip, PEERS.sox);
 
@@ -101,21 +102,8 @@ describe.skipIf(peers.skip)('transcoding and relay with baresip phones', () => {
   ): Promise<{ heardRms: number; recordedRms: number; sent: number }> {
     const peer = await WebRtcPeer.create(callId, codecs);
     try {
-      await socket.request({
-        type: 'call.create',
-        callId,
-        callee,
-        audio: true,
-        video: false,
-        sdp: { type: 'offer', sdp: await peer.offer() },
-      });
-      const established = await socket.waitFor(
-        { type: 'call.status', callId, status: 'ESTABLISHED' },
-        15_000,
-      );
-      peer.setAnswer((established['sdp'] as { sdp: string }).sdp);
-      await peer.connected();
-      peer.startTone(440, 8000);
+      await placeCall(socket, peer, callId, callee);
+      await establishWithTone(socket, peer, callId);
       await new Promise((r) => setTimeout(r, 500));
       const heard = await peer.listen(1500);
       await socket.request({ type: 'call.hangup', callId });

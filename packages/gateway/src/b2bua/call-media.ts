@@ -327,7 +327,11 @@ export class CallMedia {
       await this.#session.updateLeg('a', browser);
       await this.#session.updateLeg('b', sip);
     } else {
-      const session = await MediaSession.create({ a: browser, b: sip, codecs: bridgeCodecs() });
+      const session = await MediaSession.create({
+        a: browser,
+        b: sip,
+        codecs: await bridgeCodecs(),
+      });
       if (this.#closed) {
         session.close();
         return 'relay';

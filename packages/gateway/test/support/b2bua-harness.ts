@@ -70,3 +70,21 @@ export async function placeCall(
     sdp: { type: 'offer', sdp: await peer.offer() },
   });
 }
+
+/**
+ * Waits for the call to be ESTABLISHED, hands the gateway's answer to `peer`, waits for ICE and
+ * DTLS, and starts a 440 Hz tone: the browser half of every call that then measures audio.
+ */
+export async function establishWithTone(
+  socket: TestSocket,
+  peer: WebRtcPeer,
+  callId: string,
+): Promise<void> {
+  const established = await socket.waitFor(
+    { type: 'call.status', callId, status: 'ESTABLISHED' },
+    15_000,
+  );
+  peer.setAnswer((established['sdp'] as { sdp: string }).sdp);
+  await peer.connected();
+  peer.startTone(440, 8000);
+}
