@@ -21,3 +21,4 @@ export * from './rest.js';
 export * from './websocket-server.js';
 export * from './http-server.js';
 export * from './gateway.js';
+export { callBackendFactory, embeddedDemoFactory } from './wiring.js';

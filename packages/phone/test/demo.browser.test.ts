@@ -8,6 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { PEERS, needsPeers, startProcess, tempDir } from '@callbridge/testkit';
 import type { RunningProcess, TempDir } from '@callbridge/testkit';
+import { callStatus, logInToDemo } from './support/demo-page.js';
 
 const cli = fileURLToPath(new URL('../../gateway/dist/cli.js', import.meta.url));
 const screenshots = fileURLToPath(new URL('../../../test-results/phone-demo/', import.meta.url));
@@ -55,23 +56,8 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI against the embedded 
     return page;
   }
 
-  async function logIn(page: Page, login: string): Promise<void> {
-    await page.getByRole('button', { name: 'Log in', exact: true }).click();
-    await page.getByLabel('login', { exact: true }).fill(login);
-    await page.getByLabel('password', { exact: true }).fill(`${login}-demo`);
-    await page.getByLabel('domain', { exact: true }).fill(info.demo?.domain ?? '');
-    await page.getByRole('button', { name: 'log in', exact: true }).click();
-    await page
-      .getByRole('status', { name: 'Session status' })
-      .getByText('Registered')
-      .waitFor({ timeout: 10_000 });
-  }
-
-  function callStatus(page: Page, text: string | RegExp, timeout = 15_000): Promise<void> {
-    return page
-      .getByRole('status', { name: 'Call status' })
-      .getByText(text, { exact: typeof text === 'string' })
-      .waitFor({ timeout });
+  function logIn(page: Page, login: string): Promise<void> {
+    return logInToDemo(page, login, info.demo?.domain ?? '');
   }
 
   async function dial(

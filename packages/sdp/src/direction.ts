@@ -39,13 +39,17 @@ export function isNullConnection(connection: ConnectionAddress | undefined): boo
 
 /**
  * The direction a media section's sender really asks for: its direction attribute, minus
- * receiving when it gives the null address (it cannot receive there).
+ * receiving when it gives the null address (it cannot receive there). With ICE the c= line only
+ * names the default candidate, and 0.0.0.0 with port 9 means "none gathered yet" (JSEP, RFC 8829
+ * §5.2.1; Trickle ICE, RFC 8840): browsers write it on every bundled section but the first, so
+ * it is no hold there.
  */
 export function effectiveDirection(section: {
   readonly direction: MediaDirection;
   readonly connection?: ConnectionAddress | undefined;
+  readonly ice?: unknown;
 }): MediaDirection {
-  if (!isNullConnection(section.connection)) return section.direction;
+  if (section.ice !== undefined || !isNullConnection(section.connection)) return section.direction;
   return makeDirection(SENDS[section.direction], false);
 }
 
@@ -65,6 +69,7 @@ export function answerDirection(
 export function isHeld(section: {
   readonly direction: MediaDirection;
   readonly connection?: ConnectionAddress | undefined;
+  readonly ice?: unknown;
   readonly port: number;
 }): boolean {
   return section.port !== 0 && !RECEIVES[effectiveDirection(section)];

@@ -57,6 +57,19 @@ function phoneAnswer(
   );
 }
 
+/**
+ * A description as browsers write it once BUNDLE is in place: every section after the first
+ * says port 9 and c=0.0.0.0, with no candidates of its own (JSEP, RFC 8829 §5.2.1).
+ */
+function bundledLikeChrome(sdp: string, kind: 'video'): string {
+  const at = sdp.indexOf(`m=${kind} `);
+  const section = sdp
+    .slice(at)
+    .replace(/^(?:c|a=candidate:).*\r\n/gm, '')
+    .replace(/^m=(\w+) \d+(.*)\r\n/m, 'm=$1 9$2\r\nc=IN IP4 0.0.0.0\r\n');
+  return sdp.slice(0, at) + section;
+}
+
 function errorOf(fn: () => unknown): SdpError {
   try {
     fn();
@@ -178,6 +191,23 @@ describe('browser calls SIP', () => {
       '109 rtx apt=108',
     ]);
     expect(browserVideo.port).toBe(answer.description.media[0]!.port);
+  });
+
+  it('keeps a bundled video section sendrecv although the browser gives it c=0.0.0.0', () => {
+    const browserOffer = bundledLikeChrome(fixture('chromium-audio-video-offer.sdp'), 'video');
+    expect(browserOffer).toMatch(/m=video 9 [^]*c=IN IP4 0\.0\.0\.0\r\n/);
+    const offer = browserOfferToSip(browserOffer, CONFIG);
+    const video = offer.description.media[1]!;
+    expect(video.kind).toBe('video');
+    // With ICE the null address is "no candidate yet", not an RFC 2543 hold (RFC 3264 §8.4).
+    expect(video.direction).toBe('sendrecv');
+    expect(video.connection?.address).toBe('127.0.0.1');
+    const sipAnswer = phoneAnswer(offer.sdp, { audio: [PCMU, TE8K], video: [VP8] });
+    const answer = sipAnswerToBrowser(offer, sipAnswer);
+    expect(answer.description.media.map((m) => `${m.kind}:${m.direction}`)).toEqual([
+      'audio:sendrecv',
+      'video:sendrecv',
+    ]);
   });
 
   it('rejects the browser video when the SIP leg has no video, keeping audio', () => {
@@ -365,6 +395,38 @@ describe('SIP calls the browser', () => {
     expect(names).toContain('96 opus/48000');
     expect(names).toContain('101 telephone-event/48000');
     expect(names).toContain('100 telephone-event/8000');
+  });
+
+  it('takes a browser answer whose bundled video section says c=0.0.0.0 as sendrecv', () => {
+    const phoneOffer = [
+      'v=0',
+      'o=- 1 1 IN IP4 192.0.2.50',
+      's=-',
+      'c=IN IP4 192.0.2.50',
+      't=0 0',
+      'm=audio 6000 RTP/AVP 0',
+      'a=rtpmap:0 PCMU/8000',
+      'm=video 6002 RTP/AVP 96',
+      'a=rtpmap:96 VP8/90000',
+      '',
+    ].join('\r\n');
+    const offer = sipOfferToBrowser(phoneOffer, CONFIG);
+    expect(offer.description.media.map((m) => `${m.kind}:${m.direction}`)).toEqual([
+      'audio:sendrecv',
+      'video:sendrecv',
+    ]);
+    const browserAnswer = createAnswer(offer.description, GATEWAY_WEBRTC, {
+      codecs: { audio: [PCMU], video: [VP8] },
+      singleCodec: true,
+    });
+    const bundled = bundledLikeChrome(serializeSdp(browserAnswer.description), 'video');
+    expect(bundled).toMatch(/m=video 9 [^]*c=IN IP4 0\.0\.0\.0\r\n/);
+    const answer = browserAnswerToSip(offer, bundled);
+    expect(answer.media.map((m) => `${m.kind}:${m.mode}`)).toEqual(['audio:relay', 'video:relay']);
+    expect(answer.description.media.map((m) => `${m.kind}:${m.port > 0}:${m.direction}`)).toEqual([
+      'audio:true:sendrecv',
+      'video:true:sendrecv',
+    ]);
   });
 
   it('passes a legacy hold re-INVITE on to the browser as sendonly', () => {

@@ -56,12 +56,14 @@ export function remoteTransportParameters(
  * transport writes the announced ones over them: receivers that route by signalled SSRC (rather
  * than accepting an unsignalled stream, as Chromium does) then find the track.
  */
-class AnnouncedStreams {
+export class AnnouncedStreams {
   readonly audio = randomSsrc();
   readonly video = randomSsrc();
   readonly streamId = randomBytes(8).toString('hex');
   /** The media session's SSRC → the announced one; filled from the first packets. */
   readonly #map = new Map<number, number>();
+  /** The announced SSRC → the media session's, to read the browser's RTCP about our streams. */
+  readonly #reverse = new Map<number, number>();
   #audioPayloadTypes = new Set<number>();
   #videoPayloadTypes = new Set<number>();
 
@@ -86,6 +88,7 @@ class AnnouncedStreams {
       if (kind === undefined || [...this.#map.values()].includes(kind)) return;
       announced = kind;
       this.#map.set(ssrc, announced);
+      this.#reverse.set(announced, ssrc);
     }
     view.setUint32(8, announced);
   }
@@ -105,6 +108,41 @@ class AnnouncedStreams {
     }
   }
 
+  /**
+   * The reverse for RTCP from the browser: where it names one of our streams (the source of a
+   * report block, RFC 3550 §6.4; the media source of PLI/NACK and the FIR target, RFC 4585 §6.1,
+   * RFC 5104 §4.3.1) it names the announced SSRC, which the media session does not know. Without
+   * this, the browser's keyframe requests never reach the sender on the other leg.
+   */
+  restoreRtcp(packet: Uint8Array): void {
+    if (this.#reverse.size === 0) return;
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    let offset = 0;
+    while (offset + 8 <= packet.length) {
+      const count = packet[offset]! & 0x1f;
+      const type = packet[offset + 1]!;
+      const end = Math.min(packet.length, offset + (view.getUint16(offset + 2) + 1) * 4);
+      if (type === RTCP_SR || type === RTCP_RR) {
+        // Report blocks of 24 bytes after the sender info (SR) or the sender SSRC (RR).
+        const first = offset + (type === RTCP_SR ? 28 : 8);
+        for (let i = 0; i < count && first + i * 24 + 4 <= end; i++)
+          this.#restore(view, first + i * 24);
+      } else if (type === RTCP_RTPFB || type === RTCP_PSFB) {
+        if (offset + 12 <= end) this.#restore(view, offset + 8);
+        if (type === RTCP_PSFB && count === PSFB_FIR) {
+          // FIR names its targets in the FCI entries (SSRC, sequence number, reserved).
+          for (let at = offset + 12; at + 8 <= end; at += 8) this.#restore(view, at);
+        }
+      }
+      offset = end;
+    }
+  }
+
+  #restore(view: DataView, at: number): void {
+    const ours = this.#reverse.get(view.getUint32(at));
+    if (ours !== undefined) view.setUint32(at, ours);
+  }
+
   endpointStreams(): NonNullable<WebRtcEndpoint['streams']> {
     const stream = (kind: 'audio' | 'video', ssrc: number) => ({
       ssrc,
@@ -115,6 +153,13 @@ class AnnouncedStreams {
     return { audio: stream('audio', this.audio), video: stream('video', this.video) };
   }
 }
+
+// RTCP packet types (RFC 3550 §12.1, RFC 4585 §6.1) and the FIR feedback type (RFC 5104 §4.3.1).
+const RTCP_SR = 200;
+const RTCP_RR = 201;
+const RTCP_RTPFB = 205;
+const RTCP_PSFB = 206;
+const PSFB_FIR = 4;
 
 function randomSsrc(): number {
   return randomBytes(4).readUInt32BE(0);
@@ -185,7 +230,10 @@ export class CallMedia {
       videoRtp.onRtcp = (packet) => this.#session?.receiveRtcp('b', packet);
     }
     transport.on('rtp', (packet) => this.#session?.receiveRtp('a', packet));
-    transport.on('rtcp', (packet) => this.#session?.receiveRtcp('a', packet));
+    transport.on('rtcp', (packet) => {
+      this.#streams.restoreRtcp(packet);
+      this.#session?.receiveRtcp('a', packet);
+    });
     transport.on('connected', () => {
       if (this.#connectTimer) clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
