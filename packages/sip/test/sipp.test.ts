@@ -1,6 +1,5 @@
 // Interop with SIPp on 127.0.0.1: its built-in uas and uac scenarios against this stack, and a
 // REGISTER-with-digest scenario against the built-in registrar.
-import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +14,7 @@ import {
   freePort,
   needsPeers,
   startProcess,
+  udpPortBound,
   type RunningProcess,
 } from '@callbridge/testkit';
 
@@ -44,15 +44,6 @@ async function sipp(args: string[]): Promise<{ code: number | null; output: stri
     else proc.child.once('exit', (c) => resolve(c));
   });
   return { code, output: proc.output() };
-}
-
-/** True once something has bound the UDP port on 127.0.0.1. */
-function udpPortBound(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createSocket('udp4');
-    probe.once('error', () => resolve(true));
-    probe.bind(port, '127.0.0.1', () => probe.close(() => resolve(false)));
-  });
 }
 
 function userAgent(transports: Transport[]): UserAgent {

@@ -219,6 +219,15 @@ export async function freePort(kind: 'udp' | 'tcp' = 'udp'): Promise<number> {
   });
 }
 
+/** True once something has bound the UDP `port` on 127.0.0.1 (a readiness check for SIPp and the like). */
+export function udpPortBound(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createSocket('udp4');
+    probe.once('error', () => resolve(true));
+    probe.bind(port, LOOPBACK, () => probe.close(() => resolve(false)));
+  });
+}
+
 export interface TempDir {
   readonly path: string;
   file(name: string): string;

@@ -8,6 +8,7 @@ import {
   UserAgent,
   WebSocketTransport,
   dialogKey,
+  type Clock as SipClock,
   type DialogId,
   type IncomingCall,
   type OutgoingCall,
@@ -271,9 +272,15 @@ class AccountBinding implements SipAccountBinding {
   }
 }
 
+export interface B2buaBackendOptions {
+  /** The clock of the SIP user agents (transaction, registration and session timers). */
+  readonly sipClock?: SipClock;
+}
+
 export class B2buaBackend implements CallBackend {
   readonly logger: BackendContext['logger'];
   readonly #context: BackendContext;
+  readonly #options: B2buaBackendOptions;
   readonly #certificate = DtlsCertificate.generate();
   readonly #bindings = new Set<AccountBinding>();
 
@@ -285,8 +292,9 @@ export class B2buaBackend implements CallBackend {
     return this.#context.clock;
   }
 
-  constructor(context: BackendContext) {
+  constructor(context: BackendContext, options: B2buaBackendOptions = {}) {
     this.#context = context;
+    this.#options = options;
     this.logger = context.logger;
   }
 
@@ -318,6 +326,7 @@ export class B2buaBackend implements CallBackend {
           }
         : {}),
       userAgent: 'callbridge',
+      ...(this.#options.sipClock ? { clock: this.#options.sipClock } : {}),
       ...(demoDomain
         ? { resolver: (host: string) => Promise.resolve(host === demoDomain ? hop.host : host) }
         : {}),

@@ -15,13 +15,9 @@ export interface Harness {
   ): Promise<{ status: number; json: Record<string, unknown> }>;
 }
 
-/** A gateway on 127.0.0.1 with an OS-chosen port, in front of the backend test double. */
-export async function startHarness(
-  extraArgs: string[] = [],
-  options: { fetch?: typeof fetch; staticMounts?: Record<string, string>; clock?: Clock } = {},
-): Promise<Harness> {
-  const backend = new BackendDouble();
-  const config = loadConfig({
+/** A configuration for a test gateway: 127.0.0.1, an OS-chosen port, the test API token. */
+export function testConfig(extraArgs: string[] = []): GatewayConfig {
+  return loadConfig({
     argv: [
       '--listen-host',
       '127.0.0.1',
@@ -29,12 +25,19 @@ export async function startHarness(
       '0',
       '--api-tokens',
       API_TOKEN,
-      '--sip-domain',
-      'example.test',
       ...extraArgs,
     ],
     env: {},
   });
+}
+
+/** A gateway on 127.0.0.1 with an OS-chosen port, in front of the backend test double. */
+export async function startHarness(
+  extraArgs: string[] = [],
+  options: { fetch?: typeof fetch; staticMounts?: Record<string, string>; clock?: Clock } = {},
+): Promise<Harness> {
+  const backend = new BackendDouble();
+  const config = testConfig(['--sip-domain', 'example.test', ...extraArgs]);
   const gateway = await startGateway({
     config,
     backendFactory: () => backend,

@@ -233,6 +233,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   readonly #calls = new Map<string, OutgoingCall>();
   readonly #earlyCalls = new Map<string, IncomingCall>();
   readonly #closeTasks = new Set<() => Promise<unknown>>();
+  /** BYEs still waiting for their answer, of sessions that may already have ended. */
+  readonly #byesInFlight = new Set<Promise<unknown>>();
   readonly #remoteAllow = new WeakMap<Dialog, readonly string[]>();
   readonly #policy: RequestPolicy;
   readonly #supported: string;
@@ -787,7 +789,13 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       ...options,
       ...(options.body === undefined ? {} : { body: options.body }),
     });
-    return this.#send(request, { dialog: session.dialog });
+    const sending = this.#send(request, { dialog: session.dialog });
+    if (method === 'BYE') {
+      // close() gives these their grace period too: a session ends before its BYE is answered.
+      this.#byesInFlight.add(sending);
+      void sending.finally(() => this.#byesInFlight.delete(sending));
+    }
+    return sending;
   }
 
   /** @internal */
@@ -973,10 +981,6 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
   }
 
   /**
-   * Ends every session with BYE and runs the close tasks (unregistering), waiting up to
-   * `graceMs` for answers, then closes the transports.
-   */
-  /**
    * Registers work to finish before close() shuts the transports, such as an unregister
    * (RFC 3261 §10.2.2). Returns a function that removes it.
    */
@@ -985,9 +989,14 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
     return () => this.#closeTasks.delete(task);
   }
 
+  /**
+   * Ends every session with BYE and runs the close tasks (unregistering), waiting up to
+   * `graceMs` for answers (also to BYEs sent before), then closes the transports.
+   */
   async close(graceMs = 1000): Promise<void> {
     const byes = Promise.allSettled([
       ...[...this.#sessions.values()].map((s) => s.bye()),
+      ...this.#byesInFlight,
       ...[...this.#closeTasks].map((task) => task()),
     ]);
     // Wait for the BYEs to be answered, but not for their transactions to time out.

@@ -88,6 +88,8 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
   #unacked: { cseq: number; timer: TimerHandle; stop: () => void } | undefined;
   #sessionTimer: SessionTimerState | undefined;
   #sessionTimerHandle: TimerHandle | undefined;
+  /** A session refresh of ours is in flight (RFC 4028 §10: its failure ends the session). */
+  #refreshing = false;
   /** ACK bytes for our last 2xx-answered INVITE, re-sent when the 2xx is retransmitted. */
   #ack: { cseq: number; send: () => void } | undefined;
 
@@ -181,11 +183,7 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
     if (timer.refresher === 'local') {
       this.#sessionTimerHandle = this.#core.clock.setTimeout(() => {
         this.#sessionTimerHandle = undefined;
-        // A refresh is an UPDATE without body where the peer allows it, else a re-INVITE.
-        const refresh = this.#core.peerAllows(this.dialog, 'UPDATE')
-          ? this.update(undefined)
-          : this.reinvite(this.localBody);
-        refresh.catch(() => undefined);
+        void this.#refresh();
       }, ms / 2);
     } else {
       // §10: BYE before expiry, minus min(32 s, interval/3).
@@ -195,6 +193,30 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
         void this.#terminateWithBye('session-expired');
       }, wait);
     }
+  }
+
+  /** RFC 4028 §7.4: a refresh is an UPDATE without body where the peer allows it, else a re-INVITE. */
+  async #refresh(): Promise<void> {
+    this.#refreshing = true;
+    try {
+      await (this.#core.peerAllows(this.dialog, 'UPDATE')
+        ? this.update(undefined)
+        : this.reinvite(this.localBody));
+    } catch {
+      // An offer/answer exchange of the application is in progress: it refreshes the session.
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
+  /**
+   * §12.2.1.2: a 481 or 408 (also a timeout) for an in-dialog request ends the dialog. When that
+   * request was our session refresh, RFC 4028 §10 ends the session with a BYE.
+   */
+  #endIfDialogGone(status: number): void {
+    if (status !== 481 && status !== 408) return;
+    if (this.#refreshing) void this.#terminateWithBye('session-expired');
+    else this.#terminate('request-timeout');
   }
 
   /** @internal an in-dialog request for this session, already CSeq-checked. */
@@ -246,7 +268,11 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
         if (answered) return;
         answered = true;
         this.#pendingIncoming = false;
-        const body = answer ?? (request.body.length > 0 ? this.localBody : undefined);
+        // RFC 3311 §5.2: an UPDATE without an offer (a session refresh) gets no answer.
+        const body =
+          kind === 'update' && request.body.length === 0
+            ? undefined
+            : (answer ?? (request.body.length > 0 ? this.localBody : undefined));
         const response = this.#core.buildSuccess(tx, this.dialog, body, headers, this);
         tx.respond(response);
         if (kind === 'reinvite') {
@@ -301,8 +327,7 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
           this.#pendingOutgoing = true;
           continue;
         }
-        // §12.2.1.2: 481 and 408 for an in-dialog request end the dialog.
-        if (response.status === 481 || response.status === 408) this.#terminate('request-timeout');
+        this.#endIfDialogGone(response.status);
         return response;
       }
     } finally {
@@ -343,8 +368,8 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
           this.emit('renegotiated', this.localBody, this.remoteBody);
         }
         this.#core.onRefresh(this, request, response);
-      } else if (response.status === 481 || response.status === 408) {
-        this.#terminate('request-timeout');
+      } else {
+        this.#endIfDialogGone(response.status);
       }
       return response;
     } finally {
@@ -356,7 +381,7 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> {
   async request(method: string, options: RequestOptions = {}): Promise<SipResponse> {
     this.#assertOpen();
     const { response } = await this.#core.sendInDialog(this, method, options);
-    if (response.status === 481 || response.status === 408) this.#terminate('request-timeout');
+    this.#endIfDialogGone(response.status);
     return response;
   }
 
