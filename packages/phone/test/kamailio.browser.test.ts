@@ -34,6 +34,8 @@ interface Account {
 const BROWSER: Account = { login: 'browser', authName: 'browser-auth', password: 'browser-secret' };
 /** A second page's account, the target of a transfer. */
 const SECOND: Account = { login: 'second', authName: 'second', password: 'second-secret' };
+/** A third page's account, for attended transfer between two pages. */
+const THIRD: Account = { login: 'phone2', authName: 'phone2', password: 'phone2-secret' };
 
 describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.sox).skip)(
   'Phone UI against Kamailio and baresip',
@@ -98,8 +100,8 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
     }
 
     /** What the page's open peer connection (the current call) received on its audio track. */
-    function inboundAudio(): Promise<{ packets: number; level: number }> {
-      return page.evaluate(async () => {
+    function inboundAudio(on: Page = page): Promise<{ packets: number; level: number }> {
+      return on.evaluate(async () => {
         const meter = document.querySelector<HTMLMeterElement>('#level');
         let packets = 0;
         const pcs = (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? [];
@@ -327,6 +329,49 @@ describe.skipIf(needsPeers(PEERS.chromium, PEERS.kamailio, PEERS.baresip, PEERS.
       await callStatus('Finished', second);
       await second.close();
     });
+
+    it('attended transfer: the page holds one page, calls another, and connects the two', async () => {
+      const second = await openPhone();
+      const third = await openPhone();
+      await logIn(SECOND, second);
+      await logIn(THIRD, third);
+      await dial(SECOND.login);
+      await callStatus(/^Incoming call from .*browser/, second);
+      await button('Answer', second).click();
+      await callStatus('Established', second);
+      await callStatus('Established');
+      // A second call: the Phone UI puts the first on hold before it dials.
+      await dial(THIRD.login);
+      await callStatus('On hold', second);
+      await callStatus(/^Incoming call from .*browser/, third);
+      await button('Answer', third).click();
+      await callStatus('Established', third);
+      await callStatus('Established');
+      // Transfer with a held call: REFER with Replaces to the held party (RFC 5589 §7).
+      await button('Transfer').click();
+      await callStatus('Finished');
+      await page.screenshot({ path: `${screenshots}attended-transferor.png` });
+      // The held page is off hold and talks to the third page, which was not rung again: the
+      // INVITE with Replaces took the place of the page's call to it.
+      await callStatus('Established', second);
+      const before = await inboundAudio(second);
+      await expect
+        .poll(async () => (await inboundAudio(second)).packets, { timeout: 10_000 })
+        .toBeGreaterThan(before.packets + 50);
+      const thirdBefore = await inboundAudio(third);
+      await expect
+        .poll(async () => (await inboundAudio(third)).packets, { timeout: 10_000 })
+        .toBeGreaterThan(thirdBefore.packets + 50);
+      await expect(third.getByRole('status', { name: 'Call status' }).textContent()).resolves.toBe(
+        'Established',
+      );
+      await second.screenshot({ path: `${screenshots}attended-transferee.png` });
+      await button('Hangup', second).click();
+      await callStatus('Finished', second);
+      await callStatus('Finished', third);
+      await second.close();
+      await third.close();
+    }, 60_000);
 
     it('shows the failure for a number that does not exist', async () => {
       await dial('nobody');
