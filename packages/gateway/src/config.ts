@@ -317,7 +317,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'sip.tlsKey', description: 'PEM private key for SIP over TLS', parse: optional(file) },
   {
     path: 'sip.tlsCa',
-    description: 'PEM CA bundle to verify the SIP server',
+    description:
+      'PEM CA bundle to verify the SIP server (TLS; with WS it makes the WebSocket secure, wss)',
     parse: optional(file),
   },
   {

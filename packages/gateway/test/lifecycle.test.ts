@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PEERS, needsPeers, tempDir } from '@callbridge/testkit';
+import { PEERS, needsPeers, selfSignedCertificate, tempDir } from '@callbridge/testkit';
 import { loadConfig, silentLogger, startGateway } from '@callbridge/gateway';
 import type { Harness } from './support/gateway-harness.js';
 import { startHarness } from './support/gateway-harness.js';
@@ -42,27 +41,7 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('HTTPS and WSS', () => {
   it('serves /health over TLS with the configured certificate', async () => {
     const dir = tempDir('gateway-tls');
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-keyout',
-          dir.file('key.pem'),
-          '-out',
-          dir.file('cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
+      selfSignedCertificate(dir);
       const config = loadConfig({
         argv: [
           '--listen-port',

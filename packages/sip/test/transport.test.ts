@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import {
   type Flow,
   type Transport,
 } from '@callbridge/sip';
-import { PEERS, needsPeers, tempDir } from '@callbridge/testkit';
+import { PEERS, needsPeers, selfSignedCertificate, tempDir } from '@callbridge/testkit';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -198,31 +197,7 @@ describe('TCP transport', () => {
 describe.skipIf(needsPeers(PEERS.openssl).skip)('TLS transport', () => {
   it('carries messages over TLS and secure WebSocket with a self-signed certificate', async () => {
     const dir = tempDir('sip-tls');
-    const key = dir.file('key.pem');
-    const cert = dir.file('cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { key, cert } = selfSignedCertificate(dir);
     const pem = { key: readFileSync(key), cert: readFileSync(cert) };
     const server = await track(StreamTransport.tls({ server: pem }));
     const client = await track(StreamTransport.tls({ listen: false, client: { ca: pem.cert } }));

@@ -1,7 +1,7 @@
 // Helpers for tests that talk to real peers on 127.0.0.1. Each test starts the peers it needs and
 // stops them by PID; outside CI a missing peer skips the test with the Debian package to install,
 // in CI (CI=true) a missing peer is a failure.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -242,6 +242,39 @@ export function tempDir(prefix: string): TempDir {
     file: (name) => join(path, name),
     remove: () => rmSync(path, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A self-signed P-256 certificate for 127.0.0.1 (named in subjectAltName, as TLS name checks
+ * want), made by openssl in `dir`: the paths of its PEM files.
+ */
+export function selfSignedCertificate(dir: TempDir): { cert: string; key: string } {
+  const cert = dir.file('cert.pem');
+  const key = dir.file('key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
 }
 
 export {

@@ -311,7 +311,8 @@ export class B2buaBackend implements CallBackend {
         { cause: error },
       );
     }
-    const protocol = config.sip.transport.toLowerCase();
+    // The transport's own protocol: WS with a CA configured is WebSocket over TLS (wss).
+    const protocol = transport.protocol;
     const demoDomain = this.#context.demo?.domain;
     const ua = new UserAgent({
       transports: [transport],

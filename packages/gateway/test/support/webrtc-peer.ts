@@ -11,7 +11,12 @@ export type PeerCodec = 'opus' | 'PCMU' | 'G722';
 
 const PAYLOAD_TYPES: Record<PeerCodec, number> = { opus: 111, PCMU: 0, G722: 9 };
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

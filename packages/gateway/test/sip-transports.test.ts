@@ -1,0 +1,195 @@
+// The gateway's SIP side over TLS, WebSocket and TCP. Kamailio here has no tls or websocket
+// module, so the SIP server is this project's SipServer (registrar + proxy with digest) listening
+// on all of them, with a self-signed certificate made by openssl. For each transport a gateway
+// is configured for it; a browser session (the WebSocket protocol client and a node-datachannel
+// peer) registers through it, calls a UDP phone that answers, hears from it, and hangs up; then
+// the phone calls the browser, which answers.
+import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Registerer,
+  SipServer,
+  StreamTransport,
+  UdpTransport,
+  UserAgent,
+  WebSocketTransport,
+  type Binding,
+  type InviteSession,
+} from '@callbridge/sip';
+import {
+  PEERS,
+  needsPeers,
+  selfSignedCertificate,
+  tempDir,
+  type TempDir,
+} from '@callbridge/testkit';
+import {
+  establishWithTone,
+  placeCall,
+  startB2bua,
+  type B2buaHarness,
+} from './support/b2bua-harness.js';
+import { WebRtcPeer, until } from './support/webrtc-peer.js';
+
+const USERS: Record<string, string> = { gateway: 'gateway-secret', phone: 'phone-secret' };
+
+let certs: TempDir;
+let pem: { cert: string; key: string };
+let server: SipServer;
+const listening = { UDP: 0, TCP: 0, TLS: 0, WS: 0, WSS: 0 };
+const bindings: Binding[] = [];
+let phone: UserAgent;
+let registerer: Registerer;
+let rtp: Socket;
+let rtpPackets = 0;
+let phoneSessions: InviteSession[] = [];
+
+/** PCMU at 8 kHz, answered towards the phone's own RTP socket. */
+function phoneSdp(): { body: string; contentType: string } {
+  const body = [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${rtp.address().port} RTP/AVP 0`,
+    'a=rtpmap:0 PCMU/8000',
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
+  return { body, contentType: 'application/sdp' };
+}
+
+beforeAll(async () => {
+  certs = tempDir('sip-tls');
+  pem = selfSignedCertificate(certs);
+  const cert = readFileSync(pem.cert, 'utf8');
+  const key = readFileSync(pem.key, 'utf8');
+  const udp = await UdpTransport.create({ address: '127.0.0.1' });
+  const tcp = await StreamTransport.tcp({ address: '127.0.0.1', listen: true });
+  const tls = await StreamTransport.tls({
+    address: '127.0.0.1',
+    listen: true,
+    server: { cert, key },
+  });
+  const ws = await WebSocketTransport.create({ address: '127.0.0.1', listen: true });
+  const wss = await WebSocketTransport.create({
+    address: '127.0.0.1',
+    listen: true,
+    secure: { cert, key },
+  });
+  listening.UDP = udp.local.port;
+  listening.TCP = tcp.local.port;
+  listening.TLS = tls.local.port;
+  listening.WS = ws.local.port;
+  listening.WSS = wss.local.port;
+  server = new SipServer({
+    transports: [udp, tcp, tls, ws, wss],
+    domains: ['127.0.0.1'],
+    users: (user) => (USERS[user] === undefined ? undefined : { password: USERS[user] }),
+  });
+  server.on('registered', (binding) => bindings.push(binding));
+
+  rtp = createSocket('udp4');
+  await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
+  rtp.on('message', () => rtpPackets++);
+  phone = new UserAgent({
+    transports: [await UdpTransport.create({ address: '127.0.0.1' })],
+    aor: 'sip:phone@127.0.0.1',
+    outboundProxy: `sip:127.0.0.1:${listening.UDP};lr`,
+    credentials: { username: 'phone', password: USERS['phone']! },
+  });
+  phone.on('invite', (call) => phoneSessions.push(call.accept(phoneSdp())));
+  registerer = new Registerer(phone, {});
+  expect((await registerer.register()).status).toBe(200);
+}, 30_000);
+
+afterAll(async () => {
+  await registerer?.unregister().catch(() => undefined);
+  registerer?.stop();
+  await phone?.close(200);
+  rtp?.close();
+  await server?.close();
+  certs?.remove();
+});
+
+describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each transport', () => {
+  for (const transport of ['TLS', 'WSS', 'WS', 'TCP'] as const) {
+    describe(transport, () => {
+      let b2bua: B2buaHarness;
+      let registered: Binding | undefined;
+
+      beforeAll(async () => {
+        const before = bindings.length;
+        b2bua = await startB2bua({
+          argv: [
+            '--sip-domain',
+            '127.0.0.1',
+            '--sip-outbound-proxy',
+            `127.0.0.1:${listening[transport]}`,
+            '--sip-transport',
+            transport === 'WSS' ? 'WS' : transport,
+            '--sip-listen-host',
+            '127.0.0.1',
+            // With a CA, WS is WebSocket over TLS (wss).
+            ...(transport === 'TLS' || transport === 'WSS' ? ['--sip-tls-ca', pem.cert] : []),
+          ],
+          sipOptions: { login: 'gateway', password: USERS['gateway'], domain: '127.0.0.1' },
+          ready: 'REGISTERED',
+        });
+        registered = bindings.slice(before).find((b) => b.aor.startsWith('sip:gateway@'));
+      }, 20_000);
+
+      afterAll(async () => {
+        await b2bua?.stop();
+      });
+
+      it('registers over it', () => {
+        expect(registered?.flow.protocol).toBe(transport.toLowerCase());
+      });
+
+      it('calls the phone: answered, media flows, hangup from the browser', async () => {
+        const { socket, backend } = b2bua;
+        const callId = `out-${transport}`;
+        phoneSessions = [];
+        const peer = await WebRtcPeer.create(callId, ['PCMU']);
+        try {
+          await placeCall(socket, peer, callId, 'phone');
+          await establishWithTone(socket, peer, callId);
+          const before = rtpPackets;
+          await until(() => rtpPackets > before + 10, 'RTP from the browser at the phone');
+          await socket.request({ type: 'call.hangup', callId });
+          await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 10_000);
+          await until(() => phoneSessions[0]?.state === 'terminated', 'the BYE at the phone');
+          await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
+        } finally {
+          peer.close();
+        }
+      }, 40_000);
+
+      it('takes a call from the phone over it, answered by the browser; the phone hangs up', async () => {
+        const { socket, backend } = b2bua;
+        const peer = await WebRtcPeer.create(`in-${transport}`, ['PCMU']);
+        try {
+          const call = phone.invite('sip:gateway@127.0.0.1', { offer: phoneSdp() });
+          const incoming = await socket.waitFor({ type: 'call.incoming' }, 15_000);
+          const callId = incoming['callId'] as string;
+          const answer = await peer.answer((incoming['sdp'] as { sdp: string }).sdp);
+          await socket.request({
+            type: 'call.answer',
+            callId,
+            sdp: { type: 'answer', sdp: answer },
+          });
+          const session = await call.answered;
+          await socket.waitFor({ type: 'call.status', callId, status: 'ESTABLISHED' }, 10_000);
+          expect((await session.bye())?.status).toBe(200);
+          await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 10_000);
+          await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
+        } finally {
+          peer.close();
+        }
+      }, 40_000);
+    });
+  }
+});
