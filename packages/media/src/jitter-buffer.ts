@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { MediaError } from './errors.js';
 import type { FrameDecoder } from './frame-decoder.js';
-import { DelayHistogram, SlidingQuantile } from './stats.js';
+import { DelayHistogram, ForgettingHistogram, SlidingQuantile } from './stats.js';
 import { crossfadeInsert, crossfadeRemove, findPitchPeriod, isSilent } from './time-scale.js';
 
 export type JitterBufferMode = 'adaptive' | 'fixed';
@@ -23,10 +23,28 @@ export interface JitterBufferOptions {
   readonly maxDelayMs?: number;
   /** Target before enough jitter has been measured (default 40 ms). */
   readonly initialDelayMs?: number;
-  /** Percentile of the relative transit delay the target covers (default 0.995). */
+  /**
+   * Quantile of the relative transit delay the target covers (default 0.9). Packets slower than
+   * that are not lost: playout waits for them (see `initialPatienceMs`), so the target need not
+   * cover the rare slow ones, which would cost delay on every packet.
+   */
   readonly quantile?: number;
-  /** Packets in the sliding jitter window (default 500, ten seconds at 20 ms). */
+  /**
+   * Per-packet forgetting factor of the relative-delay histogram the target is read from
+   * (default 0.9993: a half-life of about 1000 packets, twenty seconds at 20 ms).
+   */
+  readonly forgettingFactor?: number;
+  /** Packets in the sliding window of transits the slowest and fastest are taken from (default 500). */
   readonly windowPackets?: number;
+  /**
+   * How long, at first, a missing packet is waited for: the longest relative transit it may
+   * still arrive with and play (default 80 ms, what a fixed 60 ms buffer covers plus a frame).
+   * This patience rises at once to the slowest transit seen in the window plus a frame (delay
+   * spikes, reordering) and decays at `patienceDecayMsPerSecond` while nothing as slow recurs.
+   */
+  readonly initialPatienceMs?: number;
+  /** How fast the patience for missing packets decays, ms per second (default 2). */
+  readonly patienceDecayMsPerSecond?: number;
   /** Packets the buffer can hold; a power of two (default 128). */
   readonly capacityPackets?: number;
   /** Largest payload accepted (default 1500 bytes). */
@@ -71,6 +89,11 @@ export interface JitterBufferReport {
   readonly acceleratedSamples: number;
   readonly expandedSamples: number;
   readonly resyncs: number;
+  /**
+   * Times a late packet was still played by taking the timeline back to it (nothing after it had
+   * been played yet); such packets do not count as late.
+   */
+  readonly rewinds: number;
   readonly ssrcChanges: number;
   /** Payloads the decoder rejected (concealed instead). */
   readonly decodeErrors: number;
@@ -93,16 +116,26 @@ interface Slot {
 }
 
 const TWO_32 = 4294967296;
+/** Transit samples needed before the target follows the measurement instead of the initial one. */
+const START_PACKETS = 10;
+/** Most pitch periods one decoded frame is shortened by when playout is far behind its target. */
+const MAX_PERIODS_REMOVED = 3;
 
 /**
  * Adaptive jitter buffer for one audio stream: packets go in as they arrive, PCM comes out at
  * the playout clock's pace, with concealment, FEC recovery and time-scale modification.
  *
- * The target delay is the chosen percentile of each packet's transit delay relative to the
- * fastest packet in a sliding window (RFC 3550 §6.4.1 defines the same relative transit for its
- * jitter estimate), bounded by min/max. Playout follows the target by stretching or shrinking
- * audio: freely in silence, one pitch period at a time in speech. Clock drift between sender
- * and receiver shows up as a drift of the transit delay and is absorbed the same way.
+ * Each packet's transit delay relative to the fastest packet in a sliding window (RFC 3550
+ * §6.4.1 defines the same relative transit for its jitter estimate) goes into a histogram with
+ * exponential forgetting; the target delay is its chosen quantile plus one frame, bounded by
+ * min/max (a NetEq-like design). The target deliberately leaves out the slow tail: a packet
+ * missing at playout is waited for (concealing without moving the timeline) as long as a packet
+ * as slow as the slowest recently seen could still come, so reordered packets and delay spikes
+ * cost a short stretch of delay instead of the packet, or of a high target all the time.
+ * Playout follows the target by stretching or shrinking audio: freely in silence, by pitch
+ * periods in speech (several per frame when far behind, to shed a spike's delay quickly). Clock
+ * drift between sender and receiver shows up as a drift of the transit delay and is absorbed
+ * the same way.
  */
 export class AdaptiveJitterBuffer {
   readonly mode: JitterBufferMode;
@@ -116,6 +149,8 @@ export class AdaptiveJitterBuffer {
   readonly #maxDelayMs: number;
   readonly #quantile: number;
   readonly #decayPerMs: number;
+  readonly #initialPatienceMs: number;
+  readonly #patienceDecayPerMs: number;
   readonly #resyncThresholdMs: number;
   readonly #targetSampleIntervalMs: number;
   readonly #silenceRms: number;
@@ -127,7 +162,10 @@ export class AdaptiveJitterBuffer {
   readonly #mask: number;
   /** Per slot: extended sequence last played from it, to tell duplicates from late packets. */
   readonly #playedSeq: Float64Array;
+  /** Per slot: extended sequence last declared missing from it, to undo that on a rewind. */
+  readonly #missedSeq: Float64Array;
   readonly #transits: SlidingQuantile;
+  readonly #relativeDelays: ForgettingHistogram;
   readonly #delays = new DelayHistogram(5000);
 
   /** Decoded audio not yet read. */
@@ -152,6 +190,9 @@ export class AdaptiveJitterBuffer {
   /** Transit of the first packet; the fixed buffer's anchor. */
   #anchorTransit = 0;
   #lastTargetSample = -Infinity;
+  /** Longest relative transit a missing packet is waited for. */
+  #patienceMs: number;
+  #patienceUpdate = 0;
   #lastTargetUpdate = 0;
   readonly #targetHistory: [number, number][] = [];
 
@@ -166,9 +207,12 @@ export class AdaptiveJitterBuffer {
   #accelerated = 0;
   #expanded = 0;
   #resyncs = 0;
+  #rewinds = 0;
   #ssrcChanges = 0;
   #decodeErrors = 0;
   #consecutiveLate = 0;
+  /** Extended sequence number of the last packet played. */
+  #lastPlayedSeq = -1;
   /** Length of the playout reads, ms. */
   #readMs = 0;
 
@@ -194,11 +238,18 @@ export class AdaptiveJitterBuffer {
     if (!(this.#minDelayMs >= 0 && this.#maxDelayMs >= this.#minDelayMs)) {
       throw new MediaError('INVALID_ARGUMENT', 'need 0 ≤ minDelayMs ≤ maxDelayMs');
     }
-    this.#quantile = options.quantile ?? 0.995;
+    this.#quantile = options.quantile ?? 0.9;
     if (!(this.#quantile > 0 && this.#quantile <= 1)) {
       throw new MediaError('INVALID_ARGUMENT', `quantile must be in (0, 1], got ${this.#quantile}`);
     }
     this.#decayPerMs = (options.targetDecayMsPerSecond ?? 10) / 1000;
+    this.#initialPatienceMs = options.initialPatienceMs ?? 80;
+    this.#patienceMs = this.#initialPatienceMs;
+    this.#patienceDecayPerMs = (options.patienceDecayMsPerSecond ?? 2) / 1000;
+    const forgetting = options.forgettingFactor ?? 0.9993;
+    if (!(forgetting > 0 && forgetting <= 1)) {
+      throw new MediaError('INVALID_ARGUMENT', `forgettingFactor must be in (0, 1], got ${forgetting}`);
+    }
     this.#initialTargetMs = clamp(options.initialDelayMs ?? 40, this.#minDelayMs, this.#maxDelayMs);
     this.#targetMs = this.#initialTargetMs;
     this.#resyncThresholdMs = options.resyncThresholdMs ?? 1500;
@@ -223,7 +274,9 @@ export class AdaptiveJitterBuffer {
       });
     }
     this.#playedSeq = new Float64Array(capacity).fill(-1);
+    this.#missedSeq = new Float64Array(capacity).fill(-1);
     this.#transits = new SlidingQuantile(options.windowPackets ?? 500);
+    this.#relativeDelays = new ForgettingHistogram(1, this.#maxDelayMs, forgetting);
     const maxFrame = options.maxFrameSamples ?? Math.ceil(this.sampleRate * 0.12);
     this.#scratch = new Int16Array(maxFrame);
     this.#stretch = new Int16Array(maxFrame * 2);
@@ -291,6 +344,7 @@ export class AdaptiveJitterBuffer {
 
     if (!this.#started) {
       this.#started = true;
+      this.#patienceUpdate = now;
       this.#nextSeq = extSeq;
       this.#decodedTs = extTs;
       this.#anchorTransit = transit;
@@ -307,7 +361,9 @@ export class AdaptiveJitterBuffer {
     const late =
       extSeq < this.#nextSeq || (this.#playing && extTs < this.#decodedTs - this.#frameTs / 2);
     this.#observeTransit(transit, now);
-    if (late) {
+    if (late && this.#canRewindTo(extSeq, extTs)) {
+      this.#rewind(extSeq, extTs);
+    } else if (late) {
       this.#late++;
       // A run of late packets means the timeline ran ahead of the sender (a long outage
       // concealed, a stalled host): start over from the packets that arrive now.
@@ -397,6 +453,7 @@ export class AdaptiveJitterBuffer {
       acceleratedSamples: this.#accelerated,
       expandedSamples: this.#expanded,
       resyncs: this.#resyncs,
+      rewinds: this.#rewinds,
       ssrcChanges: this.#ssrcChanges,
       decodeErrors: this.#decodeErrors,
       targetDelayMs: this.targetDelayMs,
@@ -410,8 +467,12 @@ export class AdaptiveJitterBuffer {
     if (this.#started) this.#resyncs++;
     for (const slot of this.#slots) slot.extSeq = -1;
     this.#playedSeq.fill(-1);
+    this.#missedSeq.fill(-1);
+    this.#lastPlayedSeq = -1;
     this.#buffered = 0;
     this.#transits.clear();
+    this.#relativeDelays.clear();
+    this.#patienceMs = this.#initialPatienceMs;
     // Transit measured against the old timeline says nothing about the new one.
     this.#targetMs = this.#initialTargetMs;
     // Extended numbers start far from zero so unwrapping never goes negative.
@@ -439,19 +500,21 @@ export class AdaptiveJitterBuffer {
   }
 
   /**
-   * Updates the target from one more transit sample: the chosen percentile of the transit spread
-   * plus one frame. It rises at once and falls slowly, so a burst of jitter is remembered a while.
+   * Updates the target from one more transit sample: the chosen quantile of the relative-delay
+   * histogram plus one frame. It rises at once and falls at most at the configured rate.
    */
   #observeTransit(transit: number, now: number): void {
     if (this.mode === 'fixed') return;
     this.#transits.push(transit);
-    if (this.#transits.size < 10) return;
+    // Relative to the fastest transit when the packet came: re-basing older delays on a later
+    // fastest would count clock drift as jitter.
+    this.#relativeDelays.add(transit - this.#transits.min());
+    this.#updatePatience(now);
+    if (this.#transits.size < START_PACKETS) return;
     // Cover the jitter plus what must be on hand at each read: a packet, or a whole read when
     // the playout reads in larger frames (a 60 ms ptime on the other leg).
     const wanted =
-      this.#transits.quantile(this.#quantile) -
-      this.#transits.min() +
-      Math.max(this.#frameMs(), this.#readMs);
+      this.#relativeDelays.quantile(this.#quantile) + Math.max(this.#frameMs(), this.#readMs);
     const decayed = this.#targetMs - (now - this.#lastTargetUpdate) * this.#decayPerMs;
     this.#lastTargetUpdate = now;
     this.#targetMs = clamp(Math.max(wanted, decayed), this.#minDelayMs, this.#maxDelayMs);
@@ -514,38 +577,29 @@ export class AdaptiveJitterBuffer {
     }
 
     const later = this.#findLater();
-    const concealStep = this.sampleRate / 400;
-    if (
-      adaptive &&
-      later !== undefined &&
-      this.#syncLength >= concealStep &&
-      // With the next packet here, the decoder's FEC recovers this one: nothing to wait for.
-      !(later.extSeq === this.#nextSeq + 1 && this.#decoder.decodeFec) &&
-      error >= expandBelow
-    ) {
-      // The packet due is missing, but its playout time has not come yet: audio left over from
-      // the last read covers the present. A reordered packet may still arrive before it plays,
-      // so fill only what this read still needs and decide at the next read, by which time its
-      // playout time has passed (the fill leaves less than one concealment step over). The fill
-      // stretches the timeline by less than a read, which the buffer gives back like any other
-      // excess.
+    // With the next packet here, the decoder's FEC recovers this one: nothing to wait for.
+    const fecAvailable = later?.extSeq === this.#nextSeq + 1 && this.#decoder.decodeFec !== undefined;
+    if (adaptive && !fecAvailable && this.#worthWaiting(now)) {
+      // The packet due is missing but may still come (reordered, or held up by a delay spike):
+      // conceal only what this read still needs without moving the timeline, and decide again
+      // at the next read.
+      const concealStep = this.sampleRate / 400;
       const short = Math.ceil((frameSamples - this.#syncLength) / concealStep) * concealStep;
       const produced = this.#conceal(this.#concealable(short));
       this.#append(this.#scratch, produced);
       this.#expanded += produced;
       return;
     }
-    if (later !== undefined && (!adaptive || error >= expandBelow)) {
+    if (later !== undefined) {
       // The packet due now is missing while later ones are here: lost (or late). Recover it from
       // the next packet's FEC when it carries some, otherwise conceal.
       const missingTs = (later.extTs - this.#decodedTs) / Math.max(1, later.extSeq - this.#nextSeq);
-      this.#nextSeq++;
-      this.#missing++;
+      this.#declareMissing();
       // Concealment while waiting may already have covered the lost packet's time.
       if (missingTs < this.#frameTs / 2) return;
       const samples = this.#concealable(Math.round(missingTs / this.#tsPerSample));
       let produced = 0;
-      if (later.extSeq === this.#nextSeq && this.#decoder.decodeFec) {
+      if (fecAvailable) {
         produced = this.#safely(() => this.#decoder.decodeFec!(later.view, this.#scratch, samples));
         if (produced > 0) this.#fecRecovered++;
       }
@@ -554,21 +608,31 @@ export class AdaptiveJitterBuffer {
       this.#decodedTs += produced * this.#tsPerSample;
       return;
     }
-
-    // Nothing to play. The adaptive buffer waits for the packet (concealing without moving the
-    // timeline, which adds delay) as long as a packet as slow as the slowest one in the window
-    // could still come; beyond that it is lost, and it moves on like the fixed buffer.
+    // Nothing to play and nothing worth waiting for: conceal and move on like a fixed buffer.
     const produced = this.#conceal(this.#concealable(frameSamples));
     this.#append(this.#scratch, produced);
-    const delayMs = outTime - this.#decodedTs * this.#msPerTs - this.#transits.min();
-    // One frame beyond the slowest transit seen, so the next packet (and the FEC copy of this
-    // one it may carry) can still arrive.
-    const worstMs = this.#transits.quantile(1) - this.#transits.min() + 2 * this.#frameMs();
-    if (adaptive && delayMs < Math.min(this.#maxDelayMs, worstMs)) {
-      this.#expanded += produced;
-    } else {
-      this.#decodedTs += produced * this.#tsPerSample;
-    }
+    this.#decodedTs += produced * this.#tsPerSample;
+  }
+
+  /**
+   * Whether a packet missing at playout is still worth waiting for: whether, arriving now, it
+   * would have a relative transit within the patience. The patience follows the slowest transit
+   * in the window (plus a frame), so delay spikes and reordering that recur keep it up, and it
+   * decays slowly once they stop; it starts at `initialPatienceMs`, so a first spike or
+   * reordered packet is waited for too. Waiting costs delay, which acceleration gives back;
+   * giving up costs the packet.
+   */
+  #worthWaiting(now: number): boolean {
+    this.#updatePatience(now);
+    const delayMs = now - this.#decodedTs * this.#msPerTs - this.#transits.min();
+    return delayMs < Math.min(this.#maxDelayMs, this.#patienceMs);
+  }
+
+  #updatePatience(now: number): void {
+    const decayed = this.#patienceMs - (now - this.#patienceUpdate) * this.#patienceDecayPerMs;
+    this.#patienceUpdate = now;
+    const slowestMs = this.#transits.quantile(1) - this.#transits.min() + this.#frameMs();
+    this.#patienceMs = Math.max(slowestMs, decayed);
   }
 
   #playSlot(
@@ -585,6 +649,7 @@ export class AdaptiveJitterBuffer {
       produced = this.#conceal(this.#concealable(this.#frameTs / this.#tsPerSample));
     this.#delays.add(outTime - slot.arrival);
     this.#playedSeq[slot.extSeq & this.#mask] = slot.extSeq;
+    this.#lastPlayedSeq = slot.extSeq;
     slot.extSeq = -1;
     this.#buffered--;
     this.#played++;
@@ -612,9 +677,16 @@ export class AdaptiveJitterBuffer {
       const period = findPitchPeriod(frame, produced, this.sampleRate);
       if (period > 0) {
         if (error > 0) {
-          const length = crossfadeRemove(frame, produced, period, this.#stretch);
+          // Remove pitch periods in place while the excess lasts (several when far behind).
+          const excessSamples = ((error - accelerateAbove / 2) * this.sampleRate) / 1000;
+          let length = crossfadeRemove(frame, produced, period, frame);
+          for (let n = 1; n < MAX_PERIODS_REMOVED && produced - length < excessSamples; n++) {
+            const next = findPitchPeriod(frame, length, this.sampleRate);
+            if (next === 0) break;
+            length = crossfadeRemove(frame, length, next, frame);
+          }
           this.#accelerated += produced - length;
-          this.#append(this.#stretch, length);
+          this.#append(frame, length);
         } else {
           const length = crossfadeInsert(frame, produced, period, this.#stretch);
           this.#expanded += length - produced;
@@ -657,6 +729,41 @@ export class AdaptiveJitterBuffer {
     }
   }
 
+  #declareMissing(): void {
+    this.#missedSeq[this.#nextSeq & this.#mask] = this.#nextSeq;
+    this.#missing++;
+    this.#nextSeq++;
+  }
+
+  /**
+   * Whether a packet that arrived after playout passed its time can still be played by taking
+   * the timeline back to it: when nothing after it has been played (all since was concealment,
+   * as when a delay spike outlasted the patience), playing it now only turns that concealment
+   * into waiting, which acceleration gives back. Bounded by the maximum delay.
+   */
+  #canRewindTo(extSeq: number, extTs: number): boolean {
+    return (
+      this.mode === 'adaptive' &&
+      this.#playing &&
+      this.#lastPlayedSeq < extSeq &&
+      this.#nextSeq - extSeq <= this.#mask &&
+      (this.#decodedTs - extTs) * this.#msPerTs <= this.#maxDelayMs
+    );
+  }
+
+  #rewind(extSeq: number, extTs: number): void {
+    for (let seq = extSeq; seq < this.#nextSeq; seq++) {
+      const index = seq & this.#mask;
+      if (this.#missedSeq[index] === seq) {
+        this.#missedSeq[index] = -1;
+        this.#missing--;
+      }
+    }
+    this.#nextSeq = Math.min(this.#nextSeq, extSeq);
+    this.#decodedTs = extTs;
+    this.#rewinds++;
+  }
+
   /** Drops what the timeline has already passed: late packets and gaps before them. */
   #skipPassed(): void {
     const halfFrame = this.#frameTs / 2;
@@ -670,6 +777,7 @@ export class AdaptiveJitterBuffer {
       } else {
         const later = this.#findLater();
         if (later === undefined || later.extTs + halfFrame > this.#decodedTs) return;
+        this.#missedSeq[this.#nextSeq & this.#mask] = this.#nextSeq;
         this.#missing++;
       }
       this.#nextSeq++;

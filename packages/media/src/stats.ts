@@ -109,3 +109,68 @@ export class DelayHistogram {
     return this.#bins.length - 1;
   }
 }
+
+/**
+ * Histogram of non-negative values with exponential forgetting: each new value weighs
+ * 1/`forgetting` times the one before, so old values fade with a half-life of
+ * ln 2 / (1 − forgetting) values. Until that many values have come it is close to a plain
+ * histogram of all of them, which makes the first estimates as good as the data allows.
+ * Instead of scaling every bin down on each value, the weight of new values grows and the bins
+ * are rescaled only when it gets large: O(1) per value, O(bins) per quantile, no allocation.
+ */
+export class ForgettingHistogram {
+  readonly binWidth: number;
+  readonly #forgetting: number;
+  readonly #bins: Float64Array;
+  #weight = 1;
+  #total = 0;
+
+  constructor(binWidth: number, maxValue: number, forgetting: number) {
+    if (!(binWidth > 0) || !(maxValue > 0) || !(forgetting > 0 && forgetting <= 1)) {
+      throw new MediaError(
+        'INVALID_ARGUMENT',
+        'need binWidth > 0, maxValue > 0 and a forgetting factor in (0, 1]',
+      );
+    }
+    this.binWidth = binWidth;
+    this.#forgetting = forgetting;
+    this.#bins = new Float64Array(Math.ceil(maxValue / binWidth) + 1);
+  }
+
+  clear(): void {
+    this.#bins.fill(0);
+    this.#weight = 1;
+    this.#total = 0;
+  }
+
+  /** Whether any value has been added since construction or the last clear. */
+  get empty(): boolean {
+    return this.#total === 0;
+  }
+
+  add(value: number): void {
+    const bins = this.#bins;
+    const bin = Math.min(bins.length - 1, Math.max(0, Math.floor(value / this.binWidth)));
+    this.#weight /= this.#forgetting;
+    bins[bin]! += this.#weight;
+    this.#total += this.#weight;
+    if (this.#weight > 1e100) {
+      for (let i = 0; i < bins.length; i++) bins[i]! /= this.#weight;
+      this.#total /= this.#weight;
+      this.#weight = 1;
+    }
+  }
+
+  /** Upper edge of the bin holding the q-quantile (0 when empty). */
+  quantile(q: number): number {
+    if (this.#total === 0) return 0;
+    const bins = this.#bins;
+    const tail = (1 - q) * this.#total;
+    let above = 0;
+    for (let i = bins.length - 1; i > 0; i--) {
+      above += bins[i]!;
+      if (above > tail) return (i + 1) * this.binWidth;
+    }
+    return this.binWidth;
+  }
+}

@@ -71,12 +71,12 @@ describe('AdaptiveJitterBuffer basics', () => {
 
   it('reorders, counts duplicates and conceals a lost packet', () => {
     const h = harness();
+    // One arrival per 20 ms: 4 overtakes 3, 5 comes twice, 7 never comes.
     const order = [0, 1, 2, 4, 3, 5, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15];
     const played: number[] = [];
-    for (const i of order) {
-      h.buffer.insert(1, i, i * 160, frame(i + 1));
-    }
     for (let t = 0; t < 30; t++) {
+      const i = order[t];
+      if (i !== undefined) h.buffer.insert(1, i, i * 160, frame(i + 1));
       played.push(h.read());
       h.clock.advance(20);
     }
@@ -225,8 +225,11 @@ describe('AdaptiveJitterBuffer on simulated networks', () => {
     NetworkProfile,
     'seed' | 'packetCount' | 'packetIntervalMs' | 'clockRate'
   >;
-  // Typical access networks: the adaptive buffer needs less delay than a fixed 60 ms one.
-  const typical: Record<string, Impairments> = {
+  // Every trace of the comparison against a fixed 60 ms buffer (issue: "the adaptive one wins on
+  // delay at equal or lower late loss"). The adaptive buffer's target covers the bulk of the
+  // jitter; reordered packets and delay spikes are waited for instead of being covered all the
+  // time, and the delay that waiting adds is shed again by time-scale modification.
+  const traces: Record<string, Impairments> = {
     calm: { jitter: { kind: 'normal', stdDevMs: 5 } },
     moderate: {
       jitter: { kind: 'normal', stdDevMs: 15, correlation: 0.5 },
@@ -239,6 +242,20 @@ describe('AdaptiveJitterBuffer on simulated networks', () => {
     },
     fastSender: { jitter: { kind: 'normal', stdDevMs: 8 }, clockSkewPpm: 500 },
     slowSender: { jitter: { kind: 'normal', stdDevMs: 8 }, clockSkewPpm: -500 },
+    burstyLoss: {
+      jitter: { kind: 'exponential', meanMs: 8 },
+      loss: { kind: 'gilbert-elliott', goodToBad: 0.01, badToGood: 0.3 },
+    },
+    burstyLossWithReordering: {
+      jitter: { kind: 'normal', stdDevMs: 15, correlation: 0.5 },
+      loss: { kind: 'gilbert-elliott', goodToBad: 0.01, badToGood: 0.3 },
+      reorderProbability: 0.01,
+      duplicateProbability: 0.01,
+    },
+    delaySpikes: {
+      jitter: { kind: 'exponential', meanMs: 12 },
+      delaySpikes: { probability: 0.003, heightMs: 150, durationMs: 300 },
+    },
   };
 
   function compare(impairments: Impairments, seed: number) {
@@ -248,44 +265,36 @@ describe('AdaptiveJitterBuffer on simulated networks', () => {
     return { adaptive, fixed };
   }
 
-  for (const [name, impairments] of Object.entries(typical)) {
-    it(`${name}: less mean delay, no more p95 delay than a fixed 60 ms buffer at equal or lower late loss (seeds ${seeds.join(', ')})`, () => {
+  for (const [name, impairments] of Object.entries(traces)) {
+    it(`${name}: less mean delay than a fixed 60 ms buffer at equal or lower late loss (seeds ${seeds.join(', ')})`, () => {
       for (const seed of seeds) {
         const { adaptive, fixed } = compare(impairments, seed);
         expect(adaptive.addedDelayMeanMs, `seed ${seed}`).toBeLessThan(fixed.addedDelayMeanMs);
-        expect(adaptive.addedDelayP95Ms, `seed ${seed}`).toBeLessThanOrEqual(fixed.addedDelayP95Ms);
         expect(adaptive.latePackets, `seed ${seed}`).toBeLessThanOrEqual(fixed.latePackets);
         expect(adaptive.packetsPlayed, `seed ${seed}`).toBeGreaterThanOrEqual(fixed.packetsPlayed);
+        // The p95 too, except under delay spikes: there the packets of a spike are waited for
+        // and played (the fixed buffer loses them), so a few percent of packets carry the
+        // spike's delay; the mean still wins because that delay is shed within the spike.
+        if (name !== 'delaySpikes') {
+          expect(adaptive.addedDelayP95Ms, `seed ${seed}`).toBeLessThanOrEqual(
+            fixed.addedDelayP95Ms,
+          );
+        }
         expect(adaptive.targetHistory.length).toBeGreaterThan(50);
       }
     });
   }
 
-  it('bursty loss: less delay than a fixed 60 ms buffer, late loss within two packets of it', () => {
-    const bursty: Impairments = {
-      jitter: { kind: 'exponential', meanMs: 8 },
-      loss: { kind: 'gilbert-elliott', goodToBad: 0.01, badToGood: 0.3 },
-    };
-    for (const seed of seeds) {
-      const { adaptive, fixed } = compare(bursty, seed);
-      expect(adaptive.addedDelayMeanMs, `seed ${seed}`).toBeLessThan(fixed.addedDelayMeanMs);
-      expect(adaptive.latePackets, `seed ${seed}`).toBeLessThanOrEqual(fixed.latePackets + 1);
-    }
-  });
-
-  it('delay spikes: the adaptive buffer loses far fewer packets than the fixed one', () => {
-    const trace = simulateNetwork({
-      ...common,
-      seed: 17,
-      jitter: { kind: 'exponential', meanMs: 12 },
-      delaySpikes: { probability: 0.003, heightMs: 150, durationMs: 300 },
-    });
+  it('delay spikes: packets held up by a spike are waited for, without raising the target for good', () => {
+    const trace = simulateNetwork({ ...common, ...traces.delaySpikes!, seed: 17 });
     const adaptive = replayTrace(trace).report;
     const fixed = replayTrace(trace, { jitterBuffer: { mode: 'fixed', fixedDelayMs: 60 } }).report;
     expect(fixed.lateLossRate).toBeGreaterThan(0.01);
     expect(adaptive.lateLossRate).toBeLessThan(fixed.lateLossRate / 5);
-    // The target followed the spikes up.
-    expect(Math.max(...adaptive.targetHistory.map(([, t]) => t))).toBeGreaterThan(100);
+    // Waiting, not a 150 ms target, is what saved the spikes' packets.
+    const targets = adaptive.targetHistory.map(([, t]) => t);
+    expect(Math.max(...targets)).toBeLessThan(100);
+    expect(adaptive.expandedSamples).toBeGreaterThan(8000 * 0.15 * 3);
   });
 
   it('absorbs a 0.1% sender clock drift over ten minutes without growing delay', () => {
