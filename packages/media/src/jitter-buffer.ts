@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { MediaError } from './errors.js';
 import type { FrameDecoder } from './frame-decoder.js';
-import { DelayHistogram, ForgettingHistogram, SlidingQuantile } from './stats.js';
+import { DelayHistogram, ForgettingQuantile, SlidingQuantile } from './stats.js';
 import { crossfadeInsert, crossfadeRemove, findPitchPeriod, isSilent } from './time-scale.js';
 
 export type JitterBufferMode = 'adaptive' | 'fixed';
@@ -147,7 +147,6 @@ export class AdaptiveJitterBuffer {
   readonly #fixedDelayMs: number;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
-  readonly #quantile: number;
   readonly #decayPerMs: number;
   readonly #initialPatienceMs: number;
   readonly #patienceDecayPerMs: number;
@@ -165,7 +164,8 @@ export class AdaptiveJitterBuffer {
   /** Per slot: extended sequence last declared missing from it, to undo that on a rewind. */
   readonly #missedSeq: Float64Array;
   readonly #transits: SlidingQuantile;
-  readonly #relativeDelays: ForgettingHistogram;
+  /** The target's quantile of the relative transit delay. */
+  readonly #relativeDelay: ForgettingQuantile;
   readonly #delays = new DelayHistogram(5000);
 
   /** Decoded audio not yet read. */
@@ -238,9 +238,9 @@ export class AdaptiveJitterBuffer {
     if (!(this.#minDelayMs >= 0 && this.#maxDelayMs >= this.#minDelayMs)) {
       throw new MediaError('INVALID_ARGUMENT', 'need 0 ≤ minDelayMs ≤ maxDelayMs');
     }
-    this.#quantile = options.quantile ?? 0.9;
-    if (!(this.#quantile > 0 && this.#quantile <= 1)) {
-      throw new MediaError('INVALID_ARGUMENT', `quantile must be in (0, 1], got ${this.#quantile}`);
+    const quantile = options.quantile ?? 0.9;
+    if (!(quantile > 0 && quantile <= 1)) {
+      throw new MediaError('INVALID_ARGUMENT', `quantile must be in (0, 1], got ${quantile}`);
     }
     this.#decayPerMs = (options.targetDecayMsPerSecond ?? 10) / 1000;
     this.#initialPatienceMs = options.initialPatienceMs ?? 80;
@@ -248,7 +248,10 @@ export class AdaptiveJitterBuffer {
     this.#patienceDecayPerMs = (options.patienceDecayMsPerSecond ?? 2) / 1000;
     const forgetting = options.forgettingFactor ?? 0.9993;
     if (!(forgetting > 0 && forgetting <= 1)) {
-      throw new MediaError('INVALID_ARGUMENT', `forgettingFactor must be in (0, 1], got ${forgetting}`);
+      throw new MediaError(
+        'INVALID_ARGUMENT',
+        `forgettingFactor must be in (0, 1], got ${forgetting}`,
+      );
     }
     this.#initialTargetMs = clamp(options.initialDelayMs ?? 40, this.#minDelayMs, this.#maxDelayMs);
     this.#targetMs = this.#initialTargetMs;
@@ -276,7 +279,7 @@ export class AdaptiveJitterBuffer {
     this.#playedSeq = new Float64Array(capacity).fill(-1);
     this.#missedSeq = new Float64Array(capacity).fill(-1);
     this.#transits = new SlidingQuantile(options.windowPackets ?? 500);
-    this.#relativeDelays = new ForgettingHistogram(1, this.#maxDelayMs, forgetting);
+    this.#relativeDelay = new ForgettingQuantile(quantile, 1, this.#maxDelayMs, forgetting);
     const maxFrame = options.maxFrameSamples ?? Math.ceil(this.sampleRate * 0.12);
     this.#scratch = new Int16Array(maxFrame);
     this.#stretch = new Int16Array(maxFrame * 2);
@@ -471,7 +474,7 @@ export class AdaptiveJitterBuffer {
     this.#lastPlayedSeq = -1;
     this.#buffered = 0;
     this.#transits.clear();
-    this.#relativeDelays.clear();
+    this.#relativeDelay.clear();
     this.#patienceMs = this.#initialPatienceMs;
     // Transit measured against the old timeline says nothing about the new one.
     this.#targetMs = this.#initialTargetMs;
@@ -508,13 +511,12 @@ export class AdaptiveJitterBuffer {
     this.#transits.push(transit);
     // Relative to the fastest transit when the packet came: re-basing older delays on a later
     // fastest would count clock drift as jitter.
-    this.#relativeDelays.add(transit - this.#transits.min());
+    this.#relativeDelay.add(transit - this.#transits.min());
     this.#updatePatience(now);
     if (this.#transits.size < START_PACKETS) return;
     // Cover the jitter plus what must be on hand at each read: a packet, or a whole read when
     // the playout reads in larger frames (a 60 ms ptime on the other leg).
-    const wanted =
-      this.#relativeDelays.quantile(this.#quantile) + Math.max(this.#frameMs(), this.#readMs);
+    const wanted = this.#relativeDelay.value() + Math.max(this.#frameMs(), this.#readMs);
     const decayed = this.#targetMs - (now - this.#lastTargetUpdate) * this.#decayPerMs;
     this.#lastTargetUpdate = now;
     this.#targetMs = clamp(Math.max(wanted, decayed), this.#minDelayMs, this.#maxDelayMs);
@@ -578,7 +580,8 @@ export class AdaptiveJitterBuffer {
 
     const later = this.#findLater();
     // With the next packet here, the decoder's FEC recovers this one: nothing to wait for.
-    const fecAvailable = later?.extSeq === this.#nextSeq + 1 && this.#decoder.decodeFec !== undefined;
+    const fecAvailable =
+      later?.extSeq === this.#nextSeq + 1 && this.#decoder.decodeFec !== undefined;
     if (adaptive && !fecAvailable && this.#worthWaiting(now)) {
       // The packet due is missing but may still come (reordered, or held up by a delay spike):
       // conceal only what this read still needs without moving the timeline, and decide again
@@ -600,7 +603,7 @@ export class AdaptiveJitterBuffer {
       const samples = this.#concealable(Math.round(missingTs / this.#tsPerSample));
       let produced = 0;
       if (fecAvailable) {
-        produced = this.#safely(() => this.#decoder.decodeFec!(later.view, this.#scratch, samples));
+        produced = this.#decoderCall('fec', later.view, samples, later.payloadType);
         if (produced > 0) this.#fecRecovered++;
       }
       if (produced === 0) produced = this.#conceal(samples);
@@ -642,9 +645,7 @@ export class AdaptiveJitterBuffer {
     accelerateAbove: number,
     expandBelow: number,
   ): void {
-    let produced = this.#safely(() =>
-      this.#decoder.decode(slot.view, this.#scratch, slot.payloadType),
-    );
+    let produced = this.#decoderCall('decode', slot.view, 0, slot.payloadType);
     if (produced === 0)
       produced = this.#conceal(this.#concealable(this.#frameTs / this.#tsPerSample));
     this.#delays.add(outTime - slot.arrival);
@@ -709,7 +710,7 @@ export class AdaptiveJitterBuffer {
   }
 
   #conceal(samples: number): number {
-    const produced = this.#safely(() => this.#decoder.conceal(this.#scratch, samples));
+    const produced = this.#decoderCall('conceal', undefined, samples, -1);
     const filled = produced > 0 ? produced : samples;
     if (produced === 0) this.#scratch.fill(0, 0, filled);
     this.#concealedSamples += filled;
@@ -717,12 +718,22 @@ export class AdaptiveJitterBuffer {
   }
 
   /**
-   * Runs a decoder call; a decoder that throws on a corrupt payload must not stall playout, so
-   * its failure counts as producing nothing (and is concealed by the caller).
+   * Runs one decoder call into the scratch buffer (without a closure: this is per packet); a
+   * decoder that throws on a corrupt payload must not stall playout, so its failure counts as
+   * producing nothing (and is concealed by the caller).
    */
-  #safely(call: () => number): number {
+  #decoderCall(
+    kind: 'decode' | 'fec' | 'conceal',
+    payload: Uint8Array | undefined,
+    samples: number,
+    payloadType: number,
+  ): number {
     try {
-      return call();
+      if (kind === 'conceal' || payload === undefined) {
+        return this.#decoder.conceal(this.#scratch, samples);
+      }
+      if (kind === 'decode') return this.#decoder.decode(payload, this.#scratch, payloadType);
+      return this.#decoder.decodeFec?.(payload, this.#scratch, samples) ?? 0;
     } catch {
       this.#decodeErrors++;
       return 0;

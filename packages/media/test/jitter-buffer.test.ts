@@ -192,6 +192,74 @@ describe('AdaptiveJitterBuffer basics', () => {
     expect(h.buffer.report().fecRecovered).toBe(1);
   });
 
+  /**
+   * Sends 20 ms packets 0..count-1 (sent at 20·i ms) that arrive `extraDelay(i)` ms late, reading
+   * a frame every 20 ms, and returns the buffer's report.
+   */
+  function deliver(
+    h: Harness,
+    count: number,
+    extraDelay: (index: number) => number,
+  ): ReturnType<AdaptiveJitterBuffer['report']> {
+    const start = h.clock.now();
+    const arrivals = Array.from({ length: count }, (_, i) => ({
+      i,
+      at: start + i * 20 + extraDelay(i),
+    })).sort((x, y) => x.at - y.at);
+    let next = 0;
+    for (let t = start; t < start + count * 20 + 1000; t += 20) {
+      while (next < arrivals.length && arrivals[next]!.at <= t) {
+        const { i, at } = arrivals[next++]!;
+        h.clock.advanceTo(at);
+        h.buffer.insert(3, i, i * 160, frame(1000 + i));
+      }
+      h.clock.advanceTo(t);
+      h.read();
+    }
+    return h.buffer.report();
+  }
+
+  it('waits for packets held up by a delay spike instead of losing them, then sheds the delay', () => {
+    // A 150 ms queueing spike that drains over 300 ms, as the network simulator makes them.
+    const spike = (i: number) => (i >= 100 && i < 115 ? 150 - (i - 100) * 10 : 0);
+    const adaptive = deliver(harness(), 300, spike);
+    expect(adaptive.latePackets).toBe(0);
+    expect(adaptive.packetsPlayed).toBe(300);
+    expect(adaptive.expandedSamples).toBeGreaterThan(8 * 100); // waited for the spike
+    expect(adaptive.acceleratedSamples).toBeGreaterThan(8 * 100); // and gave the delay back
+    expect(adaptive.targetDelayMs).toBeLessThan(60);
+    // The fixed 60 ms buffer loses the spike's first packets.
+    const fixed = deliver(harness(new L16Decoder(8000), 'fixed'), 300, spike);
+    expect(fixed.latePackets).toBeGreaterThan(3);
+  });
+
+  it('plays a packet that comes after its time was concealed when nothing later has played (rewind)', () => {
+    const clock = new ManualClock(1000);
+    const buffer = new AdaptiveJitterBuffer({
+      clock,
+      decoder: new L16Decoder(8000),
+      clockRate: 8000,
+      initialDelayMs: 40,
+      // Little patience: the outage below outlasts it.
+      initialPatienceMs: 0,
+    });
+    const h: Harness = {
+      clock,
+      buffer,
+      out: new Int16Array(160),
+      read: () => {
+        buffer.read(h.out);
+        return h.out[0]!;
+      },
+    };
+    // A 250 ms stall from packet 50 on: everything held up comes at once, in order.
+    const report = deliver(h, 120, (i) => (i >= 50 ? Math.max(0, 250 - (i - 50) * 20) : 0));
+    expect(report.rewinds).toBe(1);
+    expect(report.latePackets).toBe(0);
+    expect(report.missingPackets).toBe(0);
+    expect(report.packetsPlayed).toBe(120);
+  });
+
   it('rejects bad settings and oversized payloads', () => {
     const clock = new ManualClock();
     const decoder = new L16Decoder(8000);

@@ -1,7 +1,51 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '@callbridge/media';
-import { SlidingQuantile } from '../src/stats.js';
+import { MediaError, SeededRandom } from '@callbridge/media';
+import { ForgettingQuantile, SlidingQuantile } from '../src/stats.js';
 import { crossfadeInsert, crossfadeRemove, findPitchPeriod } from '../src/time-scale.js';
+
+describe('ForgettingQuantile', () => {
+  /** The q-quantile of weighted values, as the upper edge of its 1-wide bin. */
+  function weightedQuantile(values: number[], forgetting: number, q: number): number {
+    const weighted = values.map((v, i) => ({ v, w: forgetting ** (values.length - 1 - i) }));
+    const total = weighted.reduce((sum, x) => sum + x.w, 0);
+    weighted.sort((a, b) => b.v - a.v);
+    let above = 0;
+    for (const { v, w } of weighted) {
+      above += w;
+      if (above > (1 - q) * total) return Math.floor(v) + 1;
+    }
+    return 1;
+  }
+
+  it('tracks the quantile of exponentially weighted values, through rescaling', () => {
+    const rng = new SeededRandom(5);
+    const forgetting = 0.99;
+    const tracked = new ForgettingQuantile(0.9, 1, 400, forgetting);
+    const values: number[] = [];
+    // 30,000 values take the growing weight past the rescaling point (1e100) more than once.
+    for (let i = 0; i < 30_000; i++) {
+      const v = rng.exponential(i < 15_000 ? 10 : 30);
+      values.push(v);
+      tracked.add(v);
+      if (i % 997 === 0 || i === 29_999) {
+        expect(tracked.value(), `after ${i + 1}`).toBe(
+          weightedQuantile(values.slice(-3000), forgetting, 0.9),
+        );
+      }
+    }
+  });
+
+  it('forgets: a burst of large values fades once small ones follow', () => {
+    const tracked = new ForgettingQuantile(0.9, 1, 400, 0.999);
+    for (let i = 0; i < 100; i++) tracked.add(150);
+    expect(tracked.value()).toBe(151);
+    for (let i = 0; i < 3000; i++) tracked.add(5);
+    expect(tracked.value()).toBe(6);
+    tracked.clear();
+    expect(tracked.value()).toBe(0);
+    expect(() => new ForgettingQuantile(1.5, 1, 400, 0.99)).toThrow(MediaError);
+  });
+});
 
 describe('SlidingQuantile', () => {
   it('matches a sort of the last N values', () => {
