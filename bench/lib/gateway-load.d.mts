@@ -30,7 +30,7 @@ export interface LoadSession {
 export function openSession(url: string, login: string): Promise<LoadSession>;
 
 export class EmulatedBrowserCall {
-  constructor(verifyEvery?: number);
+  constructor(verifyEvery?: number, timestampSkewMs?: number);
   readonly port: number;
   /** SRTP packets received, and those decrypted to our own PCMU coming back. */
   readonly received: number;
@@ -50,6 +50,7 @@ export function placeCall(
   callId: string,
   callee: string,
   verifyEvery?: number,
+  timestampSkewMs?: number,
 ): Promise<EmulatedBrowserCall>;
 
 export function hangup(
@@ -78,6 +79,8 @@ export function establishMediaCalls(options: {
   callee: string;
   calls: number;
   verifyEvery: number;
+  /** Shifts every other packet's RTP timestamp by this much (jitter the gateway measures). */
+  timestampSkewMs?: number;
   prefix?: string;
 }): Promise<{
   calls: { session: LoadSession; callId: string; call: EmulatedBrowserCall }[];

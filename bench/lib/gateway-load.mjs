@@ -200,10 +200,12 @@ const RTP_HEADER = 12;
  * ICE connectivity check as the controlling agent (USE-CANDIDATE), DTLS in the role the answer
  * leaves us, then SRTP. Received SRTP is counted, and every `verifyEvery`-th packet is decrypted
  * and checked to be our own PCMU coming back (the payload is a ramp that survives the relay).
+ * `timestampSkewMs` shifts the RTP timestamp of every other packet, for jitter measurements.
  */
 export class EmulatedBrowserCall {
-  constructor(verifyEvery = 1) {
+  constructor(verifyEvery = 1, timestampSkewMs = 0) {
     this.verifyEvery = verifyEvery;
+    this.timestampSkew = timestampSkewMs * 8;
     this.ufrag = randomBytes(4).toString('hex');
     this.pwd = randomBytes(12).toString('hex');
     this.ssrc = randomBytes(4).readUInt32BE(0);
@@ -324,7 +326,9 @@ export class EmulatedBrowserCall {
     const view = new DataView(this.rtp.buffer);
     const seq = this.sequence++;
     view.setUint16(2, seq & 0xffff);
-    view.setUint32(4, (seq * PAYLOAD_BYTES) >>> 0);
+    // With a skew, every other packet's timestamp is late by it: jitter the receiver can measure.
+    const skew = seq % 2 === 1 ? this.timestampSkew : 0;
+    view.setUint32(4, (seq * PAYLOAD_BYTES + skew) >>> 0);
     for (let i = 0; i < PAYLOAD_BYTES; i++) this.rtp[RTP_HEADER + i] = (seq + i) & 0x7f;
     const length = this.sendContext.protectRtpInto(this.rtp, this.srtp, 0);
     this.socket.send(this.srtp.subarray(0, length), this.remotePort, LOOPBACK);
@@ -354,8 +358,8 @@ export function startMedia(calls) {
 }
 
 /** Places one call to `callee` from a session; resolves once SRTP is keyed both ways. */
-export async function placeCall(session, callId, callee, verifyEvery = 1) {
-  const call = await new EmulatedBrowserCall(verifyEvery).open();
+export async function placeCall(session, callId, callee, verifyEvery = 1, timestampSkewMs = 0) {
+  const call = await new EmulatedBrowserCall(verifyEvery, timestampSkewMs).open();
   const established = session.wait(`${callId}:ESTABLISHED`);
   const created = await session.request({
     type: 'call.create',
@@ -405,7 +409,14 @@ export async function setupRate({ sessions, callee, calls, concurrency, prefix =
  * `calls` concurrent calls with PCMU both ways (relayed by the gateway, echoed by SIPp): sets
  * them up, starts media, and hands back what the caller needs to measure and to end them.
  */
-export async function establishMediaCalls({ sessions, callee, calls, verifyEvery, prefix = 'm' }) {
+export async function establishMediaCalls({
+  sessions,
+  callee,
+  calls,
+  verifyEvery,
+  timestampSkewMs = 0,
+  prefix = 'm',
+}) {
   const established = [];
   const batch = 10;
   for (let i = 0; i < calls; i += batch) {
@@ -415,7 +426,8 @@ export async function establishMediaCalls({ sessions, callee, calls, verifyEvery
         ids.map(async (n) => {
           const session = sessions[n % sessions.length];
           const callId = `${prefix}${n}`;
-          return { session, callId, call: await placeCall(session, callId, callee, verifyEvery) };
+          const call = await placeCall(session, callId, callee, verifyEvery, timestampSkewMs);
+          return { session, callId, call };
         }),
       )),
     );

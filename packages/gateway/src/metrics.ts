@@ -162,7 +162,10 @@ export class GatewayMetrics {
     'SRTP packets that failed authentication or replay checks',
     ['kind'],
   );
-  /** Observed by the B2BUA core: interarrival jitter (RFC 3550 §6.4.1) in milliseconds. */
+  /**
+   * Observed by the B2BUA core when a call's media ends: the interarrival jitter (RFC 3550
+   * §6.4.1, A.8) of the audio each leg received, in milliseconds; one observation per leg.
+   */
   readonly jitterMs = new Histogram(
     'callbridge_jitter_ms',
     'Interarrival jitter in ms',

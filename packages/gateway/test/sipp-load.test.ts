@@ -26,6 +26,16 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
+/** The jitter histogram's observation count, those of at most 5 ms, and their sum. */
+function jitterHistogram(metrics: string): { count: number; atMost5: number; sum: number } {
+  const value = (pattern: RegExp): number => Number(pattern.exec(metrics)?.[1] ?? NaN);
+  return {
+    count: value(/^callbridge_jitter_ms_count (\S+)$/m),
+    atMost5: value(/^callbridge_jitter_ms_bucket\{le="5"\} (\S+)$/m),
+    sum: value(/^callbridge_jitter_ms_sum (\S+)$/m),
+  };
+}
+
 const udpSockets = (): number =>
   process.getActiveResourcesInfo().filter((r) => r === 'UDPSocketWrap' || r === 'UDPWrap').length;
 
@@ -95,5 +105,29 @@ describe.skipIf(peers.skip)('load harness: emulated browsers through the gateway
     expect(udpSockets()).toBe(sockets);
     const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
     expect(metrics).toMatch(/^callbridge_media_sessions_total\{mode="relay"\} 10$/m);
+  }, 30_000);
+
+  it("feeds the jitter histogram from each leg's RTP reception (RFC 3550 A.8)", async () => {
+    const before = jitterHistogram(await (await fetch(`${gatewayUrl}/metrics`)).text());
+    // Every other RTP timestamp 10 ms late: the transit time swings by 10 ms each packet, on
+    // the browser leg and, relayed and echoed by SIPp, on the SIP leg too.
+    const media = await establishMediaCalls({
+      sessions,
+      callee: 'phone',
+      calls: 2,
+      verifyEvery: 1,
+      timestampSkewMs: 10,
+      prefix: 'j',
+    });
+    await until(() => media.totals().callsWithEcho === 2, 'echoed media on both calls');
+    await new Promise((r) => setTimeout(r, 1000));
+    await media.hangupAll();
+    await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
+    const after = jitterHistogram(await (await fetch(`${gatewayUrl}/metrics`)).text());
+    // One observation per leg per call, each above the 5 ms bucket: network noise on loopback
+    // only adds to the 10 ms the timestamps swing by.
+    expect(after.count - before.count).toBe(4);
+    expect(after.atMost5 - before.atMost5).toBe(0);
+    expect(after.sum - before.sum).toBeGreaterThan(4 * 5);
   }, 30_000);
 });

@@ -116,4 +116,9 @@ export interface LegStatistics {
   readonly discarded: number;
   /** Packets not forwarded because of hold or direction. */
   readonly suppressed: number;
+  /**
+   * Interarrival jitter (RFC 3550 §6.4.1, estimated as in A.8) of the leg's latest audio source,
+   * in milliseconds; absent until that source has passed probation (A.1).
+   */
+  readonly audioJitterMs?: number;
 }

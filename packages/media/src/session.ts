@@ -119,6 +119,7 @@ class Leg {
   audioSender: SenderStatistics;
 
   videoSourceSsrc = -1;
+  audioSourceSsrc = -1;
   lastKeyframeRequestAt = -Infinity;
   /** Codec of this leg's first audio format: decodes what it sends, encodes what it gets. */
   codec: AudioCodec | undefined;
@@ -195,7 +196,13 @@ class Leg {
     return chosen;
   }
   statistics(): LegStatistics {
-    return { ...this.counters };
+    const audio = this.reception.get(this.audioSourceSsrc);
+    return {
+      ...this.counters,
+      ...(audio !== undefined && audio.packetsReceived > 1
+        ? { audioJitterMs: (audio.jitter / audio.clockRate) * 1000 }
+        : {}),
+    };
   }
 }
 
@@ -424,6 +431,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       return;
     }
     this.#count(from, packet, audio?.clockRate ?? 8000);
+    from.audioSourceSsrc = packet.ssrc;
 
     this.#onAudio(path, packet);
   }

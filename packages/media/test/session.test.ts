@@ -678,3 +678,25 @@ describe('MediaSession robustness', () => {
     expect(c.events.error).toEqual([]);
   });
 });
+
+describe('MediaSession reception statistics', () => {
+  it("reports each leg's audio interarrival jitter (RFC 3550 A.8) in milliseconds", async () => {
+    const c = await call(pcmuLeg, pcmuLeg);
+    const sender = new ToneSender('mu', 0, 0x3333);
+    // Probation (RFC 3550 A.1): the source counts from its second packet in sequence.
+    c.session.receiveRtp('a', sender.next());
+    expect(c.session.statistics('a').audioJitterMs).toBeUndefined();
+    // Packets every 20 ms of media time and of arrival time: no jitter.
+    stream(c, 'a', sender, 50);
+    expect(c.session.statistics('a').audioJitterMs).toBe(0);
+    // Then the gaps between arrivals alternate 10 ms and 30 ms: each packet's transit time
+    // differs from the previous one's by 10 ms (|D|), and the estimate converges to it.
+    for (let i = 0; i < 300; i++) {
+      c.clock.advance(i % 2 === 0 ? 10 : 30);
+      c.session.receiveRtp('a', sender.next());
+    }
+    expect(c.session.statistics('a').audioJitterMs).toBeCloseTo(10, 3);
+    // The other leg received nothing: no estimate.
+    expect(c.session.statistics('b').audioJitterMs).toBeUndefined();
+  });
+});

@@ -26,7 +26,7 @@ import { RtpSocketPair } from './rtp-socket.js';
 export interface CallMediaContext {
   readonly config: GatewayConfig;
   readonly certificate: DtlsCertificate;
-  /** Packet and SRTP failure counters, added up when the call's media closes. */
+  /** Packet and SRTP failure counters and jitter, added up when the call's media closes. */
   readonly metrics?: GatewayMetrics;
 }
 
@@ -431,7 +431,10 @@ export class CallMedia {
     this.#onFailure(failure);
   }
 
-  /** Adds this call's packet counts to the gateway metrics (once, at close). */
+  /**
+   * Adds this call's packet counts to the gateway metrics, and the interarrival jitter each leg's
+   * audio had (RFC 3550 A.8) to the jitter histogram (once, at close).
+   */
   #report(): void {
     const metrics = this.#context.metrics;
     const session = this.#session;
@@ -444,6 +447,7 @@ export class CallMedia {
         const stats = session.statistics(id);
         metrics.rtpPackets.inc({ leg, direction: 'in' }, stats.rtpReceived);
         metrics.rtpPackets.inc({ leg, direction: 'out' }, stats.rtpSent);
+        if (stats.audioJitterMs !== undefined) metrics.jitterMs.observe(stats.audioJitterMs);
       }
     }
     const counters = this.transport.counters;
