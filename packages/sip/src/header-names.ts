@@ -199,11 +199,8 @@ export function identifyHeader(bytes: Uint8Array, start: number, end: number): n
   outer: for (let n = 0; n < list.length; n++) {
     const id = list[n]!;
     const key = keyBytes[id]!;
-    for (let k = 1; k < length; k++) {
-      const c = bytes[start + k]!;
-      // Controls (< 0x21) could alias "-" or digits under "| 0x20"; they are never token chars.
-      if ((c | 0x20) !== key[k] || c < 0x21) continue outer;
-    }
+    // Token chars only (the caller checked): no control char can alias "-" or a digit here.
+    for (let k = 1; k < length; k++) if ((bytes[start + k]! | 0x20) !== key[k]) continue outer;
     return id;
   }
   return 0;

@@ -10,10 +10,19 @@
  * `start`/`end` are indexes in `src.text` (the value without surrounding whitespace, not folded);
  * byte `src.base + i` is text index `i`.
  */
-import { TOKEN_BYTE } from './chars.js';
+import {
+  ALPHA,
+  CHAR_CLASS,
+  DIGIT,
+  PARAM_UNRESERVED,
+  TOKEN_BYTE,
+  UNRESERVED,
+  USER_UNRESERVED,
+} from './chars.js';
 import { EMPTY_PARAMS, NameAddr, Via, type CSeq } from './header-values.js';
 import type { MessageSource } from './message.js';
 import { Params } from './params.js';
+import { SipUri, isIPv4 } from './uri.js';
 import { KNOWN_METHODS } from './validate.js';
 
 /** Reads a typed value from `src.text[start, end)`, or `undefined` to use the general parser. */
@@ -47,19 +56,24 @@ const COMMON_WORDS = [
   'WS',
   'WSS',
   ...KNOWN_METHODS,
-].map((word) => ({ word, bytes: new TextEncoder().encode(word) }));
+];
+/** The common words as bytes, by length. */
+const WORDS_BY_LENGTH: { readonly word: string; readonly bytes: Uint8Array }[][] = [];
+for (const word of COMMON_WORDS) {
+  (WORDS_BY_LENGTH[word.length] ??= []).push({ word, bytes: new TextEncoder().encode(word) });
+}
 
 /** `text[start, end)` as a shared string when it is a common word (compared as bytes). */
 function word(src: MessageSource, start: number, end: number): string {
-  const bytes = src.bytes;
-  const base = src.base;
-  const length = end - start;
-  outer: for (let n = 0; n < COMMON_WORDS.length; n++) {
-    const known = COMMON_WORDS[n]!;
-    const kb = known.bytes;
-    if (kb.length !== length) continue;
-    for (let k = 0; k < length; k++) if (bytes[base + start + k] !== kb[k]) continue outer;
-    return known.word;
+  const list = WORDS_BY_LENGTH[end - start];
+  if (list !== undefined) {
+    const bytes = src.bytes;
+    const at = src.base + start;
+    outer: for (let n = 0; n < list.length; n++) {
+      const known = list[n]!.bytes;
+      for (let k = 0; k < known.length; k++) if (bytes[at + k] !== known[k]) continue outer;
+      return list[n]!.word;
+    }
   }
   return src.text.substring(start, end);
 }
@@ -234,3 +248,101 @@ export const scanCallId: Scanner<string> = (src, start, end) => {
   }
   return src.text.substring(start, end);
 };
+
+const USER_BYTE = new Uint8Array(256);
+const URI_PARAM_BYTE = new Uint8Array(256);
+for (let c = 0; c < 128; c++) {
+  const cls = CHAR_CLASS[c]!;
+  USER_BYTE[c] = (cls & (UNRESERVED | USER_UNRESERVED)) === 0 ? 0 : 1;
+  URI_PARAM_BYTE[c] = (cls & (UNRESERVED | PARAM_UNRESERVED)) === 0 ? 0 : 1;
+}
+
+/**
+ * A `sip:`/`sips:` Request-URI (RFC 3261 §19.1.1) without escapes, password, IPv6 host or
+ * headers, read from the bytes; `undefined` for anything else (the caller runs `parseUri`).
+ * The host is checked exactly as `parseUri` checks it.
+ */
+export function scanSipUri(src: MessageSource, start: number, end: number): SipUri | undefined {
+  const bytes = src.bytes;
+  const base = src.base;
+  const text = src.text;
+  let i = start;
+  if (bytes[base + i] !== 115 || bytes[base + i + 1] !== 105 || bytes[base + i + 2] !== 112)
+    return undefined;
+  let scheme: 'sip' | 'sips' = 'sip';
+  i += 3;
+  if (bytes[base + i] === 115) {
+    scheme = 'sips';
+    i++;
+  }
+  if (bytes[base + i] !== 58) return undefined;
+  i++;
+  let user: string | undefined;
+  const at = text.indexOf('@', i);
+  if (at !== -1 && at < end) {
+    const userEnd = run(USER_BYTE, bytes, base, i, end);
+    if (userEnd !== at || userEnd === i) return undefined;
+    user = text.substring(i, at);
+    i = at + 1;
+  }
+  // hostname = *( domainlabel "." ) toplabel [ "." ], or IPv4address (§25.1), as in parseUri.
+  const hostStart = i;
+  let labelStart = i;
+  let labelFirst = -1;
+  let prevLabelFirst = -1;
+  let numeric = true;
+  for (; i < end; i++) {
+    const c = bytes[base + i]!;
+    if (c === 58 || c === 59) break;
+    if (c === 46) {
+      if (i === labelStart) return undefined;
+      prevLabelFirst = labelFirst;
+      labelStart = i + 1;
+      continue;
+    }
+    const cls = c < 128 ? CHAR_CLASS[c]! : 0;
+    if ((cls & ALPHA) !== 0 || c === 45 || c === 95) numeric = false;
+    else if ((cls & DIGIT) === 0) return undefined;
+    if (i === labelStart) labelFirst = c;
+  }
+  if (i === hostStart || (labelStart === i && labelStart - 1 === hostStart)) return undefined;
+  const host = text.substring(hostStart, i);
+  let hostKind: 'ipv4' | 'name';
+  if (numeric) {
+    if (!isIPv4(host)) return undefined;
+    hostKind = 'ipv4';
+  } else {
+    const topFirst = labelStart === i ? prevLabelFirst : labelFirst;
+    if (topFirst === -1 || (CHAR_CLASS[topFirst]! & ALPHA) === 0) return undefined;
+    hostKind = 'name';
+  }
+  let port: number | undefined;
+  if (i < end && bytes[base + i] === 58) {
+    const portStart = ++i;
+    let value = 0;
+    for (let c = bytes[base + i]!; i < end && c >= 48 && c <= 57; c = bytes[base + ++i]!)
+      value = value * 10 + c - 48;
+    if (i === portStart || i - portStart > 5 || value > 65535) return undefined;
+    port = value;
+  }
+  let params: Params | undefined;
+  if (i < end) {
+    const names: string[] = [];
+    const values: (string | null)[] = [];
+    while (i < end) {
+      if (bytes[base + i] !== 59) return undefined;
+      const nameStart = ++i;
+      i = run(URI_PARAM_BYTE, bytes, base, i, end);
+      if (i === nameStart) return undefined;
+      names.push(word(src, nameStart, i));
+      if (i < end && bytes[base + i] === 61) {
+        const valueStart = ++i;
+        i = run(URI_PARAM_BYTE, bytes, base, i, end);
+        if (i === valueStart) return undefined;
+        values.push(text.substring(valueStart, i));
+      } else values.push(null);
+    }
+    params = new Params(names, values);
+  }
+  return new SipUri({ scheme, user, host, port, ...(params && { params }) }, hostKind);
+}

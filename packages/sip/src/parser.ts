@@ -16,6 +16,7 @@ import {
   type ParseErrorResponse,
   type SipParseErrorCode,
 } from './errors.js';
+import { scanSipUri } from './header-scan.js';
 import { headerId, identifyHeader } from './header-names.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import {
@@ -174,21 +175,8 @@ export function parseMessage(
       version = text.slice(sp2 + 1, startContentEnd);
       checkVersion(version, headStart + sp2 + 1, false);
     }
-    const uriText = text.slice(sp1 + 1, sp2);
-    try {
-      uri = parseUri(uriText);
-    } catch (e) {
-      const inner = e instanceof SipParseError ? e : undefined;
-      throw new SipParseError(
-        'BAD_REQUEST_URI',
-        `bad Request-URI: ${inner?.message ?? String(e)}`,
-        {
-          offset: headStart + sp1 + 1 + (inner?.offset ?? 0),
-          response: badRequest('Bad Request-URI'),
-          cause: e,
-        },
-      );
-    }
+    uri = scanSipUri(source, sp1 + 1, sp2);
+    if (uri === undefined) uri = requestUri(text.slice(sp1 + 1, sp2), headStart + sp1 + 1);
   }
 
   // ---- header lines
@@ -339,6 +327,20 @@ const NO_FIELDS: HeaderField[] = [];
 const ID_CONTENT_LENGTH = headerId('content-length');
 const MALFORMED_HEADER = badRequest('Malformed Header');
 const HEADER_TOO_LONG = badRequest('Header Too Long');
+
+/** The Request-URI by the general parser; its errors become `BAD_REQUEST_URI` (400). */
+function requestUri(uriText: string, offset: number): Uri {
+  try {
+    return parseUri(uriText);
+  } catch (e) {
+    const inner = e instanceof SipParseError ? e : undefined;
+    throw new SipParseError('BAD_REQUEST_URI', `bad Request-URI: ${inner?.message ?? String(e)}`, {
+      offset: offset + (inner?.offset ?? 0),
+      response: badRequest('Bad Request-URI'),
+      cause: e,
+    });
+  }
+}
 
 function unterminated(length: number, isResponse: boolean): SipParseError {
   return fail(

@@ -9,7 +9,9 @@ import {
   parseCallId,
   parseMessage,
   parseNameAddr,
+  parseUri,
   parseVia,
+  type Uri,
 } from '@callbridge/sip';
 
 const encoder = new TextEncoder();
@@ -41,6 +43,35 @@ const nameAddrValue = fc.oneof(
   glued(['"', 'Alice', ' ', '<', '>', 'sip:a@b', ';', 'tag', '=', '1', ':', ',', '\t', 'é']),
 );
 
+const requestUri = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('sip:', 'sips:', 'SIP:', 'tel:'),
+      fc.constantFrom('', 'bob@', 'a;b@', 'x%41@', 'u:pw@', '@'),
+      fc.constantFrom('biloxi.example.com', '192.0.2.4', '256.1.1.1', '1.2.3', 'h.1', 'a..b', 'x.'),
+      fc.constantFrom('', ':5060', ':65536', ':'),
+      glued([';transport=udp', ';lr', ';x=', ';=y', '?h=1', ';a=[::1]', '']),
+    )
+    .map((p) => p.join('')),
+  glued(['sip:', 'bob', '@', 'host', '.', '1', ':', '5060', ';', 'lr', '=', '-', '_', '%']),
+);
+
+/** A URI's fields, for comparing one parsed two ways. */
+function uriFields(uri: Uri): unknown {
+  if (uri.kind !== 'sip') return String(uri);
+  const { scheme, user, password, host, hostKind, port, params, headers } = uri;
+  return {
+    scheme,
+    user,
+    password,
+    host,
+    hostKind,
+    port,
+    params: [...params.entries()],
+    headers: [...headers.entries()],
+  };
+}
+
 const cseqValue = glued(['1', '0', '4294967295', '4294967296', ' ', '  ', 'INVITE', 'ack', '\t']);
 const callIdValue = glued(['a84b4c76e66710', '@', 'pc33', ' ', 'é', '\x7f', '"', '%']);
 
@@ -71,6 +102,32 @@ function message(header: string, value: string): Uint8Array {
 }
 
 describe('header fast paths agree with the general parsers', () => {
+  it('Request-URI: the same URI, or an error from both', () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(requestUri, (text) => {
+        const request = encoder.encode(
+          `OPTIONS ${text} SIP/2.0\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n`,
+        );
+        const expected = outcome(() => uriFields(parseUri(text)));
+        let actual: unknown;
+        try {
+          const m = parseMessage(request);
+          actual = m.kind === 'request' ? uriFields(m.uri) : undefined;
+        } catch (e) {
+          if (!(e instanceof SipParseError)) throw e;
+          expect(e.code).toBe('BAD_REQUEST_URI');
+          expect(expected).toMatchObject({ code: 'BAD_URI' });
+          return;
+        }
+        expect(actual).toEqual(expected);
+        fast++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(fast).toBeGreaterThan(100);
+  });
+
   const cases = [
     { header: 'Via', value: viaValue, read: 'via', general: parseVia },
     { header: 'From', value: nameAddrValue, read: 'from', general: parseNameAddr },
