@@ -49,6 +49,10 @@ export interface GatewayConfig {
     readonly tlsCert: string | null;
     readonly tlsKey: string | null;
     readonly tlsCa: string | null;
+    /** RFC 4028 Session-Expires asked for on calls, seconds. */
+    readonly sessionExpires: number;
+    /** RFC 4028 Min-SE: the shortest session interval accepted, seconds (90 at least). */
+    readonly minSE: number;
   };
   readonly media: {
     readonly publicAddress: string | null;
@@ -322,6 +326,16 @@ export const SETTINGS: readonly Setting[] = [
     parse: optional(file),
   },
   {
+    path: 'sip.sessionExpires',
+    description: 'Session interval asked for on calls, seconds (RFC 4028 Session-Expires)',
+    parse: integer(90, 86400),
+  },
+  {
+    path: 'sip.minSE',
+    description: 'Shortest session interval accepted, seconds (RFC 4028 Min-SE)',
+    parse: integer(90, 86400),
+  },
+  {
     path: 'media.publicAddress',
     description: 'Address announced in SDP for media',
     parse: optional(host),
@@ -447,6 +461,8 @@ export const DEFAULT_CONFIG: GatewayConfig = {
     tlsCert: null,
     tlsKey: null,
     tlsCa: null,
+    sessionExpires: 1800,
+    minSE: 90,
   },
   media: {
     publicAddress: null,

@@ -6,7 +6,7 @@
 // in the environment writes the messages SIPp saw to that file.
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock as SipClock, TimerHandle } from '@callbridge/sip';
+import { SipServer, UdpTransport, type Clock as SipClock, type TimerHandle } from '@callbridge/sip';
 import {
   PEERS,
   freePort,
@@ -18,6 +18,8 @@ import {
 import { silentLogger, startGateway, type RunningGateway } from '../src/index.js';
 import { B2buaBackend } from '../src/b2bua/backend.js';
 import { API_TOKEN, testConfig } from './support/gateway-harness.js';
+import { WebRtcPeer } from './support/webrtc-peer.js';
+import { TestSocket } from './support/ws-client.js';
 const SPEED = 10;
 
 /** Real timers, SPEED times shorter: RFC 4028 intervals (at least 90 s) pass in seconds. */
@@ -41,7 +43,14 @@ let backend: B2buaBackend | undefined;
 
 beforeAll(async () => {
   gateway = await startGateway({
-    config: testConfig(['--sip-domain', '127.0.0.1', '--sip-listen-host', '127.0.0.1']),
+    config: testConfig([
+      '--sip-domain',
+      '127.0.0.1',
+      '--sip-listen-host',
+      '127.0.0.1',
+      '--sip-session-expires',
+      '90',
+    ]),
     logger: silentLogger,
     staticMounts: {},
     backendFactory: (context) => (backend = new B2buaBackend(context, { sipClock: fastClock })),
@@ -67,22 +76,21 @@ interface EndedCall {
   failure: { reason: string; message?: string } | null;
 }
 
-/**
- * Calls a SIPp UAS running `file`, waits until SIPp has played its scenario to the end, and
- * returns SIPp's exit code and output with the gateway's record of the ended call.
- */
-async function callSipp(
+/** SIPp running scenario `file` as `service`; `target` makes it call that address. */
+async function startSipp(
   file: string,
-  callId: string,
-): Promise<{ code: number | null; output: string; call: EndedCall }> {
+  service: string,
+  target: string[] = [],
+): Promise<{ port: number; process: RunningProcess; exited: Promise<number | null> }> {
   const port = await freePort('udp');
-  const sipp: RunningProcess = await startProcess(
+  const sipp = await startProcess(
     'sipp',
     [
+      ...target,
       '-sf',
       scenario(file),
       '-s',
-      'callee',
+      service,
       '-i',
       '127.0.0.1',
       '-p',
@@ -99,27 +107,43 @@ async function callSipp(
     ],
     { readyCheck: () => udpPortBound(port) },
   );
+  const exited = new Promise<number | null>((resolve) => {
+    if (sipp.child.exitCode !== null) resolve(sipp.child.exitCode);
+    else sipp.child.once('exit', (code) => resolve(code));
+  });
+  return { port, process: sipp, exited };
+}
+
+/**
+ * Calls a SIPp UAS running `file`, waits until SIPp has played its scenario to the end, and
+ * returns SIPp's exit code and output with the gateway's record of the ended call.
+ */
+async function callSipp(
+  file: string,
+  callId: string,
+): Promise<{ code: number | null; output: string; call: EndedCall }> {
+  const sipp = await startSipp(file, 'callee');
   try {
-    const exited = new Promise<number | null>((resolve) => {
-      if (sipp.child.exitCode !== null) resolve(sipp.child.exitCode);
-      else sipp.child.once('exit', (code) => resolve(code));
-    });
     await post('/call/startup', {
       callId,
       callee: 'callee',
-      sipOptions: { login: 'gateway', domain: '127.0.0.1', outboundProxy: `127.0.0.1:${port}` },
+      sipOptions: {
+        login: 'gateway',
+        domain: '127.0.0.1',
+        outboundProxy: `127.0.0.1:${sipp.port}`,
+      },
       mediaSource: { kind: 'tone', frequencyHz: 440 },
     });
-    const code = await exited;
+    const code = await sipp.exited;
     for (;;) {
       const found = await post('/call/find', { id: callId });
       const call = (found['calls'] as EndedCall[] | undefined)?.[0];
       if (call && (call.status === 'FINISH' || call.status === 'FAILED'))
-        return { code, output: sipp.output(), call };
+        return { code, output: sipp.process.output(), call };
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
-    await sipp.stop();
+    await sipp.process.stop();
   }
 }
 
@@ -128,6 +152,13 @@ describe.skipIf(needsPeers(PEERS.sipp).skip)('session timers through the B2BUA (
     const { code, output, call } = await callSipp('session-timer-refresher-uac.xml', 'st-uac');
     expect(code, output).toBe(0);
     // Two refreshes answered, then the callee hung up: a normal end, not an expiry.
+    expect(call.status).toBe('FINISH');
+    expect(backend?.activeCalls).toBe(0);
+  }, 45_000);
+
+  it('retries a 422 with the Min-SE it names and refreshes at that interval (RFC 4028 §6)', async () => {
+    const { code, output, call } = await callSipp('session-timer-422.xml', 'st-422');
+    expect(code, output).toBe(0);
     expect(call.status).toBe('FINISH');
     expect(backend?.activeCalls).toBe(0);
   }, 45_000);
@@ -151,3 +182,53 @@ describe.skipIf(needsPeers(PEERS.sipp).skip)('session timers through the B2BUA (
     expect(backend?.activeCalls).toBe(0);
   }, 45_000);
 });
+
+describe.skipIf(needsPeers(PEERS.sipp).skip)(
+  'session timers on a call to the browser (SIPp caller)',
+  () => {
+    let server: SipServer;
+    let socket: TestSocket;
+
+    beforeAll(async () => {
+      server = new SipServer({
+        transports: [await UdpTransport.create({ address: '127.0.0.1' })],
+        domains: ['127.0.0.1'],
+      });
+      socket = await TestSocket.open(gateway.websocketUrl);
+      await socket.request({
+        type: 'session.connect',
+        protocolVersion: 1,
+        sipOptions: {
+          login: 'browser',
+          domain: '127.0.0.1',
+          outboundProxy: `127.0.0.1:${server.transports.transport('udp')!.local.port}`,
+        },
+      });
+      await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 10_000);
+    });
+
+    afterAll(async () => {
+      await socket?.close();
+      await server?.close();
+    });
+
+    it('confirms the interval with the caller as asked (refresher=uas) and refreshes with UPDATE', async () => {
+      const proxy = `127.0.0.1:${server.transports.transport('udp')!.local.port}`;
+      const sipp = await startSipp('session-timer-caller.xml', 'browser', [proxy]);
+      const peer = await WebRtcPeer.create('st-in', ['PCMU']);
+      try {
+        const incoming = await socket.waitFor({ type: 'call.incoming' }, 10_000);
+        const callId = incoming['callId'] as string;
+        const answer = await peer.answer((incoming['sdp'] as { sdp: string }).sdp);
+        await socket.request({ type: 'call.answer', callId, sdp: { type: 'answer', sdp: answer } });
+        // SIPp checks the 200 and the refresh, then hangs up.
+        expect(await sipp.exited, sipp.process.output()).toBe(0);
+        await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 5_000);
+        expect(backend?.activeCalls).toBe(0);
+      } finally {
+        peer.close();
+        await sipp.process.stop();
+      }
+    }, 45_000);
+  },
+);

@@ -327,6 +327,7 @@ export class B2buaBackend implements CallBackend {
           }
         : {}),
       userAgent: 'callbridge',
+      sessionTimers: { expires: config.sip.sessionExpires, minSE: config.sip.minSE },
       ...(this.#options.sipClock ? { clock: this.#options.sipClock } : {}),
       ...(demoDomain
         ? { resolver: (host: string) => Promise.resolve(host === demoDomain ? hop.host : host) }
