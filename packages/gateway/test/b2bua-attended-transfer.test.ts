@@ -5,17 +5,20 @@
 // following a REFER on an incoming call with the Replaces carried into its new INVITE, and
 // carol's gateway taking that INVITE in place of alice's dialog.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SipServer, UdpTransport } from '@callbridge/sip';
+import { createSocket, type Socket } from 'node:dgram';
+import { SipServer, UdpTransport, UserAgent, type OutgoingCall } from '@callbridge/sip';
 import type { B2buaBackend } from '../src/b2bua/backend.js';
 import { startB2bua, type B2buaHarness } from './support/b2bua-harness.js';
 import { WebRtcPeer } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
 
 const DOMAIN = '127.0.0.1';
-const USERS = ['alice', 'bob', 'carol'] as const;
+/** Three browser accounts, and `dave`, a plain SIP phone made from @callbridge/sip. */
+const USERS = ['alice', 'bob', 'carol', 'dave'] as const;
 type User = (typeof USERS)[number];
 
 let server: SipServer;
+let sipPort: number;
 let harness: B2buaHarness;
 let backend: B2buaBackend;
 const sockets = new Map<User, TestSocket>();
@@ -34,6 +37,7 @@ async function until(
 
 beforeAll(async () => {
   const transport = await UdpTransport.create({ address: DOMAIN, port: 0 });
+  sipPort = transport.local.port;
   server = new SipServer({
     transports: [transport],
     domains: [DOMAIN],
@@ -201,4 +205,94 @@ describe('attended transfer through the gateway (three browsers, SIP registrar/p
       for (const peer of peers) peer.close();
     }
   }, 60_000);
+});
+
+/** A UDP socket for RTP that counts what arrives. */
+async function rtpSink(): Promise<{ socket: Socket; port: number; packets: () => number }> {
+  const socket = createSocket('udp4');
+  let count = 0;
+  socket.on('message', () => count++);
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  return { socket, port: socket.address().port, packets: () => count };
+}
+
+function pcmuOffer(port: number): { body: string; contentType: string } {
+  return {
+    body:
+      'v=0\r\no=dave 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
+      `m=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n` +
+      'a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n',
+    contentType: 'application/sdp',
+  };
+}
+
+/** The final status of an INVITE. */
+function finalStatus(call: OutgoingCall): Promise<number> {
+  return new Promise((resolve) => {
+    call.on('answered', (_session, response) => resolve(response.status));
+    call.on('failed', (response) => resolve(response.status));
+  });
+}
+
+describe('INVITE with Replaces at the gateway (RFC 3891 §3) from a plain SIP phone', () => {
+  it('answers 481 and 486 as the RFC says, takes over a confirmed dialog without ringing the browser, then 603 for the replaced one', async () => {
+    const alice = socketOf('alice');
+    const ua = new UserAgent({
+      transports: [await UdpTransport.create({ address: '127.0.0.1' })],
+      aor: `sip:dave@${DOMAIN}`,
+      outboundProxy: `sip:127.0.0.1:${sipPort}`,
+      credentials: { username: 'dave', password: 'dave-pw' },
+    });
+    const peer = await WebRtcPeer.create('alice-dave', ['PCMU']);
+    const [oldSink, newSink] = await Promise.all([rtpSink(), rtpSink()]);
+    const seen = alice.messages.length;
+    const incomingCalls = () =>
+      alice.messages.slice(seen).filter((m) => m['type'] === 'call.incoming');
+    try {
+      const first = ua.invite(`sip:alice@${DOMAIN}`, { offer: pcmuOffer(oldSink.port) });
+      await until(() => incomingCalls().length === 1, 'the call at alice');
+      const incoming = incomingCalls()[0]!;
+      const callId = incoming['callId'] as string;
+      const answer = await peer.answer((incoming['sdp'] as { sdp: string }).sdp);
+      await alice.request({ type: 'call.answer', callId, sdp: { type: 'answer', sdp: answer } });
+      const session = await first.answered;
+      await peer.connected();
+      peer.startTone(440, 8000);
+      await until(() => oldSink.packets() > 20, 'RTP on the first dialog');
+      const { callId: sipCallId, localTag, remoteTag } = session.dialog.id;
+      // The gateway's tag is its local tag (to-tag), ours is its remote tag (from-tag).
+      const replaces = `${sipCallId};to-tag=${remoteTag};from-tag=${localTag}`;
+      const invite = (value: string, port: number) =>
+        ua.invite(`sip:alice@${DOMAIN}`, {
+          offer: pcmuOffer(port),
+          headers: [['Replaces', value]],
+        });
+
+      expect(await finalStatus(invite(`${sipCallId};to-tag=x;from-tag=${localTag}`, 9))).toBe(481);
+      expect(await finalStatus(invite(`${replaces};early-only`, 9))).toBe(486);
+      const oldEnded = new Promise((resolve) => session.on('terminated', resolve));
+      const replacing = invite(replaces, newSink.port);
+      expect(await finalStatus(replacing)).toBe(200);
+      // The replaced dialog got BYE; the browser call is the same one and was not rung again.
+      expect(await oldEnded).toBe('remote-bye');
+      const sentToOld = oldSink.packets();
+      await until(() => newSink.packets() > 20, 'RTP on the new dialog');
+      expect(oldSink.packets() - sentToOld).toBeLessThan(3);
+      expect(incomingCalls()).toHaveLength(1);
+      expect(
+        alice.messages.slice(seen).some((m) => m['callId'] === callId && m['status'] === 'FINISH'),
+      ).toBe(false);
+      // The dialog it replaced has ended: naming it again is 603.
+      expect(await finalStatus(invite(replaces, 9))).toBe(603);
+
+      await replacing.session!.bye();
+      await alice.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 5000);
+      await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
+    } finally {
+      peer.close();
+      oldSink.socket.close();
+      newSink.socket.close();
+      await ua.close();
+    }
+  }, 30_000);
 });

@@ -126,6 +126,8 @@ export abstract class BridgedCall implements SipLeg {
   #ended = false;
   #mediaWired = false;
   #referring = false;
+  /** An INVITE with Replaces is taking over the SIP leg (until its 200 is sent). */
+  #replacing = false;
   /** A REFER this call sent, until its final NOTIFY (and the call it replaces, if attended). */
   #transferring: { readonly replaces: BridgedCall | undefined } | undefined;
   #held = false;
@@ -439,6 +441,24 @@ export abstract class BridgedCall implements SipLeg {
       incoming.reject(481);
       return;
     }
+    // The dialog is already on its way out (another replacement, or a REFER being followed).
+    if (this.#replacing || this.#referring) {
+      incoming.reject(603, 'Dialog Being Replaced');
+      return;
+    }
+    this.#replacing = true;
+    try {
+      await this.#replaceSipLeg(incoming, old, media);
+    } finally {
+      this.#replacing = false;
+    }
+  }
+
+  async #replaceSipLeg(
+    incoming: IncomingCall,
+    old: InviteSession,
+    media: CallMedia,
+  ): Promise<void> {
     let answer: ReturnType<typeof createAnswer>;
     let held: boolean;
     try {
