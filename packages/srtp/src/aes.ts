@@ -1,25 +1,44 @@
-import { createCipheriv, type Cipher } from 'node:crypto';
+import { PortableAes } from './aes-portable.js';
 import { SrtpError } from './errors.js';
+import { nativeCrypto, type NativeCipher } from './node-crypto.js';
+
+/** Where AES runs: Node's native cipher (AES-NI through OpenSSL) or plain TypeScript. */
+export type AesImplementation = 'native' | 'typescript';
 
 /**
  * AES in ECB mode, keyed once. SRTP's counter modes (AES-CM and GCM's CTR) need the encryption of
- * counter blocks only, so one ECB cipher per session key produces a whole packet's keystream in a
- * single native call: no cipher object is created per packet.
+ * counter blocks only, so one ECB cipher per session key produces a whole packet's keystream (or
+ * several packets' at once) in a single call: no cipher object is created per packet. Under Node
+ * the cipher is native (`implementation: 'native'`), elsewhere plain TypeScript.
  */
 export class AesEcb {
-  readonly #cipher: Cipher;
+  readonly #native: NativeCipher | undefined;
+  readonly #portable: PortableAes | undefined;
 
-  constructor(key: Uint8Array) {
+  constructor(key: Uint8Array, implementation?: AesImplementation) {
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
       throw new SrtpError('SRTP_BAD_KEY', `AES key of ${key.length} octets (need 16, 24 or 32)`);
     }
-    this.#cipher = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
-    this.#cipher.setAutoPadding(false);
+    const native = implementation === 'typescript' ? undefined : nativeCrypto();
+    if (native) {
+      this.#native = native.createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
+      this.#native.setAutoPadding(false);
+    } else {
+      this.#portable = new PortableAes(key);
+    }
+  }
+
+  /** Which implementation this cipher uses. */
+  get implementation(): AesImplementation {
+    return this.#native ? 'native' : 'typescript';
   }
 
   /** Encrypts whole 16-octet blocks; returns a new array of the same length. */
   encryptBlocks(blocks: Uint8Array): Uint8Array {
-    return this.#cipher.update(blocks);
+    if (this.#native) return this.#native.update(blocks);
+    const out = new Uint8Array(blocks.length & ~15);
+    this.#portable!.encryptBlocks(blocks, out);
+    return out;
   }
 }
 

@@ -1,10 +1,10 @@
-import { hash } from 'node:crypto';
 import { rtpHeaderLength, RtpError } from '@callbridge/rtp';
-import { AesEcb, KdfLabel, deriveSessionKey } from './aes.js';
+import { AesEcb, KdfLabel, deriveSessionKey, type AesImplementation } from './aes.js';
 import { SrtpError } from './errors.js';
 import { AesGcm } from './gcm.js';
 import { HmacSha1 } from './hmac-sha1.js';
 import { PacketKeystream, xorKeystream } from './keystream.js';
+import { nativeCrypto } from './node-crypto.js';
 import {
   srtpProfile,
   type SrtpProfile,
@@ -12,6 +12,24 @@ import {
   type SrtpProfileName,
 } from './profiles.js';
 import { ReplayWindow } from './replay.js';
+import { WasmCore, type WasmBlock } from './wasm-core.js';
+
+/**
+ * Which implementation a context uses. `auto`: the WebAssembly packet core (HMAC-SHA1, GHASH,
+ * keystream XOR) where WebAssembly is available, and Node's native AES for the keystream under
+ * Node. `portable`: the same without Node's AES (what a browser gets). `typescript`: plain
+ * TypeScript only (what a browser without WebAssembly gets). Every choice falls back to
+ * TypeScript for what is unavailable.
+ */
+export type SrtpBackendChoice = 'auto' | 'portable' | 'typescript';
+
+/** What a context actually runs on (see `SrtpContext.backend`). */
+export interface SrtpBackend {
+  /** Authentication and packet transform of SRTP (RTP) packets. */
+  readonly packet: 'wasm' | 'typescript';
+  /** The AES keystream. */
+  readonly aes: AesImplementation;
+}
 
 export interface SrtpContextOptions {
   /**
@@ -27,6 +45,8 @@ export interface SrtpContextOptions {
   readonly encryptRtp?: boolean;
   /** RFC 4568 UNENCRYPTED_SRTCP: authenticate only, E flag clear. Default true. */
   readonly encryptRtcp?: boolean;
+  /** Implementation to use (default `auto`, the fastest available). */
+  readonly backend?: SrtpBackendChoice;
 }
 
 /** Session keys of SRTP or SRTCP, for embedders that derive them elsewhere (and for RFC vectors). */
@@ -44,6 +64,8 @@ interface RtpStreamState {
   readonly replay: ReplayWindow | undefined;
   /** Keystream generated ahead for the next packet indices of this SSRC. */
   keystream: KeystreamBatch | undefined;
+  /** Where that keystream is copied in WebAssembly memory (WebAssembly backend only). */
+  readonly wasmKeystream: WasmBlock;
 }
 
 /** Keystream for packets `first .. first+count-1`, `blocks` blocks each. */
@@ -53,6 +75,8 @@ interface KeystreamBatch {
   readonly blocks: number;
   readonly data: Uint8Array;
   readonly view: DataView<ArrayBufferLike>;
+  /** Address of `data` in WebAssembly memory, 0 without the WebAssembly backend. */
+  readonly ptr: number;
   /** The most blocks a packet of this batch needed, to size the next batch. */
   mostUsed: number;
 }
@@ -84,8 +108,18 @@ class SessionCrypto {
   readonly gcm: AesGcm | undefined;
   readonly hmac: HmacSha1 | undefined;
   readonly keystream: PacketKeystream;
+  /** The WebAssembly core with this session's keys in it (SRTP sessions only), or undefined. */
+  readonly core: WasmCore | undefined;
+  /** Address of the HMAC key state (AES-CM) or GHASH tables (GCM) in the core. */
+  readonly coreKey: number;
+  readonly #nativeHash = nativeCrypto()?.hash;
 
-  constructor(profile: SrtpProfile, keys: SrtpSessionKeys, rtcp: boolean) {
+  constructor(
+    profile: SrtpProfile,
+    keys: SrtpSessionKeys,
+    rtcp: boolean,
+    backend: SrtpBackendChoice = 'auto',
+  ) {
     if (keys.key.length !== profile.masterKeyLength) {
       throw new SrtpError(
         'SRTP_BAD_KEY',
@@ -99,21 +133,39 @@ class SessionCrypto {
       );
     }
     this.salt = keys.salt.slice();
+    const aes: AesImplementation | undefined = backend === 'auto' ? undefined : 'typescript';
+    // SRTCP is a few packets per second: it stays on the TypeScript path, whose state is small.
+    this.core = backend === 'typescript' || rtcp ? undefined : WasmCore.get();
     if (profile.cipher === 'aes-gcm') {
-      // SRTCP is a few packets per second: no 64 KiB GHASH tables for its key.
-      this.gcm = new AesGcm(keys.key, { ghashTables: !rtcp });
+      // SRTCP needs no 64 KiB GHASH tables for its key (where a native GCM cipher exists), nor
+      // SRTP when the core holds them.
+      this.gcm = new AesGcm(keys.key, {
+        ghashTables: !rtcp && !this.core,
+        ...(aes ? { implementation: aes } : {}),
+      });
       this.ecb = undefined;
       this.hmac = undefined;
       this.keystream = new PacketKeystream(this.gcm.ecb, this.salt, 'gcm');
+      this.coreKey = this.core
+        ? this.core.ghashKey(this, this.gcm.ecb.encryptBlocks(new Uint8Array(16)))
+        : 0;
     } else {
       if (!keys.authKey) {
         throw new SrtpError('SRTP_BAD_KEY', `${profile.name} needs an authentication key`);
       }
-      this.ecb = new AesEcb(keys.key);
+      this.ecb = new AesEcb(keys.key, aes);
       this.hmac = new HmacSha1(keys.authKey);
       this.gcm = undefined;
       this.keystream = new PacketKeystream(this.ecb, this.salt, 'cm');
+      this.coreKey = this.core ? this.core.hmacKey(this, keys.authKey) : 0;
     }
+  }
+
+  get backend(): SrtpBackend {
+    return {
+      packet: this.core ? 'wasm' : 'typescript',
+      aes: (this.ecb ?? this.gcm!.ecb).implementation,
+    };
   }
 
   /**
@@ -130,7 +182,7 @@ class SessionCrypto {
     length: number,
   ): void {
     const hmac = this.hmac!;
-    if (end - start < NATIVE_HASH_THRESHOLD) {
+    if (end - start < NATIVE_HASH_THRESHOLD || !this.#nativeHash) {
       hmac.start();
       hmac.update(data, start, end);
       if (roc >= 0) hmac.updateU32(roc);
@@ -151,7 +203,7 @@ class SessionCrypto {
     length: number,
   ): boolean {
     const hmac = this.hmac!;
-    if (end - start < NATIVE_HASH_THRESHOLD) {
+    if (end - start < NATIVE_HASH_THRESHOLD || !this.#nativeHash) {
       hmac.start();
       hmac.update(data, start, end);
       if (roc >= 0) hmac.updateU32(roc);
@@ -177,7 +229,7 @@ class SessionCrypto {
       input[at + 2] = roc >>> 8;
       input[at + 3] = roc;
     }
-    return hash('sha1', input.subarray(0, length), 'buffer');
+    return this.#nativeHash!('sha1', input.subarray(0, length), 'buffer');
   }
   #hashInput = new Uint8Array(0);
 
@@ -187,6 +239,7 @@ class SessionCrypto {
     masterKey: Uint8Array,
     masterSalt: Uint8Array,
     rtcp: boolean,
+    backend: SrtpBackendChoice,
   ) {
     const derive = (label: number, length: number) =>
       deriveSessionKey(masterKey, masterSalt, label, length);
@@ -205,6 +258,7 @@ class SessionCrypto {
           : {}),
       },
       rtcp,
+      backend,
     );
   }
 }
@@ -227,6 +281,8 @@ export class SrtpContext {
   readonly #sendRtp = new Map<number, RtpStreamState>();
   #ks: Uint8Array = new Uint8Array(0);
   #ksView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /** Address of `#ks` in WebAssembly memory (WebAssembly backend). */
+  #ksPtr = 0;
   readonly #receiveRtp = new Map<number, RtpStreamState>();
   readonly #sendRtcp = new Map<number, RtcpStreamState>();
   readonly #receiveRtcp = new Map<number, RtcpStreamState>();
@@ -247,9 +303,10 @@ export class SrtpContext {
     this.#replayWindow = new ReplayWindow(options.replayWindow ?? 128).size;
     this.#encryptRtp = options.encryptRtp ?? true;
     this.#encryptRtcp = options.encryptRtcp ?? true;
+    const backend = options.backend ?? 'auto';
     if (sessionKeys) {
-      this.#rtp = new SessionCrypto(this.profile, sessionKeys.rtp, false);
-      this.#rtcp = new SessionCrypto(this.profile, sessionKeys.rtcp, true);
+      this.#rtp = new SessionCrypto(this.profile, sessionKeys.rtp, false, backend);
+      this.#rtcp = new SessionCrypto(this.profile, sessionKeys.rtcp, true, backend);
       return;
     }
     const { masterKey, masterSalt } = options as SrtpContextOptions;
@@ -268,8 +325,13 @@ export class SrtpContext {
         `${this.profile.name} needs a ${this.profile.masterSaltLength}-octet master salt`,
       );
     }
-    this.#rtp = SessionCrypto.derive(this.profile, masterKey, masterSalt, false);
-    this.#rtcp = SessionCrypto.derive(this.profile, masterKey, masterSalt, true);
+    this.#rtp = SessionCrypto.derive(this.profile, masterKey, masterSalt, false, backend);
+    this.#rtcp = SessionCrypto.derive(this.profile, masterKey, masterSalt, true, backend);
+  }
+
+  /** What this context's SRTP packets run on (SRTCP always takes the TypeScript path). */
+  get backend(): SrtpBackend {
+    return this.#rtp.backend;
   }
 
   /**
@@ -315,17 +377,39 @@ export class SrtpContext {
     const seq = (packet[2]! << 8) | packet[3]!;
     const ssrc = readU32(packet, 8);
     const stream =
-      this.#sendRtp.get(ssrc) ??
-      this.#addStream(this.#sendRtp, ssrc, {
-        roc: 0,
-        highestSequence: seq,
-        replay: undefined,
-        keystream: undefined,
-      });
+      this.#sendRtp.get(ssrc) ?? this.#addRtpStream(this.#sendRtp, ssrc, 0, seq, undefined);
     // RFC 3711 §3.3.1: the sender's ROC advances when the sequence number wraps.
     const roc = estimateRoc(stream, seq);
     const crypto = this.#rtp;
-    if (crypto.gcm) {
+    const core = crypto.core;
+    if (core) {
+      // One copy in, one call, one copy out (see WasmCore).
+      const at = core.loadPacket(packet, 16);
+      if (crypto.gcm) {
+        const aadEnd = this.#encryptRtp ? headerLength : length;
+        const blocks = 1 + ((length - aadEnd + 15) >>> 4);
+        const k = this.#rtpKeystream(stream, ssrc, roc, seq, blocks, true);
+        core.fn.gcm_seal(crypto.coreKey, at, aadEnd, length, this.#ksPtr + k);
+      } else {
+        let keystream = 0;
+        if (this.#encryptRtp && length > headerLength) {
+          const blocks = (length - headerLength + 15) >>> 4;
+          const k = this.#rtpKeystream(stream, ssrc, roc, seq, blocks, true);
+          keystream = this.#ksPtr + k;
+        }
+        core.fn.cm_protect(
+          crypto.coreKey,
+          at,
+          headerLength,
+          length,
+          keystream,
+          roc,
+          1,
+          this.profile.rtpTagLength,
+        );
+      }
+      out.set(core.packetView(total), offset);
+    } else if (crypto.gcm) {
       // RFC 7714 §8: AAD is the header (or the whole packet when not encrypting).
       const aadEnd = this.#encryptRtp ? headerLength : length;
       if (out !== packet || offset !== 0) out.set(packet.subarray(0, aadEnd), offset);
@@ -418,7 +502,28 @@ export class SrtpContext {
     const batch = ahead > 0 && ahead <= KEYSTREAM_BATCH;
 
     const crypto = this.#rtp;
-    if (crypto.gcm) {
+    const core = crypto.core;
+    if (core) {
+      const at = core.loadPacket(packet, 0);
+      if (crypto.gcm) {
+        const aadEnd = this.#encryptRtp ? headerLength : length;
+        const blocks = 1 + ((length - aadEnd + 15) >>> 4);
+        const k = this.#rtpKeystream(stream, ssrc, roc, seq, blocks, batch);
+        if (!core.fn.gcm_open(crypto.coreKey, at, aadEnd, length, this.#ksPtr + k)) {
+          throw new SrtpError('SRTP_AUTH_FAILED', 'AEAD authentication failed');
+        }
+      } else {
+        if (!core.fn.cm_verify(crypto.coreKey, at, length, roc, 1, tagLength)) {
+          throw new SrtpError('SRTP_AUTH_FAILED', `SRTP authentication failed (SSRC ${ssrc})`);
+        }
+        if (this.#encryptRtp && length > headerLength) {
+          const blocks = (length - headerLength + 15) >>> 4;
+          const k = this.#rtpKeystream(stream, ssrc, roc, seq, blocks, batch);
+          core.fn.xor_keystream(at + headerLength, this.#ksPtr + k, length - headerLength);
+        }
+      }
+      out.set(core.packetView(length), offset);
+    } else if (crypto.gcm) {
       const aadEnd = this.#encryptRtp ? headerLength : length;
       const body = packet.subarray(aadEnd, length);
       if (!crypto.gcm.usesKeystream(body.length)) {
@@ -473,12 +578,7 @@ export class SrtpContext {
     // Authenticated: only now may the state move (RFC 3711 §3.3 step 6).
     const state =
       stream ??
-      this.#addStream(this.#receiveRtp, ssrc, {
-        roc,
-        highestSequence: seq,
-        replay: new ReplayWindow(this.#replayWindow),
-        keystream: undefined,
-      });
+      this.#addRtpStream(this.#receiveRtp, ssrc, roc, seq, new ReplayWindow(this.#replayWindow));
     state.replay!.accept(index);
     if (index > state.roc * 0x10000 + state.highestSequence) {
       state.roc = roc;
@@ -630,7 +730,7 @@ export class SrtpContext {
     const map = direction === 'send' ? this.#sendRtp : this.#receiveRtp;
     const replay = direction === 'send' ? undefined : new ReplayWindow(this.#replayWindow);
     map.delete(ssrc);
-    this.#addStream(map, ssrc, { roc, highestSequence, replay, keystream: undefined });
+    this.#addRtpStream(map, ssrc, roc, highestSequence, replay);
   }
 
   /** Sets the next SRTCP index sent for an SSRC (RFC 3711 §3.4; starts at 0). */
@@ -652,6 +752,24 @@ export class SrtpContext {
 
   // ---------------------------------------------------------------------------------------------
   // Internals
+
+  #addRtpStream(
+    map: Map<number, RtpStreamState>,
+    ssrc: number,
+    roc: number,
+    highestSequence: number,
+    replay: ReplayWindow | undefined,
+  ): RtpStreamState {
+    const state: RtpStreamState = {
+      roc,
+      highestSequence,
+      replay,
+      keystream: undefined,
+      wasmKeystream: { ptr: 0, size: 0 },
+    };
+    this.#rtp.core?.own(state, state.wasmKeystream);
+    return this.#addStream(map, ssrc, state);
+  }
 
   #addStream<T>(map: Map<number, T>, ssrc: number, state: T): T {
     if (map.size >= MAX_STREAMS) {
@@ -730,22 +848,33 @@ export class SrtpContext {
       if (blocks > cached.mostUsed) cached.mostUsed = blocks;
       this.#ks = cached.data;
       this.#ksView = cached.view;
+      this.#ksPtr = cached.ptr;
       return (index - cached.first) * cached.blocks * 16;
     }
     const generator = this.#rtp.keystream;
+    const core = this.#rtp.core;
     if (!stream || !batch) {
       generator.generate(ssrc, index, 1, blocks);
+      this.#ksPtr = core ? core.loadKeystream(generator.data) : 0;
     } else {
       const perPacket = Math.max(blocks, cached?.mostUsed ?? 0);
       generator.generate(ssrc, index, KEYSTREAM_BATCH, perPacket);
+      let ptr = 0;
+      if (core) {
+        core.resize(stream.wasmKeystream, generator.data.length);
+        ptr = stream.wasmKeystream.ptr;
+        core.bytes.set(generator.data, ptr);
+      }
       stream.keystream = {
         first: index,
         count: KEYSTREAM_BATCH,
         blocks: perPacket,
         data: generator.data,
         view: generator.view,
+        ptr,
         mostUsed: blocks,
       };
+      this.#ksPtr = ptr;
     }
     this.#ks = generator.data;
     this.#ksView = generator.view;

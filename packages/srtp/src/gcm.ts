@@ -1,8 +1,8 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { AesEcb } from './aes.js';
+import { AesEcb, type AesImplementation } from './aes.js';
 import { SrtpError } from './errors.js';
 import { Ghash } from './ghash.js';
 import { PacketKeystream, xorKeystream } from './keystream.js';
+import { nativeCrypto, type NativeCrypto } from './node-crypto.js';
 
 /**
  * Payloads up to this many octets use the AES-ECB keystream plus GHASH in TypeScript; longer
@@ -15,9 +15,12 @@ export const NATIVE_GCM_THRESHOLD = 1280;
 export interface AesGcmOptions {
   /**
    * Build the 64 KiB GHASH tables for the TypeScript path (default true). Without them every
-   * packet takes the native path: right for rarely used keys such as SRTCP's.
+   * packet takes the native path: right for rarely used keys such as SRTCP's. Where no native
+   * GCM exists (browsers) the tables are built on first use regardless.
    */
   readonly ghashTables?: boolean;
+  /** `typescript` to use no native cipher at all (default: native AES and GCM under Node). */
+  readonly implementation?: AesImplementation;
 }
 
 /**
@@ -31,6 +34,7 @@ export class AesGcm {
   readonly #key: Uint8Array;
   readonly #algorithm: 'aes-128-gcm' | 'aes-256-gcm';
   readonly #ecb: AesEcb;
+  readonly #native: NativeCrypto | undefined;
   readonly #ghash: Ghash | undefined;
   readonly #ivAsSalt = new Uint8Array(12);
   readonly #single: PacketKeystream;
@@ -43,9 +47,10 @@ export class AesGcm {
     }
     this.#key = key.slice();
     this.#algorithm = key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm';
-    this.#ecb = new AesEcb(key);
+    this.#ecb = new AesEcb(key, options.implementation);
+    this.#native = options.implementation === 'typescript' ? undefined : nativeCrypto();
     this.#ghash =
-      options.ghashTables === false
+      options.ghashTables === false && this.#native
         ? undefined
         : new Ghash(this.#ecb.encryptBlocks(new Uint8Array(16)));
     this.#single = new PacketKeystream(this.#ecb, this.#ivAsSalt, 'gcm');
@@ -53,7 +58,7 @@ export class AesGcm {
 
   /** Whether `length` octets of payload take the TypeScript path (`…WithKeystream`). */
   usesKeystream(length: number): boolean {
-    return this.#ghash !== undefined && length <= NATIVE_GCM_THRESHOLD;
+    return this.#ghash !== undefined && (length <= NATIVE_GCM_THRESHOLD || !this.#native);
   }
 
   /** The keyed ECB cipher, for generating packet keystreams (see `PacketKeystream`). */
@@ -65,7 +70,9 @@ export class AesGcm {
   seal(iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, at: number): void {
     const length = plaintext.length;
     if (!this.usesKeystream(length)) {
-      const cipher = createCipheriv(this.#algorithm, this.#key, iv, { authTagLength: 16 });
+      const cipher = this.#native!.createCipheriv(this.#algorithm, this.#key, iv, {
+        authTagLength: 16,
+      });
       cipher.setAAD(aad);
       const body = cipher.update(plaintext);
       cipher.final();
@@ -91,7 +98,9 @@ export class AesGcm {
   ): void {
     const length = ciphertext.length;
     if (!this.usesKeystream(length)) {
-      const decipher = createDecipheriv(this.#algorithm, this.#key, iv, { authTagLength: 16 });
+      const decipher = this.#native!.createDecipheriv(this.#algorithm, this.#key, iv, {
+        authTagLength: 16,
+      });
       decipher.setAAD(aad);
       decipher.setAuthTag(tag);
       const body = decipher.update(ciphertext);

@@ -10,10 +10,23 @@ export {
   type SrtpProfileAlias,
   type SrtpKeyMaterial,
 } from './profiles.js';
-export { SrtpContext, type SrtpContextOptions, type SrtpSessionKeys } from './context.js';
+export {
+  SrtpContext,
+  type SrtpContextOptions,
+  type SrtpSessionKeys,
+  type SrtpBackend,
+  type SrtpBackendChoice,
+} from './context.js';
 export { ReplayWindow } from './replay.js';
 export { HmacSha1 } from './hmac-sha1.js';
-export { AesEcb, aesCmKeystream, aesF8Keystream, deriveSessionKey, KdfLabel } from './aes.js';
+export {
+  AesEcb,
+  type AesImplementation,
+  aesCmKeystream,
+  aesF8Keystream,
+  deriveSessionKey,
+  KdfLabel,
+} from './aes.js';
 export { AesGcm, NATIVE_GCM_THRESHOLD, type AesGcmOptions } from './gcm.js';
 export {
   parseSdesCrypto,

@@ -1,0 +1,203 @@
+import { SRTP_CORE_WASM_BASE64 } from './wasm-binary.js';
+
+/** The exports of wasm/srtp/srtp_core.c (pointers are offsets into `memory`). */
+interface CoreExports {
+  readonly memory: WebAssembly.Memory;
+  readonly __heap_base: WebAssembly.Global;
+  hmac_sha1_init(state: number, key: number, keyLength: number): void;
+  xor_keystream(data: number, keystream: number, length: number): void;
+  cm_protect(
+    state: number,
+    packet: number,
+    start: number,
+    length: number,
+    keystream: number,
+    roc: number,
+    withRoc: number,
+    tagLength: number,
+  ): void;
+  cm_verify(
+    state: number,
+    packet: number,
+    length: number,
+    roc: number,
+    withRoc: number,
+    tagLength: number,
+  ): number;
+  ghash_init(table: number, h: number): void;
+  gcm_seal(
+    table: number,
+    packet: number,
+    aadLength: number,
+    length: number,
+    keystream: number,
+  ): void;
+  gcm_open(
+    table: number,
+    packet: number,
+    aadLength: number,
+    length: number,
+    keystream: number,
+  ): number;
+}
+
+/** A block of linear memory; `ptr` may move when the owner resizes it. */
+export interface WasmBlock {
+  ptr: number;
+  size: number;
+}
+
+const PAGE = 65536;
+/** HMAC key state: inner and outer SHA-1 states, 10 words. */
+const HMAC_STATE_SIZE = 40;
+/** GHASH tables: 16 positions × 256 entries × 16 octets. */
+const GHASH_TABLE_SIZE = 16 * 256 * 16;
+
+/**
+ * The SRTP packet core in WebAssembly (HMAC-SHA1, GHASH, keystream XOR; see
+ * wasm/srtp/srtp_core.c), one instance shared by every context. Keys, tables and per-stream
+ * keystreams live in its linear memory, in blocks from a small size-class allocator, and are
+ * freed when their JavaScript owner is garbage-collected. A packet is copied into one scratch
+ * area, transformed there by a single call, and copied out through a cached view (no allocation
+ * per packet).
+ */
+export class WasmCore {
+  readonly fn: CoreExports;
+  /** All of linear memory; replaced when memory grows. */
+  bytes: Uint8Array;
+  #top: number;
+  readonly #freeBlocks = new Map<number, number[]>();
+  readonly #packet: WasmBlock = { ptr: 0, size: 0 };
+  readonly #keystream: WasmBlock = { ptr: 0, size: 0 };
+  /** Views of the packet area by length, so that copying out allocates nothing. */
+  #packetViews: Uint8Array[] = [];
+  readonly #registry = new FinalizationRegistry<WasmBlock>((block) => this.free(block));
+
+  private constructor(exports: CoreExports) {
+    this.fn = exports;
+    this.bytes = new Uint8Array(exports.memory.buffer);
+    this.#top = align(Number(exports.__heap_base.value));
+  }
+
+  /** A new block of at least `size` octets, 16-aligned. */
+  alloc(size: number): WasmBlock {
+    const blockSize = sizeClass(size);
+    const reused = this.#freeBlocks.get(blockSize)?.pop();
+    if (reused !== undefined) return { ptr: reused, size: blockSize };
+    const ptr = this.#top;
+    const end = ptr + blockSize;
+    const memory = this.fn.memory;
+    if (end > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+      this.bytes = new Uint8Array(memory.buffer);
+      this.#packetViews = [];
+    }
+    this.#top = end;
+    return { ptr, size: blockSize };
+  }
+
+  free(block: WasmBlock): void {
+    if (block.size === 0) return;
+    let list = this.#freeBlocks.get(block.size);
+    if (!list) this.#freeBlocks.set(block.size, (list = []));
+    list.push(block.ptr);
+    block.ptr = 0;
+    block.size = 0;
+  }
+
+  /** Makes `block` at least `size` octets (its old content is dropped). */
+  resize(block: WasmBlock, size: number): void {
+    if (block.size >= size) return;
+    this.free(block);
+    const fresh = this.alloc(size);
+    block.ptr = fresh.ptr;
+    block.size = fresh.size;
+  }
+
+  /** A block freed when `owner` is garbage-collected (or earlier by `free`). */
+  allocOwned(owner: object, size: number): WasmBlock {
+    const block = this.alloc(size);
+    this.#registry.register(owner, block);
+    return block;
+  }
+
+  /** Registers a (possibly still empty) block to be freed with `owner`. */
+  own(owner: object, block: WasmBlock): void {
+    this.#registry.register(owner, block);
+  }
+
+  /** HMAC-SHA1 key state for `key` (at most 64 octets), owned by `owner`. */
+  hmacKey(owner: object, key: Uint8Array): number {
+    const state = this.allocOwned(owner, HMAC_STATE_SIZE + 64);
+    this.bytes.set(key, state.ptr + HMAC_STATE_SIZE);
+    this.fn.hmac_sha1_init(state.ptr, state.ptr + HMAC_STATE_SIZE, key.length);
+    this.bytes.fill(0, state.ptr + HMAC_STATE_SIZE, state.ptr + HMAC_STATE_SIZE + 64);
+    return state.ptr;
+  }
+
+  /** GHASH tables for the hash key `h` (16 octets), owned by `owner`. */
+  ghashKey(owner: object, h: Uint8Array): number {
+    const table = this.allocOwned(owner, GHASH_TABLE_SIZE + 16);
+    this.bytes.set(h, table.ptr + GHASH_TABLE_SIZE);
+    this.fn.ghash_init(table.ptr, table.ptr + GHASH_TABLE_SIZE);
+    this.bytes.fill(0, table.ptr + GHASH_TABLE_SIZE, table.ptr + GHASH_TABLE_SIZE + 16);
+    return table.ptr;
+  }
+
+  /** Copies `data` into the packet area (with `room` octets to spare); returns its address. */
+  loadPacket(data: Uint8Array, room: number): number {
+    const need = data.length + room;
+    if (this.#packet.size < need) {
+      this.resize(this.#packet, Math.max(need, 2048));
+      this.#packetViews = [];
+    }
+    this.bytes.set(data, this.#packet.ptr);
+    return this.#packet.ptr;
+  }
+
+  /** The first `length` octets of the packet area. */
+  packetView(length: number): Uint8Array {
+    let view = this.#packetViews[length];
+    if (!view) {
+      view = this.bytes.subarray(this.#packet.ptr, this.#packet.ptr + length);
+      this.#packetViews[length] = view;
+    }
+    return view;
+  }
+
+  /** Copies a keystream into a scratch area for one immediate use; returns its address. */
+  loadKeystream(data: Uint8Array): number {
+    this.resize(this.#keystream, data.length);
+    this.bytes.set(data, this.#keystream.ptr);
+    return this.#keystream.ptr;
+  }
+
+  static #instance: WasmCore | null | undefined;
+
+  /** The shared instance, or undefined where WebAssembly (with SIMD) is unavailable or blocked. */
+  static get(): WasmCore | undefined {
+    if (WasmCore.#instance === undefined) {
+      WasmCore.#instance = null;
+      try {
+        const binary = Uint8Array.from(atob(SRTP_CORE_WASM_BASE64), (c) => c.charCodeAt(0));
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), {});
+        WasmCore.#instance = new WasmCore(instance.exports as unknown as CoreExports);
+      } catch {
+        // No WebAssembly, no SIMD, a CSP without 'wasm-unsafe-eval', or a browser that refuses
+        // synchronous compilation: the TypeScript path serves.
+      }
+    }
+    return WasmCore.#instance ?? undefined;
+  }
+}
+
+function align(n: number): number {
+  return (n + 15) & ~15;
+}
+
+/** Power of two from 64 up. */
+function sizeClass(size: number): number {
+  let s = 64;
+  while (s < size) s *= 2;
+  return s;
+}
