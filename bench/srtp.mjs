@@ -8,8 +8,12 @@
 // and JS alike), each implementation is measured in ROUNDS interleaved slices, and the best
 // slice counts (the least disturbed one), for all columns alike.
 //
+// callbridge runs with its default backend (`auto`: the WebAssembly packet core plus Node's
+// native AES keystream; the table names what it resolved to) and, for reference, with
+// `backend: 'typescript'` (plain TypeScript, as in a browser without WebAssembly).
+//
 // Environment: BENCH_SECONDS (per slice, default 0.3), BENCH_ROUNDS (default 5),
-// SRTP_BENCH_PROFILES (comma list).
+// SRTP_BENCH_PROFILES (comma list), SRTP_BENCH_TYPESCRIPT=0 to skip the TypeScript-only column.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -32,6 +36,7 @@ const PROFILES = (
 ).split(',');
 const SIZES = [172, 1200];
 const WERIFT_PROFILES = { AES_CM_128_HMAC_SHA1_80: 1, AEAD_AES_128_GCM: 7 };
+const WITH_TYPESCRIPT = process.env.SRTP_BENCH_TYPESCRIPT !== '0';
 
 const nativeDir = fileURLToPath(new URL('./native/', import.meta.url));
 const buildDir = join(nativeDir, 'build');
@@ -170,8 +175,13 @@ async function bestOf(runners) {
   return best;
 }
 
-function callbridge(profile, size) {
-  const options = { profile: srtpProfile(profile), ...keysFor(profile) };
+function describeBackend(backend) {
+  const packet = backend.packet === 'wasm' ? 'wasm core' : 'TS';
+  return `${packet} + ${backend.aes === 'native' ? 'native' : 'TS'} AES`;
+}
+
+function callbridge(profile, size, backend = 'auto') {
+  const options = { profile: srtpProfile(profile), ...keysFor(profile), backend };
   const sender = new SrtpContext(options);
   const receiver = new SrtpContext(options);
   const packet = createRtpPacket({
@@ -184,7 +194,7 @@ function callbridge(profile, size) {
   const wire = new Uint8Array(size + sender.rtpOverhead);
   const plain = new Uint8Array(size);
   let seq = 0;
-  return () =>
+  const runner = () =>
     measure(() => {
       packet[2] = seq >>> 8;
       packet[3] = seq;
@@ -192,6 +202,8 @@ function callbridge(profile, size) {
       const length = sender.protectRtpInto(packet, wire, 0);
       receiver.unprotectRtpInto(wire.subarray(0, length), plain, 0);
     });
+  runner.backend = describeBackend(sender.backend);
+  return runner;
 }
 
 async function werift(profile, size) {
@@ -244,16 +256,20 @@ const nativeLabel = openssl ? 'libsrtp+OpenSSL' : 'libsrtp (Debian, NSS)';
 const rows = [];
 for (const profile of PROFILES) {
   for (const size of SIZES) {
-    const [ours, theirs, reference, debianRate] = await bestOf([
-      callbridge(profile, size),
+    const ourRunner = callbridge(profile, size);
+    const [ours, theirs, reference, debianRate, typescriptOnly] = await bestOf([
+      ourRunner,
       await werift(profile, size),
       () => native(openssl ?? debian, profile, size),
       () => (openssl ? native(debian, profile, size) : undefined),
+      WITH_TYPESCRIPT ? callbridge(profile, size, 'typescript') : () => undefined,
     ]);
     rows.push([
       profile,
       String(size),
+      ourRunner.backend,
       fmt(ours),
+      fmt(typescriptOnly),
       fmt(theirs),
       fmt(reference),
       fmt(debianRate),
@@ -266,7 +282,9 @@ for (const profile of PROFILES) {
 const header = [
   'profile',
   'octets',
+  'callbridge backend',
   'callbridge',
+  'callbridge (TS only)',
   'werift',
   nativeLabel,
   'libsrtp (Debian, NSS)',

@@ -64,18 +64,55 @@ static const uint32_t SHA1_INIT[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x1
                                       0xc3d2e1f0u};
 
 /*
- * HMAC key state (10 words): the SHA-1 state after (key XOR ipad), then after (key XOR opad).
- * `key` has at most 64 octets (SRTP authentication keys have 20).
+ * HMAC key state (128 octets): words 0-4 the SHA-1 state after (key XOR ipad), words 5-9 after
+ * (key XOR opad), octets 64-127 the block (key XOR ipad) itself, for callers that hash the inner
+ * message elsewhere. `key` has at most 64 octets (SRTP authentication keys have 20).
  */
 EXPORT(hmac_sha1_init)
-void hmac_sha1_init(uint32_t state[10], const uint8_t *key, uint32_t key_length) {
-  uint8_t pad[64];
+void hmac_sha1_init(uint32_t state[32], const uint8_t *key, uint32_t key_length) {
+  uint8_t *pad = (uint8_t *)(state + 16);
   for (int i = 0; i < 64; i++) pad[i] = (i < (int)key_length ? key[i] : 0) ^ 0x36;
   for (int i = 0; i < 5; i++) state[i] = SHA1_INIT[i];
   sha1_compress(state, pad, 1);
-  for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
+  uint8_t outer[64];
+  for (int i = 0; i < 64; i++) outer[i] = pad[i] ^ 0x36 ^ 0x5c;
   for (int i = 0; i < 5; i++) state[5 + i] = SHA1_INIT[i];
-  sha1_compress(state + 5, pad, 1);
+  sha1_compress(state + 5, outer, 1);
+}
+
+/* The outer hash of HMAC-SHA1 over the 20-octet inner hash: SHA1((key XOR opad) || inner). */
+static void hmac_sha1_outer(const uint32_t state[10], const uint32_t inner[5], uint8_t mac[20]) {
+  uint8_t outer[64];
+  uint32_t h[5];
+  for (int i = 0; i < 5; i++) store_be32(outer + 4 * i, inner[i]);
+  outer[20] = 0x80;
+  for (int i = 21; i < 62; i++) outer[i] = 0;
+  outer[62] = (84 * 8) >> 8;
+  outer[63] = (uint8_t)(84 * 8);
+  for (int i = 0; i < 5; i++) h[i] = state[5 + i];
+  sha1_compress(h, outer, 1);
+  for (int i = 0; i < 5; i++) store_be32(mac + 4 * i, h[i]);
+}
+
+/*
+ * Completes an HMAC whose inner hash SHA1((key XOR ipad) || message) the caller computed (a
+ * native SHA-1 is faster on long packets): writes the first `tag_length` octets of the MAC to
+ * `tag`, or, when `verify`, compares them with `tag` in constant time and returns 1 if equal.
+ */
+EXPORT(hmac_sha1_finish)
+int hmac_sha1_finish(const uint32_t state[10], const uint8_t inner_digest[20], uint8_t *tag,
+                     uint32_t tag_length, int verify) {
+  uint32_t inner[5];
+  uint8_t mac[20];
+  for (int i = 0; i < 5; i++) inner[i] = load_be32(inner_digest + 4 * i);
+  hmac_sha1_outer(state, inner, mac);
+  if (!verify) {
+    for (uint32_t i = 0; i < tag_length; i++) tag[i] = mac[i];
+    return 1;
+  }
+  uint32_t diff = 0;
+  for (uint32_t i = 0; i < tag_length; i++) diff |= (uint32_t)(mac[i] ^ tag[i]);
+  return diff == 0;
 }
 
 /*
@@ -103,16 +140,7 @@ static void hmac_sha1(const uint32_t state[10], const uint8_t *msg, uint32_t len
   store_be32(tail + end - 8, (uint32_t)(bits >> 32));
   store_be32(tail + end - 4, (uint32_t)bits);
   sha1_compress(h, tail, tail_blocks);
-
-  uint8_t outer[64];
-  for (int i = 0; i < 5; i++) store_be32(outer + 4 * i, h[i]);
-  outer[20] = 0x80;
-  for (int i = 21; i < 62; i++) outer[i] = 0;
-  outer[62] = (84 * 8) >> 8;
-  outer[63] = (uint8_t)(84 * 8);
-  for (int i = 0; i < 5; i++) h[i] = state[5 + i];
-  sha1_compress(h, outer, 1);
-  for (int i = 0; i < 5; i++) store_be32(mac + 4 * i, h[i]);
+  hmac_sha1_outer(state, h, mac);
 }
 
 /* dst[0..n) ^= ks[0..n) */

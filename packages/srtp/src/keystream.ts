@@ -16,11 +16,12 @@ export class PacketKeystream {
   readonly #salt: Uint8Array;
   readonly #gcm: boolean;
   #counter = new Uint8Array(0);
-  #words = new Uint32Array(0);
-  /** Word 3 of block j within a packet (host byte order): the block counter part. */
-  #low = new Uint32Array(0);
+  #words = new Int32Array(0);
+  /** Word 3 of block j within a packet (host byte order): the block counter part. Int32Array
+   * throughout, so that words stay small integers in the JIT (no heap numbers). */
+  #low = new Int32Array(0);
   readonly #iv = new Uint8Array(16);
-  readonly #ivWords = new Uint32Array(this.#iv.buffer);
+  readonly #ivWords = new Int32Array(this.#iv.buffer);
   /** The last generated keystream (a fresh array per call, so callers may keep it). */
   data: Uint8Array = new Uint8Array(0);
   view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
@@ -92,13 +93,13 @@ export class PacketKeystream {
   #reserve(blocks: number, blocksPerPacket: number): void {
     if (this.#counter.length < blocks * 16) {
       this.#counter = new Uint8Array(Math.max(blocks, 256) * 16);
-      this.#words = new Uint32Array(this.#counter.buffer);
+      this.#words = new Int32Array(this.#counter.buffer);
     }
     if (this.#low.length < blocksPerPacket) {
       const size = Math.max(blocksPerPacket, 128);
-      this.#low = new Uint32Array(size);
+      this.#low = new Int32Array(size);
       const probe = new Uint8Array(4);
-      const probeWord = new Uint32Array(probe.buffer);
+      const probeWord = new Int32Array(probe.buffer);
       for (let j = 0; j < size; j++) {
         // CM: octets 14..15 = j; GCM: octets 12..15 = j + 1 (big-endian)
         const counter = this.#gcm ? j + 1 : j;

@@ -24,6 +24,13 @@ interface CoreExports {
     withRoc: number,
     tagLength: number,
   ): number;
+  hmac_sha1_finish(
+    state: number,
+    innerDigest: number,
+    tag: number,
+    tagLength: number,
+    verify: number,
+  ): number;
   ghash_init(table: number, h: number): void;
   gcm_seal(
     table: number,
@@ -48,8 +55,11 @@ export interface WasmBlock {
 }
 
 const PAGE = 65536;
-/** HMAC key state: inner and outer SHA-1 states, 10 words. */
-const HMAC_STATE_SIZE = 40;
+/** HMAC key state: inner and outer SHA-1 states (10 words), then the key XOR ipad block. */
+const HMAC_STATE_SIZE = 128;
+const HMAC_IPAD = 64;
+/** Room before a packet for the ipad block (see `nativeInnerHash`). */
+const PACKET_PREFIX = 64;
 /** GHASH tables: 16 positions × 256 entries × 16 octets. */
 const GHASH_TABLE_SIZE = 16 * 256 * 16;
 
@@ -71,12 +81,17 @@ export class WasmCore {
   readonly #keystream: WasmBlock = { ptr: 0, size: 0 };
   /** Views of the packet area by length, so that copying out allocates nothing. */
   #packetViews: Uint8Array[] = [];
+  /** Views of the ipad block + packet by length, the input of a native inner hash. */
+  #hashViews: Uint8Array[] = [];
+  /** 20 octets of inner digest, then a saved tag. */
+  #scratch = 0;
   readonly #registry = new FinalizationRegistry<WasmBlock>((block) => this.free(block));
 
   private constructor(exports: CoreExports) {
     this.fn = exports;
     this.bytes = new Uint8Array(exports.memory.buffer);
     this.#top = align(Number(exports.__heap_base.value));
+    this.#scratch = this.alloc(64).ptr;
   }
 
   /** A new block of at least `size` octets, 16-aligned. */
@@ -91,6 +106,7 @@ export class WasmCore {
       memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
       this.bytes = new Uint8Array(memory.buffer);
       this.#packetViews = [];
+      this.#hashViews = [];
     }
     this.#top = end;
     return { ptr, size: blockSize };
@@ -128,10 +144,10 @@ export class WasmCore {
 
   /** HMAC-SHA1 key state for `key` (at most 64 octets), owned by `owner`. */
   hmacKey(owner: object, key: Uint8Array): number {
-    const state = this.allocOwned(owner, HMAC_STATE_SIZE + 64);
-    this.bytes.set(key, state.ptr + HMAC_STATE_SIZE);
-    this.fn.hmac_sha1_init(state.ptr, state.ptr + HMAC_STATE_SIZE, key.length);
-    this.bytes.fill(0, state.ptr + HMAC_STATE_SIZE, state.ptr + HMAC_STATE_SIZE + 64);
+    const state = this.allocOwned(owner, HMAC_STATE_SIZE);
+    this.bytes.set(key, this.#scratch);
+    this.fn.hmac_sha1_init(state.ptr, this.#scratch, key.length);
+    this.bytes.fill(0, this.#scratch, this.#scratch + 64);
     return state.ptr;
   }
 
@@ -146,23 +162,64 @@ export class WasmCore {
 
   /** Copies `data` into the packet area (with `room` octets to spare); returns its address. */
   loadPacket(data: Uint8Array, room: number): number {
-    const need = data.length + room;
+    const need = PACKET_PREFIX + data.length + room;
     if (this.#packet.size < need) {
       this.resize(this.#packet, Math.max(need, 2048));
       this.#packetViews = [];
+      this.#hashViews = [];
     }
-    this.bytes.set(data, this.#packet.ptr);
-    return this.#packet.ptr;
+    const at = this.#packet.ptr + PACKET_PREFIX;
+    this.bytes.set(data, at);
+    return at;
   }
 
   /** The first `length` octets of the packet area. */
   packetView(length: number): Uint8Array {
     let view = this.#packetViews[length];
     if (!view) {
-      view = this.bytes.subarray(this.#packet.ptr, this.#packet.ptr + length);
+      const at = this.#packet.ptr + PACKET_PREFIX;
+      view = this.bytes.subarray(at, at + length);
       this.#packetViews[length] = view;
     }
     return view;
+  }
+
+  /**
+   * HMAC-SHA1 of the packet area's first `length` octets followed by `roc` (when ≥ 0), with the
+   * inner hash computed by `sha1` (a native one-shot SHA-1): writes `tagLength` octets of the MAC
+   * after the packet, or, when `verify`, checks the tag found there. Overwrites the 4 octets
+   * after the packet (the ROC goes there) and the 64 before it (the key's ipad block).
+   */
+  nativeHmac(
+    sha1: (data: Uint8Array) => Uint8Array,
+    key: number,
+    length: number,
+    roc: number,
+    tagLength: number,
+    verify: boolean,
+  ): boolean {
+    const at = this.#packet.ptr + PACKET_PREFIX;
+    const bytes = this.bytes;
+    const tag = this.#scratch + 32;
+    if (verify) bytes.copyWithin(tag, at + length, at + length + tagLength);
+    bytes.copyWithin(at - 64, key + HMAC_IPAD, key + HMAC_IPAD + 64);
+    let end = length;
+    if (roc >= 0) {
+      bytes[at + end] = roc >>> 24;
+      bytes[at + end + 1] = roc >>> 16;
+      bytes[at + end + 2] = roc >>> 8;
+      bytes[at + end + 3] = roc;
+      end += 4;
+    }
+    let view = this.#hashViews[end];
+    if (!view) {
+      view = bytes.subarray(at - 64, at + end);
+      this.#hashViews[end] = view;
+    }
+    bytes.set(sha1(view), this.#scratch);
+    if (verify) return this.fn.hmac_sha1_finish(key, this.#scratch, tag, tagLength, 1) === 1;
+    this.fn.hmac_sha1_finish(key, this.#scratch, at + length, tagLength, 0);
+    return true;
   }
 
   /** Copies a keystream into a scratch area for one immediate use; returns its address. */

@@ -86,65 +86,67 @@ describe.skipIf(flags === undefined)('libsrtp interop', () => {
     ]),
   );
 
-  for (const profile of SRTP_PROFILES) {
-    it(`${profile.name}: both directions, across the sequence wrap`, () => {
-      const key = Uint8Array.from(
-        { length: profile.masterKeyLength },
-        (_, i) => (i * 13 + 1) & 0xff,
-      );
-      const salt = Uint8Array.from(
-        { length: profile.masterSaltLength },
-        (_, i) => (i * 7 + 3) & 0xff,
-      );
-      const options = { profile, masterKey: key, masterSalt: salt };
-      const ourSender = new SrtpContext(options);
-      const ourReceiver = new SrtpContext(options);
+  // Every backend (WebAssembly core with native or TypeScript AES, plain TypeScript) interoperates.
+  for (const backend of ['auto', 'portable', 'typescript'] as const)
+    for (const profile of SRTP_PROFILES) {
+      it(`${profile.name}: both directions, across the sequence wrap (${backend})`, () => {
+        const key = Uint8Array.from(
+          { length: profile.masterKeyLength },
+          (_, i) => (i * 13 + 1) & 0xff,
+        );
+        const salt = Uint8Array.from(
+          { length: profile.masterSaltLength },
+          (_, i) => (i * 7 + 3) & 0xff,
+        );
+        const options = { profile, masterKey: key, masterSalt: salt, backend };
+        const ourSender = new SrtpContext(options);
+        const ourReceiver = new SrtpContext(options);
 
-      const ourRtp = plainRtp.map((p) => ourSender.protectRtp(p));
-      const ourRtcp = plainRtcp.map((p) => ourSender.protectRtcp(p));
-      const forged = ourSender.protectRtp(
-        createRtpPacket({
-          payloadType: 111,
-          sequenceNumber: 6,
-          timestamp: 0,
-          ssrc,
-          payload: new Uint8Array(40),
-        }).bytes,
-      );
-      forged[20]! ^= 0x01;
+        const ourRtp = plainRtp.map((p) => ourSender.protectRtp(p));
+        const ourRtcp = plainRtcp.map((p) => ourSender.protectRtcp(p));
+        const forged = ourSender.protectRtp(
+          createRtpPacket({
+            payloadType: 111,
+            sequenceNumber: 6,
+            timestamp: 0,
+            ssrc,
+            payload: new Uint8Array(40),
+          }).bytes,
+        );
+        forged[20]! ^= 0x01;
 
-      const lines = [
-        ...ourRtp.map((p) => `rtp-unprotect ${toHex(p)}`),
-        ...ourRtcp.map((p) => `rtcp-unprotect ${toHex(p)}`),
-        `rtp-unprotect ${toHex(forged)}`,
-        `rtp-unprotect ${toHex(ourRtp[4]!)}`, // replay
-        ...plainRtp.map((p) => `rtp-protect ${toHex(p)}`),
-        ...plainRtcp.map((p) => `rtcp-protect ${toHex(p)}`),
-      ];
-      const answers = libsrtp(profile, key, salt, lines);
-      expect(answers).toHaveLength(lines.length);
-      let at = 0;
-      // libsrtp accepts what we protected and recovers the plaintext
-      for (const plain of [...plainRtp, ...plainRtcp]) {
-        expect(answers[at++]).toBe(`ok ${toHex(plain)}`);
-      }
-      expect(answers[at++]).toBe('err 7'); // srtp_err_status_auth_fail
-      expect(answers[at++]).toBe('err 9'); // srtp_err_status_replay_fail
-      // we accept what libsrtp protected: byte-identical to our own protection for RTP
-      for (let i = 0; i < plainRtp.length; i++) {
-        const answer = answers[at++]!;
-        expect(answer).toMatch(/^ok /);
-        const sealed = fromHex(answer.slice(3));
-        expect(toHex(sealed)).toBe(toHex(ourRtp[i]!));
-        expect(ourReceiver.unprotectRtp(sealed)).toEqual(plainRtp[i]);
-      }
-      for (const plain of plainRtcp) {
-        const answer = answers[at++]!;
-        expect(answer).toMatch(/^ok /);
-        expect(ourReceiver.unprotectRtcp(fromHex(answer.slice(3)))).toEqual(plain);
-      }
-      expect(ourReceiver.rolloverCounter(ssrc, 'receive')).toBe(1);
-      expect(() => ourReceiver.unprotectRtp(forged)).toThrow(SrtpError);
-    });
-  }
+        const lines = [
+          ...ourRtp.map((p) => `rtp-unprotect ${toHex(p)}`),
+          ...ourRtcp.map((p) => `rtcp-unprotect ${toHex(p)}`),
+          `rtp-unprotect ${toHex(forged)}`,
+          `rtp-unprotect ${toHex(ourRtp[4]!)}`, // replay
+          ...plainRtp.map((p) => `rtp-protect ${toHex(p)}`),
+          ...plainRtcp.map((p) => `rtcp-protect ${toHex(p)}`),
+        ];
+        const answers = libsrtp(profile, key, salt, lines);
+        expect(answers).toHaveLength(lines.length);
+        let at = 0;
+        // libsrtp accepts what we protected and recovers the plaintext
+        for (const plain of [...plainRtp, ...plainRtcp]) {
+          expect(answers[at++]).toBe(`ok ${toHex(plain)}`);
+        }
+        expect(answers[at++]).toBe('err 7'); // srtp_err_status_auth_fail
+        expect(answers[at++]).toBe('err 9'); // srtp_err_status_replay_fail
+        // we accept what libsrtp protected: byte-identical to our own protection for RTP
+        for (let i = 0; i < plainRtp.length; i++) {
+          const answer = answers[at++]!;
+          expect(answer).toMatch(/^ok /);
+          const sealed = fromHex(answer.slice(3));
+          expect(toHex(sealed)).toBe(toHex(ourRtp[i]!));
+          expect(ourReceiver.unprotectRtp(sealed)).toEqual(plainRtp[i]);
+        }
+        for (const plain of plainRtcp) {
+          const answer = answers[at++]!;
+          expect(answer).toMatch(/^ok /);
+          expect(ourReceiver.unprotectRtcp(fromHex(answer.slice(3)))).toEqual(plain);
+        }
+        expect(ourReceiver.rolloverCounter(ssrc, 'receive')).toBe(1);
+        expect(() => ourReceiver.unprotectRtp(forged)).toThrow(SrtpError);
+      });
+    }
 });
