@@ -4,9 +4,9 @@
  * from the caller, in linear memory):
  *  - HMAC-SHA1 (RFC 2104, FIPS 180-4 §6.1) from pre-keyed inner/outer states, over the packet
  *    followed by the rollover counter (RFC 3711 §4.2);
- *  - GHASH (NIST SP 800-38D §6.4) with one 256-entry table per octet position, 64 KiB per key,
- *    using 128-bit SIMD lanes for each table entry;
- *  - the keystream XOR.
+ *  - GHASH (NIST SP 800-38D §6.4) with one 256-entry table per octet position for H and for H^2
+ *    (128 KiB per key), two blocks per step, using 128-bit SIMD lanes for each table entry;
+ *  - the counter blocks whose encryption is the keystream, and the keystream XOR.
  * No allocation, no libc: the caller places keys, tables and packets in linear memory.
  */
 #include <stdint.h>
@@ -143,6 +143,45 @@ static void hmac_sha1(const uint32_t state[10], const uint8_t *msg, uint32_t len
   hmac_sha1_outer(state, h, mac);
 }
 
+/*
+ * Counter blocks for `count` consecutive packet indices from `index_high`·2^32 + `index_low`,
+ * `blocks` per packet, written to `out` (their AES encryption is the keystream). `cm`: RFC 3711
+ * §4.1.1, IV = (salt·2^16) XOR (SSRC·2^64) XOR (index·2^16), block number in the low 16 bits,
+ * with a 14-octet salt. Otherwise RFC 7714 §8.1: IV = (00 00 || SSRC || index as 48 bits) XOR
+ * salt (12 octets), then a 32-bit block counter from 1 (block 0 is J0, whose encryption masks the
+ * tag). For SRTP the index is ROC·2^16 + SEQ; for SRTCP the 31-bit SRTCP index.
+ */
+EXPORT(counter_blocks)
+void counter_blocks(uint8_t *out, const uint8_t *salt, int cm, uint32_t ssrc, uint32_t index_high,
+                    uint32_t index_low, uint32_t count, uint32_t blocks) {
+  uint64_t first = ((uint64_t)index_high << 32) | index_low;
+  for (uint32_t p = 0; p < count; p++) {
+    uint64_t index = first + p;
+    uint32_t high = (uint32_t)(index >> 16); /* ROC, or the upper bits of an SRTCP index */
+    uint32_t low = (uint32_t)index & 0xffff;
+    uint8_t iv[16] = {0};
+    int at = cm ? 4 : 2;
+    for (int i = 0; i < (cm ? 14 : 12); i++) iv[i] = salt[i];
+    iv[at] ^= (uint8_t)(ssrc >> 24);
+    iv[at + 1] ^= (uint8_t)(ssrc >> 16);
+    iv[at + 2] ^= (uint8_t)(ssrc >> 8);
+    iv[at + 3] ^= (uint8_t)ssrc;
+    iv[at + 4] ^= (uint8_t)(high >> 24);
+    iv[at + 5] ^= (uint8_t)(high >> 16);
+    iv[at + 6] ^= (uint8_t)(high >> 8);
+    iv[at + 7] ^= (uint8_t)high;
+    iv[at + 8] ^= (uint8_t)(low >> 8);
+    iv[at + 9] ^= (uint8_t)low;
+    v128_t base = wasm_v128_load(iv);
+    for (uint32_t j = 0; j < blocks; j++) {
+      /* the counter (big-endian) sits in the last 4 octets; lane 3 holds them little-endian */
+      uint32_t counter = __builtin_bswap32(cm ? j : j + 1);
+      wasm_v128_store(out, wasm_v128_or(base, wasm_i32x4_make(0, 0, 0, (int32_t)counter)));
+      out += 16;
+    }
+  }
+}
+
 /* dst[0..n) ^= ks[0..n) */
 EXPORT(xor_keystream)
 void xor_keystream(uint8_t *dst, const uint8_t *ks, uint32_t n) {
@@ -179,12 +218,11 @@ int cm_verify(const uint32_t state[10], const uint8_t *pkt, uint32_t length, uin
 }
 
 /*
- * GHASH tables: T[p][b] = (octet b at position p of a block) · H, 16 positions × 256 entries of
- * one 16-octet field element each, in GCM's octet order (the most significant bit of octet 0 is
- * the coefficient of x^0), so a product is the XOR of 16 table entries.
+ * GHASH tables for one factor F: T[p][b] = (octet b at position p of a block) · F, 16 positions
+ * × 256 entries of one 16-octet field element each, in GCM's octet order (the most significant
+ * bit of octet 0 is the coefficient of x^0), so a product is the XOR of 16 table entries.
  */
-EXPORT(ghash_init)
-void ghash_init(v128_t table[16 * 256], const uint8_t h[16]) {
+static void ghash_table(v128_t table[16 * 256], const uint8_t h[16]) {
   uint64_t hi = ((uint64_t)load_be32(h) << 32) | load_be32(h + 4);
   uint64_t lo = ((uint64_t)load_be32(h + 8) << 32) | load_be32(h + 12);
   for (int k = 0; k < 128; k++) {
@@ -206,6 +244,22 @@ void ghash_init(v128_t table[16 * 256], const uint8_t h[16]) {
       for (int low = 1; low < b; low++) t[b + low] = wasm_v128_xor(t[b], t[low]);
     }
   }
+}
+
+static inline v128_t ghash_multiply(const v128_t *table, v128_t y);
+
+#define GHASH_TABLE (16 * 256)
+
+/*
+ * Tables for H (entries 0..4095) and H^2 (4096..8191): with both, two blocks cost two
+ * independent products, (Y XOR X1)·H^2 XOR X2·H, instead of two dependent ones.
+ */
+EXPORT(ghash_init)
+void ghash_init(v128_t table[2 * GHASH_TABLE], const uint8_t h[16]) {
+  uint8_t h2[16];
+  ghash_table(table, h);
+  wasm_v128_store(h2, ghash_multiply(table, wasm_v128_load(h)));
+  ghash_table(table + GHASH_TABLE, h2);
 }
 
 static inline v128_t ghash_multiply(const v128_t *table, v128_t y) {
@@ -233,6 +287,11 @@ static inline v128_t ghash_multiply(const v128_t *table, v128_t y) {
 /* Absorbs data[0..length), zero-padding its last partial block. */
 static v128_t ghash_update(const v128_t *table, v128_t y, const uint8_t *data, uint32_t length) {
   uint32_t i = 0;
+  for (; i + 32 <= length; i += 32) {
+    v128_t second = ghash_multiply(table, wasm_v128_load(data + i + 16));
+    v128_t first = ghash_multiply(table + GHASH_TABLE, wasm_v128_xor(y, wasm_v128_load(data + i)));
+    y = wasm_v128_xor(first, second);
+  }
   for (; i + 16 <= length; i += 16) {
     y = ghash_multiply(table, wasm_v128_xor(y, wasm_v128_load(data + i)));
   }

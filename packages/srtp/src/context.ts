@@ -87,6 +87,9 @@ interface KeystreamBatch {
  */
 const KEYSTREAM_BATCH = 16;
 
+const EMPTY_KEYSTREAM = new Uint8Array(0);
+const EMPTY_KEYSTREAM_VIEW = new DataView(EMPTY_KEYSTREAM.buffer);
+
 /** Per-SSRC SRTCP state: next index to send, or the replay window of received indices. */
 interface RtcpStreamState {
   nextIndex: number;
@@ -101,9 +104,9 @@ const SRTCP_INDEX_MODULUS = 0x80000000;
 const NATIVE_HASH_THRESHOLD = 384;
 /**
  * The same for the WebAssembly core, whose SHA-1 is about twice as fast as TypeScript's: a
- * native one-shot SHA-1 (SHA extensions through OpenSSL) wins from about this packet size on.
+ * native one-shot SHA-1 (SHA extensions through OpenSSL) wins from about 400 octets on.
  */
-const WASM_NATIVE_HASH_THRESHOLD = 768;
+const WASM_NATIVE_HASH_THRESHOLD = 448;
 const MAX_STREAMS = 1024;
 
 /** Keyed primitives for one of SRTP or SRTCP. */
@@ -117,6 +120,8 @@ class SessionCrypto {
   readonly core: WasmCore | undefined;
   /** Address of the HMAC key state (AES-CM) or GHASH tables (GCM) in the core. */
   readonly coreKey: number;
+  /** Address of the session salt in the core. */
+  readonly coreSalt: number;
   readonly #nativeHash = nativeCrypto()?.hash;
   /** Native one-shot SHA-1, where there is one (Node). */
   readonly sha1: ((data: Uint8Array) => Uint8Array) | undefined;
@@ -168,12 +173,18 @@ class SessionCrypto {
       this.keystream = new PacketKeystream(this.ecb, this.salt, 'cm');
       this.coreKey = this.core ? this.core.hmacKey(this, keys.authKey) : 0;
     }
+    this.coreSalt = this.core ? this.core.store(this, this.salt) : 0;
+  }
+
+  /** The AES cipher that encrypts counter blocks. */
+  get aesForCore(): AesEcb {
+    return this.ecb ?? this.gcm!.ecb;
   }
 
   get backend(): SrtpBackend {
     return {
       packet: this.core ? 'wasm' : 'typescript',
-      aes: (this.ecb ?? this.gcm!.ecb).implementation,
+      aes: this.aesForCore.implementation,
     };
   }
 
@@ -870,33 +881,44 @@ export class SrtpContext {
       this.#ksPtr = cached.ptr;
       return (index - cached.first) * cached.blocks * 16;
     }
-    const generator = this.#rtp.keystream;
-    const core = this.#rtp.core;
-    if (!stream || !batch) {
-      generator.generate(ssrc, index, 1, blocks);
-      this.#ksPtr = core ? core.loadKeystream(generator.data) : 0;
+    const crypto = this.#rtp;
+    const core = crypto.core;
+    const count = stream && batch ? KEYSTREAM_BATCH : 1;
+    const perPacket = count > 1 ? Math.max(blocks, cached?.mostUsed ?? 0) : blocks;
+    let data: Uint8Array = EMPTY_KEYSTREAM;
+    let view: DataView<ArrayBufferLike> = EMPTY_KEYSTREAM_VIEW;
+    let ptr = 0;
+    if (core) {
+      // Counter blocks made in WebAssembly, encrypted in one AES call, kept in its memory.
+      ptr = core.keystream(
+        crypto.aesForCore,
+        crypto.coreSalt,
+        !crypto.gcm,
+        ssrc,
+        index,
+        count,
+        perPacket,
+        count > 1 ? stream!.wasmKeystream : undefined,
+      );
     } else {
-      const perPacket = Math.max(blocks, cached?.mostUsed ?? 0);
-      generator.generate(ssrc, index, KEYSTREAM_BATCH, perPacket);
-      let ptr = 0;
-      if (core) {
-        core.resize(stream.wasmKeystream, generator.data.length);
-        ptr = stream.wasmKeystream.ptr;
-        core.bytes.set(generator.data, ptr);
-      }
-      stream.keystream = {
+      crypto.keystream.generate(ssrc, index, count, perPacket);
+      data = crypto.keystream.data;
+      view = crypto.keystream.view;
+    }
+    if (count > 1) {
+      stream!.keystream = {
         first: index,
-        count: KEYSTREAM_BATCH,
+        count,
         blocks: perPacket,
-        data: generator.data,
-        view: generator.view,
+        data,
+        view,
         ptr,
         mostUsed: blocks,
       };
-      this.#ksPtr = ptr;
     }
-    this.#ks = generator.data;
-    this.#ksView = generator.view;
+    this.#ks = data;
+    this.#ksView = view;
+    this.#ksPtr = ptr;
     return 0;
   }
 

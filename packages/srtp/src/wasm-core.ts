@@ -1,3 +1,4 @@
+import type { AesEcb } from './aes.js';
 import { SRTP_CORE_WASM_BASE64 } from './wasm-binary.js';
 
 /** The exports of wasm/srtp/srtp_core.c (pointers are offsets into `memory`). */
@@ -6,6 +7,16 @@ interface CoreExports {
   readonly __heap_base: WebAssembly.Global;
   hmac_sha1_init(state: number, key: number, keyLength: number): void;
   xor_keystream(data: number, keystream: number, length: number): void;
+  counter_blocks(
+    out: number,
+    salt: number,
+    cm: number,
+    ssrc: number,
+    indexHigh: number,
+    indexLow: number,
+    count: number,
+    blocks: number,
+  ): void;
   cm_protect(
     state: number,
     packet: number,
@@ -60,8 +71,8 @@ const HMAC_STATE_SIZE = 128;
 const HMAC_IPAD = 64;
 /** Room before a packet for the ipad block (see `nativeInnerHash`). */
 const PACKET_PREFIX = 64;
-/** GHASH tables: 16 positions × 256 entries × 16 octets. */
-const GHASH_TABLE_SIZE = 16 * 256 * 16;
+/** GHASH tables for H and H^2: 2 × 16 positions × 256 entries × 16 octets. */
+const GHASH_TABLE_SIZE = 2 * 16 * 256 * 16;
 
 /**
  * The SRTP packet core in WebAssembly (HMAC-SHA1, GHASH, keystream XOR; see
@@ -79,6 +90,7 @@ export class WasmCore {
   readonly #freeBlocks = new Map<number, number[]>();
   readonly #packet: WasmBlock = { ptr: 0, size: 0 };
   readonly #keystream: WasmBlock = { ptr: 0, size: 0 };
+  readonly #counters: WasmBlock = { ptr: 0, size: 0 };
   /** Views of the packet area by length, so that copying out allocates nothing. */
   #packetViews: Uint8Array[] = [];
   /** Views of the ipad block + packet by length, the input of a native inner hash. */
@@ -222,11 +234,37 @@ export class WasmCore {
     return true;
   }
 
-  /** Copies a keystream into a scratch area for one immediate use; returns its address. */
-  loadKeystream(data: Uint8Array): number {
-    this.resize(this.#keystream, data.length);
-    this.bytes.set(data, this.#keystream.ptr);
-    return this.#keystream.ptr;
+  /** Copies `data` into a block owned by `owner`; returns its address. */
+  store(owner: object, data: Uint8Array): number {
+    const block = this.allocOwned(owner, data.length);
+    this.bytes.set(data, block.ptr);
+    return block.ptr;
+  }
+
+  /**
+   * Keystream for `count` packets from `index`, `blocks` blocks each (see `counter_blocks` for
+   * the layouts; `salt` is an address), written to `target` (resized as needed) or, without one,
+   * to a scratch area for immediate use. Returns its address. One AES call for the whole run.
+   */
+  keystream(
+    aes: AesEcb,
+    salt: number,
+    cm: boolean,
+    ssrc: number,
+    index: number,
+    count: number,
+    blocks: number,
+    target: WasmBlock = this.#keystream,
+  ): number {
+    const size = count * blocks * 16;
+    const counters = this.#counters;
+    this.resize(counters, size);
+    const high = Math.floor(index / 0x100000000);
+    this.fn.counter_blocks(counters.ptr, salt, cm ? 1 : 0, ssrc, high, index >>> 0, count, blocks);
+    const keystream = aes.encryptBlocks(this.bytes.subarray(counters.ptr, counters.ptr + size));
+    this.resize(target, size);
+    this.bytes.set(keystream, target.ptr);
+    return target.ptr;
   }
 
   static #instance: WasmCore | null | undefined;
