@@ -487,6 +487,38 @@ describe('session timers on fake time (RFC 4028)', () => {
     expect(await bobEnded).toBe('session-expired');
     expect(await ended).toBe('remote-bye');
   });
+  it('ends the session with BYE when its refresh goes unanswered (§10); a refresh UPDATE gets no SDP back', async () => {
+    const clock = new ManualClock();
+    const alice = await agent('alice', { clock, sessionTimers: { expires: 300 } });
+    const bob = await agent('bob', { clock });
+    bob.on('invite', (inbound) => inbound.accept(SDP_B));
+    const aliceSession = await alice.invite(uriOf(bob, 'bob'), { offer: SDP_A }).answered;
+    await new Promise((r) => setTimeout(r, 50));
+    const bobSession = bob.sessions[0]!;
+
+    // First refresh: answered without a listener; its 200 carries no answer (RFC 3311 §5.2).
+    const refreshed = new Promise<SipResponse>((resolve) =>
+      alice.transports.on('response', (r) => {
+        if (r.cseq?.method === 'UPDATE') resolve(r);
+      }),
+    );
+    await clock.advanceAsync(150_000);
+    const ok = await refreshed;
+    expect(ok.status).toBe(200);
+    expect(ok.body.length).toBe(0);
+    expect(ok.header('Session-Expires')).toBe('300;refresher=uac');
+
+    // Second refresh: Bob holds it unanswered; Alice's UPDATE times out (Timer F, 32 s, before
+    // Bob's own expiry 200 s after the first refresh) and she sends BYE.
+    const held = new Promise<void>((resolve) => bobSession.once('update', () => resolve()));
+    const bobEnded = new Promise<string>((r) => bobSession.once('terminated', r));
+    const aliceEnded = new Promise<string>((r) => aliceSession.once('terminated', r));
+    await clock.advanceAsync(150_000);
+    await held;
+    await clock.advanceAsync(64 * 500);
+    expect(await aliceEnded).toBe('session-expired');
+    expect(await bobEnded).toBe('remote-bye');
+  });
 });
 
 describe('UPDATE and dialog routing', () => {
