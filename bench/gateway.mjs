@@ -9,12 +9,14 @@
 //   2. Concurrent calls with media: CALLS_MEDIA calls with PCMU both ways (20 ms packets, relayed
 //      by the gateway, echoed by SIPp); the gateway's CPU time over MEDIA_SECONDS gives calls
 //      with media per core, its resident memory before and during gives memory per call.
-//   3. Leaks: calls SIPp still holds and the gateway's resident memory after hanging up.
+//   3. Transcoded media: CALLS_TRANSCODE calls to a second SIPp phone that answers G.729 only
+//      (the emulated browsers send PCMU, so the gateway runs PCMU ⇄ G.729 both ways per call).
+//   4. Leaks: calls SIPp still holds and the gateway's resident memory after hanging up.
 // Baseline in the same run: SIPp UAC→UAS calls per second on this machine (the gateway does
 // twice the SIP work of one SIPp side plus ICE, DTLS and SRTP per call).
 //
 // Environment: CALLS_SETUP (default 300), CALLS_CONCURRENCY (default 20), CALLS_MEDIA
-// (default 100), MEDIA_SECONDS (default 10), SESSIONS (default 10).
+// (default 200), CALLS_TRANSCODE (default 30), MEDIA_SECONDS (default 10), SESSIONS (default 10).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@callbridge/testkit';
@@ -31,7 +33,8 @@ import {
 const LOOPBACK = '127.0.0.1';
 const SETUP_CALLS = Number(process.env.CALLS_SETUP ?? 300);
 const CONCURRENCY = Number(process.env.CALLS_CONCURRENCY ?? 20);
-const MEDIA_CALLS = Number(process.env.CALLS_MEDIA ?? 100);
+const MEDIA_CALLS = Number(process.env.CALLS_MEDIA ?? 200);
+const TRANSCODE_CALLS = Number(process.env.CALLS_TRANSCODE ?? 30);
 const MEDIA_SECONDS = Number(process.env.MEDIA_SECONDS ?? 10);
 const SESSIONS = Number(process.env.SESSIONS ?? 10);
 const cli = fileURLToPath(new URL('../packages/gateway/dist/cli.js', import.meta.url));
@@ -50,6 +53,8 @@ async function startGatewayProcess(phone) {
         String(port),
         '--log-level',
         'error',
+        '--media-sip-codecs',
+        'PCMU,PCMA,G722,opus,G729,telephone-event',
       ]),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -85,17 +90,56 @@ function sippBaseline() {
   return uac.status === 0 ? calls / seconds : undefined;
 }
 
+/**
+ * `calls` concurrent calls with media from `sessions`: the gateway's CPU share over
+ * MEDIA_SECONDS, its resident memory before and during, packets back per call, then hang-up.
+ */
+async function mediaLoad(sessions, calls, prefix) {
+  const rssIdle = processRssBytes(pid);
+  const media = await establishMediaCalls({
+    sessions,
+    callee: 'phone',
+    calls,
+    verifyEvery: 25,
+    prefix,
+  });
+  await sleep(1000);
+  const before = media.totals();
+  const cpu0 = processCpuSeconds(pid);
+  const t0 = performance.now();
+  await sleep(MEDIA_SECONDS * 1000);
+  const cpu = processCpuSeconds(pid) - cpu0;
+  const seconds = (performance.now() - t0) / 1000;
+  const after = media.totals();
+  const rssWithCalls = processRssBytes(pid);
+  await media.hangupAll();
+  return {
+    calls,
+    load: cpu / seconds,
+    rssIdle,
+    rssWithCalls,
+    sentPerCallSecond: (after.sent - before.sent) / seconds / calls,
+    receivedPerCallSecond: (after.received - before.received) / seconds / calls,
+    callsWithEcho: after.callsWithEcho,
+  };
+}
+
 if (spawnSync('sh', ['-c', 'command -v sipp']).status !== 0) {
   console.log('SIPp is not installed (apt-get install sip-tester): gateway suite skipped');
   process.exit(0);
 }
 
 const phone = await startSippPhone({ codec: 'PCMU' });
+const g729Phone = await startSippPhone({ codec: 'G729' });
 const gateway = await startGatewayProcess(phone);
 const pid = gateway.child.pid;
 try {
   const sessions = [];
   for (let i = 0; i < SESSIONS; i++) sessions.push(await openSession(gateway.url, `load${i}`));
+  const g729Sessions = [];
+  for (let i = 0; i < 2; i++) {
+    g729Sessions.push(await openSession(gateway.url, `g729-${i}`, g729Phone));
+  }
   // Warm-up (JIT, codec and DTLS code paths), not measured.
   await setupRate({ sessions, callee: 'phone', calls: 20, concurrency: 5, prefix: 'w' });
 
@@ -109,37 +153,22 @@ try {
   const setupCpu = processCpuSeconds(pid) - cpuBeforeSetup;
 
   await sleep(1000);
-  const rssIdle = processRssBytes(pid);
-  const media = await establishMediaCalls({
-    sessions,
-    callee: 'phone',
-    calls: MEDIA_CALLS,
-    verifyEvery: 25,
-  });
+  const relay = await mediaLoad(sessions, MEDIA_CALLS, 'm');
   await sleep(1000);
-  const before = media.totals();
-  const cpu0 = processCpuSeconds(pid);
-  const t0 = performance.now();
-  await sleep(MEDIA_SECONDS * 1000);
-  const cpu = processCpuSeconds(pid) - cpu0;
-  const seconds = (performance.now() - t0) / 1000;
-  const after = media.totals();
-  const rssWithCalls = processRssBytes(pid);
-  await media.hangupAll();
+  const transcode = await mediaLoad(g729Sessions, TRANSCODE_CALLS, 't');
   await sleep(1500);
-  const sippOpenCalls = phone.openCalls();
+  const sippOpenCalls = phone.openCalls() + g729Phone.openCalls();
   const rssAfter = processRssBytes(pid);
-  for (const session of sessions) await session.close();
+  for (const session of [...sessions, ...g729Sessions]) await session.close();
 
-  const load = cpu / seconds;
-  const sentPerCallSecond = (after.sent - before.sent) / seconds / MEDIA_CALLS;
-  const receivedPerCallSecond = (after.received - before.received) / seconds / MEDIA_CALLS;
   const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
+  const kib = (m) => ((m.rssWithCalls - m.rssIdle) / m.calls / 1024).toFixed(0);
   const sipp = sippBaseline();
 
   console.log(
-    `Gateway process (built CLI) ↔ SIPp phone (PCMU answer, RTP echo); ${SESSIONS} WebSocket ` +
-      'sessions of emulated browsers (own ICE/DTLS/SRTP). 2 cores shared with other work: noisy.',
+    `Gateway process (built CLI) ↔ SIPp phones (PCMU or G.729-only answer, RTP echo); ` +
+      `${SESSIONS} WebSocket sessions of emulated browsers (own ICE/DTLS/SRTP), PCMU from the ` +
+      'browser side. 2 cores shared with other work: absolute figures are noisy.',
   );
   console.log('');
   console.log('| measure | value | baseline | ratio |');
@@ -150,23 +179,33 @@ try {
   console.log(
     `| gateway CPU per call set up and torn down | ${((setupCpu / SETUP_CALLS) * 1000).toFixed(2)} ms | | |`,
   );
+  for (const [name, m, echo] of [
+    ['relayed PCMU (SRTP⇄RTP)', relay, true],
+    ['transcoded PCMU⇄G.729', transcode, false],
+  ]) {
+    console.log(
+      `| gateway CPU with ${m.calls} calls, ${name} both ways | ${(m.load * 100).toFixed(1)} % of a core | | |`,
+    );
+    console.log(
+      `| concurrent calls with media per core, ${name} | ${(m.calls / m.load).toFixed(0)} | relayed: ${(relay.calls / relay.load).toFixed(0)} | ${(m.calls / m.load / (relay.calls / relay.load)).toFixed(2)} |`,
+    );
+    console.log(
+      `| gateway resident memory per call, ${name} | ${kib(m)} KiB | idle ${mb(m.rssIdle)} MiB | with calls ${mb(m.rssWithCalls)} MiB |`,
+    );
+    console.log(
+      `| packets back at the browser per call per second, ${name} | ${m.receivedPerCallSecond.toFixed(1)} | ${m.sentPerCallSecond.toFixed(1)} sent | ${(m.receivedPerCallSecond / m.sentPerCallSecond).toFixed(2)} |`,
+    );
+    if (echo) {
+      console.log(
+        `| calls whose sampled packets decrypted to our own echoed PCMU | ${m.callsWithEcho} | ${m.calls} | ${(m.callsWithEcho / m.calls).toFixed(2)} |`,
+      );
+    }
+  }
   console.log(
-    `| gateway CPU with ${MEDIA_CALLS} calls, PCMU relayed both ways (SRTP⇄RTP) | ${(load * 100).toFixed(1)} % of a core | | |`,
-  );
-  console.log(`| concurrent calls with media per core | ${(MEDIA_CALLS / load).toFixed(0)} | | |`);
-  console.log(
-    `| gateway resident memory per call with media | ${((rssWithCalls - rssIdle) / MEDIA_CALLS / 1024).toFixed(0)} KiB | idle ${mb(rssIdle)} MiB | with calls ${mb(rssWithCalls)} MiB |`,
-  );
-  console.log(
-    `| packets back at the browser per call per second (echoed by SIPp) | ${receivedPerCallSecond.toFixed(1)} | ${sentPerCallSecond.toFixed(1)} sent | ${(receivedPerCallSecond / sentPerCallSecond).toFixed(2)} |`,
-  );
-  console.log(
-    `| calls whose sampled packets decrypted to our own echoed PCMU | ${after.callsWithEcho} | ${MEDIA_CALLS} | ${(after.callsWithEcho / MEDIA_CALLS).toFixed(2)} |`,
-  );
-  console.log(
-    `| after hang-up: calls SIPp still holds; gateway resident memory | ${sippOpenCalls}; ${mb(rssAfter)} MiB | 0; ${mb(rssIdle)} MiB | |`,
+    `| after hang-up: calls SIPp still holds; gateway resident memory | ${sippOpenCalls}; ${mb(rssAfter)} MiB | 0; ${mb(relay.rssIdle)} MiB before media | |`,
   );
 } finally {
   gateway.child.kill('SIGTERM');
   await phone.stop();
+  await g729Phone.stop();
 }

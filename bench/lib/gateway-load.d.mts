@@ -27,7 +27,7 @@ export interface LoadSession {
   close(): Promise<void>;
 }
 
-export function openSession(url: string, login: string): Promise<LoadSession>;
+export function openSession(url: string, login: string, phone?: SippPhone): Promise<LoadSession>;
 
 export class EmulatedBrowserCall {
   constructor(verifyEvery?: number, timestampSkewMs?: number);

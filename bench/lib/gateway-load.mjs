@@ -132,8 +132,11 @@ export function gatewayArgs(phone, extra = []) {
   ];
 }
 
-/** One browser tab: a WebSocket session bound to an account that does not register. */
-export async function openSession(url, login) {
+/**
+ * One browser tab: a WebSocket session bound to an account that does not register; its calls go
+ * to `phone` when given, else to the gateway's configured outbound proxy.
+ */
+export async function openSession(url, login, phone = undefined) {
   const ws = new WebSocket(url, WEBSOCKET_SUBPROTOCOL);
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -171,7 +174,13 @@ export async function openSession(url, login) {
   const connected = await request({
     type: 'session.connect',
     protocolVersion: PROTOCOL_VERSION,
-    sipOptions: { login, password: `${login}-secret`, domain: LOOPBACK, registerRequired: false },
+    sipOptions: {
+      login,
+      password: `${login}-secret`,
+      domain: LOOPBACK,
+      registerRequired: false,
+      ...(phone ? { outboundProxy: phone.address } : {}),
+    },
   });
   if (connected.type === 'error') throw new Error(`session.connect: ${JSON.stringify(connected)}`);
   await established;
