@@ -87,7 +87,9 @@ function sippBaseline() {
   );
   const seconds = (performance.now() - start) / 1000;
   uas.kill('SIGKILL');
-  return uac.status === 0 ? calls / seconds : undefined;
+  // Exit status 1: some calls failed (retransmission timeouts when the machine is busy); the
+  // rate of calls handled still stands.
+  return uac.status === 0 || uac.status === 1 ? calls / seconds : undefined;
 }
 
 /**
@@ -162,6 +164,9 @@ try {
   for (const session of [...sessions, ...g729Sessions]) await session.close();
 
   const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
+  // The gateway's media work follows the packets: when a busy machine slows the emulated
+  // browsers below 50 packets a second, count the calls as the fraction of full calls they are.
+  const perCore = (m) => (m.calls * Math.min(1, m.sentPerCallSecond / 50)) / m.load;
   const kib = (m) => ((m.rssWithCalls - m.rssIdle) / m.calls / 1024).toFixed(0);
   const sipp = sippBaseline();
 
@@ -187,7 +192,7 @@ try {
       `| gateway CPU with ${m.calls} calls, ${name} both ways | ${(m.load * 100).toFixed(1)} % of a core | | |`,
     );
     console.log(
-      `| concurrent calls with media per core, ${name} | ${(m.calls / m.load).toFixed(0)} | relayed: ${(relay.calls / relay.load).toFixed(0)} | ${(m.calls / m.load / (relay.calls / relay.load)).toFixed(2)} |`,
+      `| concurrent calls with media per core, ${name} (at 50 packets/s each way) | ${perCore(m).toFixed(0)} | relayed: ${perCore(relay).toFixed(0)} | ${(perCore(m) / perCore(relay)).toFixed(2)} |`,
     );
     console.log(
       `| gateway resident memory per call, ${name} | ${kib(m)} KiB | idle ${mb(m.rssIdle)} MiB | with calls ${mb(m.rssWithCalls)} MiB |`,
