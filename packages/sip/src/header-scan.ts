@@ -64,7 +64,7 @@ for (const word of COMMON_WORDS) {
 }
 
 /** `text[start, end)` as a shared string when it is a common word (compared as bytes). */
-function word(src: MessageSource, start: number, end: number): string {
+export function commonWord(src: MessageSource, start: number, end: number): string {
   const list = WORDS_BY_LENGTH[end - start];
   if (list !== undefined) {
     const bytes = src.bytes;
@@ -101,7 +101,7 @@ function scanParams(src: MessageSource, i: number, end: number): Params | undefi
     const nameStart = i + 1;
     const nameEnd = run(TOKEN_BYTE, bytes, base, nameStart, end);
     if (nameEnd === nameStart) return undefined;
-    names.push(word(src, nameStart, nameEnd));
+    names.push(commonWord(src, nameStart, nameEnd));
     if (nameEnd < end && bytes[base + nameEnd] === 61) {
       const valueStart = nameEnd + 1;
       const valueEnd = run(GEN_VALUE_BYTE, bytes, base, valueStart, end);
@@ -160,7 +160,7 @@ export const scanVia: Scanner<Via[]> = (src, start, end) => {
   return [
     new Via({
       protocol: 'SIP/2.0',
-      transport: word(src, transportStart, transportEnd),
+      transport: commonWord(src, transportStart, transportEnd),
       host: src.text.substring(hostStart, hostEnd),
       port,
       params,
@@ -235,7 +235,7 @@ export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
   const methodStart = digitsEnd + 1;
   if (run(TOKEN_BYTE, bytes, base, methodStart, end) !== end || methodStart === end)
     return undefined;
-  return { seq, method: word(src, methodStart, end) };
+  return { seq, method: commonWord(src, methodStart, end) };
 };
 
 /** Call-ID (RFC 3261 §20.8): visible ASCII only. */
@@ -334,7 +334,7 @@ export function scanSipUri(src: MessageSource, start: number, end: number): SipU
       const nameStart = ++i;
       i = run(URI_PARAM_BYTE, bytes, base, i, end);
       if (i === nameStart) return undefined;
-      names.push(word(src, nameStart, i));
+      names.push(commonWord(src, nameStart, i));
       if (i < end && bytes[base + i] === 61) {
         const valueStart = ++i;
         i = run(URI_PARAM_BYTE, bytes, base, i, end);

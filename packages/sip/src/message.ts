@@ -433,7 +433,7 @@ export abstract class SipMessage {
 
   /** Typed value of line `i` (raw mode), parsed once. */
   #rawTyped<T>(i: number, id: number, parse: Parser<T>, scan?: Scanner<T>): T {
-    const cache = (this.#rawParsed ??= []);
+    const cache = (this.#rawParsed ??= new Array<unknown>(this.#raw!.length / RAW_STRIDE));
     const h = i / RAW_STRIDE;
     let v = cache[h];
     if (v === undefined) {

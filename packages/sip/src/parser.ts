@@ -16,7 +16,7 @@ import {
   type ParseErrorResponse,
   type SipParseErrorCode,
 } from './errors.js';
-import { scanSipUri } from './header-scan.js';
+import { commonWord, scanSipUri } from './header-scan.js';
 import { headerId, identifyHeader } from './header-names.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import {
@@ -153,15 +153,14 @@ export function parseMessage(
       );
     }
     for (let i = 0; i < sp1; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 128 || (CHAR_CLASS[c]! & TOKEN) === 0) {
+      if (TOKEN_BYTE[bytes[headStart + i]!] === 0) {
         throw new SipParseError('BAD_METHOD', `the method has an invalid character at ${i}`, {
           offset: headStart + i,
           response: badRequest('Malformed Method'),
         });
       }
     }
-    method = text.slice(0, sp1);
+    method = commonWord(source, 0, sp1);
     const sp2 = text.lastIndexOf(' ', startContentEnd - 1);
     if (sp2 <= sp1 + 1) {
       throw startLineError(
