@@ -457,6 +457,15 @@ const jitterTraces = [
       delaySpikes: { probability: 0.003, heightMs: 150, durationMs: 300 },
     },
   ],
+  ['heavy-tailed (Pareto) jitter', { jitter: { kind: 'pareto', scaleMs: 5, shape: 2 } }],
+  [
+    'silence suppression (talkspurts), exponential jitter, 2% loss',
+    {
+      jitter: { kind: 'exponential', meanMs: 10 },
+      loss: { kind: 'random', rate: 0.02 },
+      talkspurts: { meanTalkMs: 1500, meanSilenceMs: 1000 },
+    },
+  ],
 ].map(([name, impairments]) => [name, jitterBufferBench(impairments, speechBytes)]);
 const relayMemory = await memoryBench('relay', 500);
 let opusMemory;

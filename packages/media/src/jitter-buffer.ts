@@ -558,7 +558,7 @@ export class AdaptiveJitterBuffer {
     const slot = this.#slots[this.#nextSeq & this.#mask]!;
 
     if (slot.extSeq === this.#nextSeq) {
-      const gapTs = slot.extTs - this.#decodedTs;
+      let gapTs = slot.extTs - this.#decodedTs;
       if (gapTs > this.#tsPerSample) {
         // Timestamps advanced without lost packets: silence suppression (RFC 3551 §4.1). The
         // gap is free room to adapt the delay: skip it when late, stretch it when early.
@@ -567,6 +567,7 @@ export class AdaptiveJitterBuffer {
           this.#decodedTs += skipTs;
           this.#accelerated += skipTs / this.#tsPerSample;
           if (skipTs >= gapTs) return;
+          gapTs -= skipTs;
         }
         const samples = Math.min(frameSamples, Math.ceil(gapTs / this.#tsPerSample));
         this.#appendGap(samples);

@@ -324,6 +324,12 @@ describe('AdaptiveJitterBuffer on simulated networks', () => {
       jitter: { kind: 'exponential', meanMs: 12 },
       delaySpikes: { probability: 0.003, heightMs: 150, durationMs: 300 },
     },
+    heavyTailedJitter: { jitter: { kind: 'pareto', scaleMs: 5, shape: 2 } },
+    silenceSuppression: {
+      jitter: { kind: 'exponential', meanMs: 10 },
+      loss: { kind: 'random', rate: 0.02 },
+      talkspurts: { meanTalkMs: 1500, meanSilenceMs: 1000 },
+    },
   };
 
   function compare(impairments: Impairments, seed: number) {
