@@ -191,7 +191,11 @@ class AccountBinding implements SipAccountBinding {
       call.reject(481);
       return;
     }
-    void verdict.dialog.owner.replaceSipLeg(call);
+    void verdict.dialog.owner.replaceSipLeg(call).catch((error: unknown) => {
+      this.#backend.logger.warn('INVITE with Replaces failed', {
+        message: error instanceof Error ? error.message : String(error),
+      });
+    });
   }
 
   #forgetOldDialogs(): void {

@@ -430,7 +430,7 @@ export abstract class BridgedCall implements SipLeg {
 
   /**
    * RFC 3891 §3: an INVITE with Replaces names this call's confirmed dialog (we are the target
-   * of an attended transfer, or a call pickup). The new SIP leg takes the old one's place under
+   * of an attended transfer). The new SIP leg takes the old one's place under
    * the same browser leg: we answer its offer with codecs the browser leg can be bridged to,
    * media moves to it, and the old dialog gets BYE. The browser's call stays as it is.
    */
@@ -479,8 +479,9 @@ export abstract class BridgedCall implements SipLeg {
       incoming.reject(error instanceof SdpError ? error.sipStatus : 488);
       return;
     }
+    const previous = this.bridged;
     try {
-      await this.startMedia(withNewSipLeg(this.bridged, answer.media));
+      await this.startMedia(withNewSipLeg(previous, answer.media));
     } catch (error) {
       incoming.reject(500);
       this.context.logger.warn('replacing SIP leg not usable', {
@@ -490,6 +491,11 @@ export abstract class BridgedCall implements SipLeg {
     }
     if (this.ended) {
       incoming.reject(481);
+      return;
+    }
+    if (incoming.state !== 'received' && incoming.state !== 'early') {
+      // The new caller gave up (CANCEL) while media was being moved: back to the old dialog.
+      await this.startMedia(previous);
       return;
     }
     const session = incoming.accept({ body: serializeSdp(answer.description), contentType: SDP });
