@@ -156,6 +156,13 @@ describe.skipIf(needsPeers(PEERS.sipp).skip)('session timers through the B2BUA (
     expect(backend?.activeCalls).toBe(0);
   }, 45_000);
 
+  it('refreshes with re-INVITE when the callee does not allow UPDATE', async () => {
+    const { code, output, call } = await callSipp('session-timer-reinvite-refresh.xml', 'st-re');
+    expect(code, output).toBe(0);
+    expect(call.status).toBe('FINISH');
+    expect(backend?.activeCalls).toBe(0);
+  }, 45_000);
+
   it('retries a 422 with the Min-SE it names and refreshes at that interval (RFC 4028 §6)', async () => {
     const { code, output, call } = await callSipp('session-timer-422.xml', 'st-422');
     expect(code, output).toBe(0);
