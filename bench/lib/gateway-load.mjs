@@ -30,6 +30,24 @@ const PHONE_CODECS = {
   G729: { pt: '18', rtpmap: 'G729/8000', fmtp: 'annexb=no' },
 };
 
+/** Whether a UDP port on 127.0.0.1 can be bound right now. */
+function udpPortFree(port) {
+  return new Promise((resolve) => {
+    const probe = createSocket('udp4');
+    probe.once('error', () => resolve(false));
+    probe.bind(port, LOOPBACK, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A free port P with P + 2 free too: SIPp's -rtp_echo binds both (audio and video echo). */
+async function echoPortPair() {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort();
+    if (port < 65534 && (await udpPortFree(port + 2))) return port;
+  }
+  throw new Error('no free UDP port pair for the SIPp RTP echo');
+}
+
 /**
  * SIPp as a phone that answers every call with one codec and echoes its RTP. Its messages are
  * traced to a file, so tests can read the SDP it was offered and answered.
@@ -39,7 +57,7 @@ export async function startSippPhone({ codec = 'PCMU' } = {}) {
   if (!chosen) throw new RangeError(`no SIPp phone for ${codec}`);
   const dir = tempDir('sipp');
   const sipPort = await freePort();
-  const rtpPort = await freePort();
+  const rtpPort = await echoPortPair();
   const process = await startProcess(
     'sipp',
     [
