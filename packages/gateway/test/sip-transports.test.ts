@@ -192,4 +192,31 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each 
       }, 40_000);
     });
   }
+
+  it('refuses a TLS server whose certificate it cannot verify: the session reports why', async () => {
+    const b2bua = await startB2bua({
+      argv: [
+        '--sip-domain',
+        '127.0.0.1',
+        '--sip-outbound-proxy',
+        `127.0.0.1:${listening.TLS}`,
+        '--sip-transport',
+        'TLS',
+        '--sip-listen-host',
+        '127.0.0.1',
+      ],
+      sipOptions: { login: 'gateway', password: USERS['gateway'], domain: '127.0.0.1' },
+    });
+    try {
+      const status = await b2bua.socket.waitFor(
+        (m) => m['type'] === 'session.status' && m['status'] === 'UNREGISTERED',
+        10_000,
+      );
+      expect(status['failure']).toMatchObject({ reason: 'SIP_SERVER_UNREACHABLE' });
+      // The operator learns it is the certificate, not the network.
+      expect((status['failure'] as { message?: string }).message).toMatch(/certificate/i);
+    } finally {
+      await b2bua.stop();
+    }
+  }, 20_000);
 });

@@ -8,6 +8,7 @@ import {
   UserAgent,
   WebSocketTransport,
   dialogKey,
+  localFailureOf,
   type Clock as SipClock,
   type DialogId,
   type IncomingCall,
@@ -36,6 +37,7 @@ import {
   IncomingBridgedCall,
   OutgoingBridgedCall,
   calleeUri,
+  unreachableMessage,
   type BridgedCall,
   type BridgedCallContext,
 } from './call.js';
@@ -164,6 +166,9 @@ class AccountBinding implements SipAccountBinding {
                 : 'SIP_ERROR',
             sipStatus: response.status,
             sipReason: response.reason,
+            ...(localFailureOf(response) === 'transport'
+              ? { message: unreachableMessage(response) }
+              : {}),
           },
         });
       });

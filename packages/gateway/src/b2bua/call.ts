@@ -19,6 +19,7 @@ import {
 import { formatDtmfInfo, parseDigit } from '@callbridge/media';
 import {
   SipUri,
+  localFailureCause,
   localFailureOf,
   type IncomingCall,
   type IncomingOffer,
@@ -74,6 +75,19 @@ export class B2buaError extends Error {
   }
 }
 
+/**
+ * Says that the SIP server could not be reached, and why when the transport told (a refused
+ * connection, a TLS certificate that does not verify, ...).
+ */
+export function unreachableMessage(response: SipResponse): string {
+  const cause = localFailureCause(response);
+  const detail =
+    cause instanceof Error
+      ? `: ${cause.message}${cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}`
+      : '';
+  return `the SIP server could not be reached${detail}`;
+}
+
 /** The failure to report for a final SIP error response. */
 export function failureOfResponse(response: SipResponse): CallEnd {
   const sipStatus = response.status;
@@ -87,7 +101,7 @@ export function failureOfResponse(response: SipResponse): CallEnd {
         reason: 'SIP_SERVER_UNREACHABLE',
         sipStatus,
         sipReason,
-        message: 'the SIP server could not be reached',
+        message: unreachableMessage(response),
       },
     };
   const failure: Failure =

@@ -49,7 +49,7 @@ type Headers = readonly (readonly [string, HeaderValue])[];
 /** Why a final response was made up locally instead of received (RFC 3261 §8.1.3.1). */
 export type LocalFailure = 'timeout' | 'transport';
 
-const localFailures = new WeakMap<SipResponse, LocalFailure>();
+const localFailures = new WeakMap<SipResponse, { kind: LocalFailure; cause: unknown }>();
 
 /**
  * Whether this user agent made `response` up itself: `timeout` for the 408 of a request nobody
@@ -58,15 +58,23 @@ const localFailures = new WeakMap<SipResponse, LocalFailure>();
  * an overloaded server and an unreachable server can be told apart.
  */
 export function localFailureOf(response: SipResponse): LocalFailure | undefined {
-  return localFailures.get(response);
+  return localFailures.get(response)?.kind;
 }
 
-function localFailure(request: SipRequest, kind: LocalFailure): SipResponse {
+/**
+ * The error behind a response this user agent made up (see {@link localFailureOf}), such as the
+ * transport's connection or TLS certificate error, for messages that say why.
+ */
+export function localFailureCause(response: SipResponse): unknown {
+  return localFailures.get(response)?.cause;
+}
+
+function localFailure(request: SipRequest, kind: LocalFailure, cause?: unknown): SipResponse {
   const response =
     kind === 'timeout'
       ? createResponse(request, 408, 'Request Timeout')
       : createResponse(request, 503, 'Service Unavailable');
-  localFailures.set(response, kind);
+  localFailures.set(response, { kind, cause });
   return response;
 }
 
@@ -469,8 +477,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
       let target: Target;
       try {
         target = await this.#targetFor(request, options.dialog);
-      } catch {
-        return { response: localFailure(request, 'transport'), request };
+      } catch (error) {
+        return { response: localFailure(request, 'transport', error), request };
       }
       if (NEEDS_CONTACT.has(request.method) && !request.hasHeader('Contact')) {
         request.setHeader('Contact', this.contactFor(target.protocol));
@@ -548,13 +556,13 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> implements UserAgen
               }
               if (response.status >= 200) finish(response);
             }),
-          failure: (reason) => {
-            finish(localFailure(request, reason === 'timeout' ? 'timeout' : 'transport'));
+          failure: (reason, error) => {
+            finish(localFailure(request, reason === 'timeout' ? 'timeout' : 'transport', error));
           },
         });
         options.onTransaction?.(tx);
-      } catch {
-        finish(localFailure(request, 'transport'));
+      } catch (error) {
+        finish(localFailure(request, 'transport', error));
       }
     });
   }
