@@ -468,7 +468,9 @@ export const DEFAULT_CONFIG: GatewayConfig = {
     publicAddress: null,
     rtpPorts: { min: 20000, max: 29999 },
     browserCodecs: ['opus', 'PCMU', 'PCMA', 'G722', 'telephone-event', 'VP8', 'H264'],
-    sipCodecs: ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event'],
+    // Video is offered to the SIP side only for calls that have video (a phone without video
+    // refuses the m=video with port 0 and the call goes on as a voice call).
+    sipCodecs: ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event', 'VP8', 'H264'],
     dtmfMode: 'rfc4733',
     transcoding: true,
     filesDir: null,

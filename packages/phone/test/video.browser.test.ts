@@ -3,6 +3,8 @@
 // the other's camera (the fake device's test pattern): the remote <video> has a size, and the
 // browser's inbound-rtp video stats count decoded frames that keep growing, with the codec the
 // gateway was configured for on the SIP side (VP8 by default, H.264 when it allows only H264).
+// Alice's page misses the first keyframe of bob's camera (it is sent before alice has her
+// answer), so decoding there also proves that her keyframe requests travel through both legs.
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,9 +161,20 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('video call between two Phone U
     return now;
   }
 
-  async function videoCall(gateway: RunningGateway, mimeType: string, name: string) {
+  let defaults: RunningGateway | undefined;
+  async function defaultGateway(): Promise<RunningGateway> {
+    defaults ??= await gatewayWith(undefined);
+    return defaults;
+  }
+
+  async function videoCall(
+    gateway: RunningGateway,
+    mimeType: string,
+    name: string,
+    alicePage?: Page,
+  ) {
     const domain = gateway.demo!.domain;
-    const alice = await openPhone(gateway);
+    const alice = alicePage ?? (await openPhone(gateway));
     const bob = await openPhone(gateway);
     await logInToDemo(alice, 'alice', domain);
     await logInToDemo(bob, 'bob', domain);
@@ -173,30 +186,51 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('video call between two Phone U
     await callStatus(alice, 'Established');
     const atAlice = await expectDecodedVideo(alice, mimeType);
     const atBob = await expectDecodedVideo(bob, mimeType);
-    await alice.screenshot({ path: `${screenshots}${name}-alice.png` });
-    await bob.screenshot({ path: `${screenshots}${name}-bob.png` });
+    await alice.screenshot({ path: `${screenshots}${name}-alice.png`, fullPage: true });
+    await bob.screenshot({ path: `${screenshots}${name}-bob.png`, fullPage: true });
     await alice.getByRole('button', { name: 'Hangup', exact: true }).click();
     await callStatus(bob, 'Finished');
     await callStatus(alice, 'Finished');
-    return { atAlice, atBob, alice };
+    return { atAlice, atBob };
   }
 
-  it('VP8: alice calls bob with video, both pages decode the other camera', async () => {
-    const gateway = await gatewayWith(['VP8']);
-    await videoCall(gateway, 'video/VP8', 'vp8');
+  it('VP8 (the default configuration): alice calls bob with video, both pages decode the other camera', async () => {
+    await videoCall(await defaultGateway(), 'video/VP8', 'vp8');
   }, 90_000);
+
+  it('a video call to a number without video (the echo) goes on as a voice call', async () => {
+    const gateway = await defaultGateway();
+    const alice = await openPhone(gateway);
+    await logInToDemo(alice, 'alice', gateway.demo!.domain);
+    await alice.getByPlaceholder('Enter your number here').fill('100');
+    await alice.getByRole('button', { name: 'Video call', exact: true }).click();
+    await callStatus(alice, 'Established');
+    // The demo phone refuses the m=video (port 0); the echo of the fake microphone comes back.
+    await expect
+      .poll(() => alice.locator('#level').evaluate((m) => (m as HTMLMeterElement).value), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(0);
+    const remote = await alice.evaluate(() => {
+      const list = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+      return list.at(-1)?.remoteDescription?.sdp ?? '';
+    });
+    expect(remote).toMatch(/^m=video 0 /m);
+    await alice.getByRole('button', { name: 'Hangup', exact: true }).click();
+    await callStatus(alice, 'Finished');
+  }, 60_000);
 
   it('H.264: with only H264 allowed for video on the SIP side, both pages decode H.264', async ({
     skip,
   }) => {
     const gateway = await gatewayWith(['H264']);
-    const probe = await openPhone(gateway);
-    const codecs = await browserVideoCodecs(probe);
+    const alice = await openPhone(gateway);
+    const codecs = await browserVideoCodecs(alice);
     if (!codecs.send.includes('video/H264') || !codecs.receive.includes('video/H264'))
       skip(
         `this Chromium cannot ${codecs.send.includes('video/H264') ? 'decode' : 'encode'} H.264`,
       );
-    const { atAlice, atBob } = await videoCall(gateway, 'video/H264', 'h264');
+    const { atAlice, atBob } = await videoCall(gateway, 'video/H264', 'h264', alice);
     expect(atAlice.sdpFmtpLine).toMatch(/packetization-mode=1/);
     expect(atBob.sdpFmtpLine).toMatch(/packetization-mode=1/);
   }, 90_000);

@@ -114,8 +114,8 @@ class AccountBinding implements SipAccountBinding {
         this.#replace(call, replaces);
         return;
       }
-      void IncomingBridgedCall.prepare(this.#callContext(), call, () =>
-        backend.openMedia('server'),
+      void IncomingBridgedCall.prepare(this.#callContext(), call, (video) =>
+        backend.openMedia('server', undefined, video),
       ).then((incoming) => {
         if (!incoming) return;
         if (this.#closed) {
@@ -258,7 +258,7 @@ class AccountBinding implements SipAccountBinding {
         browserOffer: request.media.offer.sdp,
         invite,
       },
-      (remote) => this.#backend.openMedia('client', remote),
+      (remote, video) => this.#backend.openMedia('client', remote, video),
     );
     return call;
   }
@@ -367,7 +367,8 @@ export class B2buaBackend implements CallBackend {
   /** @internal the media of one call */
   openMedia(
     role: 'client' | 'server',
-    remote?: Parameters<typeof CallMedia.open>[2],
+    remote: Parameters<typeof CallMedia.open>[2],
+    video: boolean,
   ): Promise<CallMedia> {
     return CallMedia.open(
       {
@@ -377,6 +378,7 @@ export class B2buaBackend implements CallBackend {
       },
       role,
       remote,
+      video,
     );
   }
 

@@ -6,6 +6,7 @@ import type {
   BridgedMedia,
   Fingerprint,
   NegotiatedMedia,
+  SessionDescription,
   SipEndpoint,
   WebRtcEndpoint,
 } from '@callbridge/sdp';
@@ -48,6 +49,11 @@ export function remoteTransportParameters(
       value: f.value,
     })),
   };
+}
+
+/** Whether an offer (from either leg) has a video stream that the call may bridge. */
+export function offersVideo(offer: SessionDescription): boolean {
+  return offer.media.some((m) => m.kind === 'video' && (m.port !== 0 || m.bundleOnly));
 }
 
 /**
@@ -251,19 +257,22 @@ export class CallMedia {
 
   /**
    * Opens both legs' sockets. `dtlsRole` is ours: `client` when we answer a browser's actpass
-   * offer (RFC 5763 §5), `server` when we offer actpass and the browser answers active.
+   * offer (RFC 5763 §5), `server` when we offer actpass and the browser answers active. The SIP
+   * leg gets video ports only when the offer has video and video codecs are configured for the
+   * SIP side, so voice calls use one port pair.
    */
   static async open(
     context: CallMediaContext,
     dtlsRole: DtlsRole,
     remote: RemoteTransportParameters | undefined,
+    video: boolean,
   ): Promise<CallMedia> {
     const { config } = context;
     const rtp = await RtpSocketPair.open(config.sip.listenHost, config.media.rtpPorts);
     let videoRtp: RtpSocketPair | undefined;
     let transport: WebRtcTransport;
     try {
-      if (config.media.sipCodecs.some((c) => c === 'VP8' || c === 'H264'))
+      if (video && config.media.sipCodecs.some((c) => c === 'VP8' || c === 'H264'))
         videoRtp = await RtpSocketPair.open(config.sip.listenHost, config.media.rtpPorts);
       transport = await WebRtcTransport.create({
         certificate: context.certificate,

@@ -42,7 +42,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { DtmfType, Failure } from '../model/status.js';
 import type { CallMedia } from './call-media.js';
-import { remoteTransportParameters } from './call-media.js';
+import { offersVideo, remoteTransportParameters } from './call-media.js';
 import { offerHolds, withDirection } from './hold.js';
 import {
   attendedReferTo,
@@ -677,7 +677,10 @@ export class OutgoingBridgedCall extends BridgedCall {
 
   async start(
     start: OutgoingStart,
-    openMedia: (remote: ReturnType<typeof remoteTransportParameters>) => Promise<CallMedia>,
+    openMedia: (
+      remote: ReturnType<typeof remoteTransportParameters>,
+      video: boolean,
+    ) => Promise<CallMedia>,
   ): Promise<void> {
     try {
       const browser = parseSdp(start.browserOffer);
@@ -689,7 +692,7 @@ export class OutgoingBridgedCall extends BridgedCall {
           })
         : undefined;
       this.#browserUfrag = remote?.usernameFragment;
-      this.media = await openMedia(remote);
+      this.media = await openMedia(remote, offersVideo(browser));
       if (this.ended || this.#releasing) {
         this.media.close();
         return;
@@ -870,11 +873,12 @@ export class IncomingBridgedCall extends BridgedCall {
   static async prepare(
     context: BridgedCallContext,
     call: IncomingCall,
-    openMedia: () => Promise<CallMedia>,
+    openMedia: (video: boolean) => Promise<CallMedia>,
   ): Promise<IncomingBridgedCall | undefined> {
     let media: CallMedia | undefined;
     try {
-      media = await openMedia();
+      const body = call.request.bodyText;
+      media = await openMedia(body.length > 0 && offersVideo(parseSdp(body)));
       const offer = sipOfferToBrowser(call.request.bodyText, context.mediaConfig(media));
       return new IncomingBridgedCall(context, call, media, offer);
     } catch (error) {
