@@ -4,8 +4,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RtpPacket, writeRtpPacket } from '@callbridge/rtp';
-import { Registerer, UdpTransport, UserAgent } from '@callbridge/sip';
+import { RtpPacket, parseRtcp, writeRtcp, writeRtpPacket, type RtcpPacket } from '@callbridge/rtp';
+import { Registerer, UdpTransport, UserAgent, type InviteSession } from '@callbridge/sip';
 import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
 import { B2buaBackend } from '../src/b2bua/backend.js';
 import { DEMO_DOMAIN, embeddedDemo } from '../src/demo/index.js';
@@ -33,6 +33,10 @@ let bob: UserAgent;
 let registerer: Registerer;
 let bobAudio: Socket;
 let bobVideo: Socket;
+let bobVideoRtcp: Socket;
+let bobSession: InviteSession | undefined;
+/** In-dialog requests bob received (INFO picture_fast_update, RFC 5168). */
+const bobRequests: { method: string; contentType: string; body: string }[] = [];
 let inviteSdp = '';
 
 beforeAll(async () => {
@@ -57,6 +61,7 @@ beforeAll(async () => {
   });
   bobAudio = await udp();
   bobVideo = await udp();
+  bobVideoRtcp = await udp();
   const server = gateway.demo!.sipServer;
   bob = new UserAgent({
     transports: [await UdpTransport.create()],
@@ -79,10 +84,21 @@ beforeAll(async () => {
       'a=sendrecv',
       `m=video ${bobVideo.address().port} RTP/AVP ${vp8}`,
       `a=rtpmap:${vp8} VP8/90000`,
+      `a=rtcp:${bobVideoRtcp.address().port}`,
       'a=sendrecv',
       '',
     ].join('\r\n');
-    call.accept({ body: sdp, contentType: 'application/sdp' });
+    const session = call.accept({ body: sdp, contentType: 'application/sdp' });
+    bobSession = session;
+    session.on('request', (tx) => {
+      const { method } = tx.request;
+      bobRequests.push({
+        method,
+        contentType: tx.request.header('Content-Type') ?? '',
+        body: tx.request.bodyText,
+      });
+      tx.reply(200);
+    });
   });
   registerer = new Registerer(bob, {});
   expect((await registerer.register()).status).toBe(200);
@@ -94,11 +110,12 @@ afterAll(async () => {
   await bob?.close(200);
   bobAudio?.close();
   bobVideo?.close();
+  bobVideoRtcp?.close();
   await gateway?.stop();
 });
 
 describe('video on the SIP leg', () => {
-  it('offers m=video on its own port and relays VP8 both ways', async () => {
+  it("offers m=video on its own port, relays VP8 both ways and the browser's keyframe requests", async () => {
     const socket = await TestSocket.open(gateway.websocketUrl);
     const pc = new PeerConnection('video', { iceServers: [], bindAddress: '127.0.0.1' });
     try {
@@ -150,6 +167,8 @@ describe('video on the SIP leg', () => {
         const packet = RtpPacket.tryParse(data);
         if (packet) atBob.push(packet);
       });
+      // One buffer per sender: dgram sends asynchronously, so a shared one would be overwritten.
+      const toGateway = new Uint8Array(200);
       const out = new Uint8Array(200);
       // A VP8 keyframe-looking payload (RFC 7741 descriptor with S=1, then a key frame header).
       const payload = Uint8Array.from({ length: 100 }, (_, i) => (i === 0 ? 0x10 : i & 0xff));
@@ -163,9 +182,9 @@ describe('video on the SIP leg', () => {
             marker: true,
             payload,
           },
-          out,
+          toGateway,
         );
-        bobVideo.send(out.subarray(0, length), videoPort, '127.0.0.1');
+        bobVideo.send(toGateway.slice(0, length), videoPort, '127.0.0.1');
         const fromBrowser = writeRtpPacket(
           {
             payloadType: 96,
@@ -185,6 +204,49 @@ describe('video on the SIP leg', () => {
         'VP8 both ways',
       );
       expect(atBob.every((p) => p.payloadType === vp8)).toBe(true);
+
+      // The browser lost a frame of bob's video: its PLI names the SSRC the gateway announced
+      // to it; bob must get a PLI for his own SSRC on his video RTCP port, and the RFC 5168
+      // INFO as well (RFC 4585 §6.3.1).
+      const rtcpAtBob: RtcpPacket[] = [];
+      bobVideoRtcp.on('message', (data: Uint8Array) => rtcpAtBob.push(...parseRtcp(data)));
+      const announced = new DataView(
+        fromGateway.find((p) => (p[1]! & 0x7f) === 96)!.buffer,
+      ).getUint32(8);
+      const pli = new Uint8Array(64);
+      const pliLength = writeRtcp(
+        [{ type: 'pli', senderSsrc: 2222, mediaSsrc: announced }],
+        pli,
+        0,
+      );
+      videoTrack.sendMessageBinary(Buffer.from(pli.subarray(0, pliLength)));
+      await until(
+        () => rtcpAtBob.some((p) => p.type === 'pli' && p.mediaSsrc === 0x5151),
+        'a PLI at bob for his video',
+      );
+      await until(
+        () => bobRequests.some((r) => r.method === 'INFO' && /picture_fast_update/.test(r.body)),
+        'the picture_fast_update INFO at bob',
+      );
+      expect(bobRequests.find((r) => r.method === 'INFO')?.contentType).toBe(
+        'application/media_control+xml',
+      );
+
+      // And the other way: bob asks for a keyframe with the INFO; the browser gets a PLI.
+      const pliAtBrowser = () =>
+        fromGateway.some((p) => {
+          if (p[1] !== 206) return false;
+          const view = new DataView(p.buffer);
+          return (p[0]! & 0x1f) === 1 && view.getUint32(8) === 2222;
+        });
+      await new Promise((r) => setTimeout(r, 400)); // the keyframe request interval
+      const info = await bobSession!.info(
+        '<?xml version="1.0" encoding="utf-8" ?><media_control><vc_primitive><to_encoder>' +
+          '<picture_fast_update/></to_encoder></vc_primitive></media_control>',
+        'application/media_control+xml',
+      );
+      expect(info.status).toBe(200);
+      await until(pliAtBrowser, 'a PLI at the browser for its video');
       await socket.request({ type: 'call.hangup', callId: 'v1' });
       await socket.waitFor({ type: 'call.status', callId: 'v1', status: 'FINISH' });
       await until(() => backend?.activeCalls === 0, 'no call left');

@@ -167,6 +167,16 @@ const RTCP_RTPFB = 205;
 const RTCP_PSFB = 206;
 const PSFB_FIR = 4;
 
+function ssrcAt(bytes: Uint8Array, offset: number): number {
+  return (
+    ((bytes[offset]! << 24) |
+      (bytes[offset + 1]! << 16) |
+      (bytes[offset + 2]! << 8) |
+      bytes[offset + 3]!) >>>
+    0
+  );
+}
+
 function randomSsrc(): number {
   return randomBytes(4).readUInt32BE(0);
 }
@@ -174,13 +184,16 @@ function randomSsrc(): number {
 /**
  * The SIP leg's media transport: audio and video on their own RTP/RTCP port pairs, as SIP phones
  * expect (no BUNDLE). The media session sends both kinds through one transport, so packets are
- * routed by payload type (RTP) and by the sender SSRC learned from RTP (RTCP).
+ * routed by payload type (RTP) and by SSRC (RTCP): our video sender SSRC learned from RTP sent,
+ * or, for feedback such as a PLI sent before we sent any video, the phone's video SSRC it is
+ * about, learned from RTP received on the video port.
  */
 class SipLegTransport {
   readonly #audio: RtpSocketPair;
   readonly #video: RtpSocketPair;
   #videoPayloadTypes = new Set<number>();
   readonly #videoSsrcs = new Set<number>();
+  readonly #videoSources = new Set<number>();
 
   constructor(audio: RtpSocketPair, video: RtpSocketPair) {
     this.#audio = audio;
@@ -193,16 +206,29 @@ class SipLegTransport {
 
   sendRtp(data: Uint8Array, length: number): void {
     if (length >= 12 && this.#videoPayloadTypes.has(data[1]! & 0x7f)) {
-      this.#videoSsrcs.add(new DataView(data.buffer, data.byteOffset).getUint32(8));
+      this.#videoSsrcs.add(ssrcAt(data, 8));
       this.#video.sendRtp(data, length);
     } else {
       this.#audio.sendRtp(data, length);
     }
   }
 
+  /** An RTP packet the phone sent to our video port: remember its SSRC. */
+  receivedVideo(packet: Uint8Array): void {
+    if (packet.length < 12) return;
+    const ssrc = ssrcAt(packet, 8);
+    if (this.#videoSources.has(ssrc)) return;
+    // A phone uses one or two video sources; a flood of SSRCs must not grow this without bound.
+    if (this.#videoSources.size >= 8) this.#videoSources.clear();
+    this.#videoSources.add(ssrc);
+  }
+
   sendRtcp(data: Uint8Array, length: number): void {
-    const sender = length >= 8 ? new DataView(data.buffer, data.byteOffset).getUint32(4) : -1;
-    if (this.#videoSsrcs.has(sender)) this.#video.sendRtcp(data, length);
+    const type = length >= 12 ? data[1]! : 0;
+    const toVideo =
+      (length >= 8 && this.#videoSsrcs.has(ssrcAt(data, 4))) ||
+      ((type === RTCP_RTPFB || type === RTCP_PSFB) && this.#videoSources.has(ssrcAt(data, 8)));
+    if (toVideo) this.#video.sendRtcp(data, length);
     else this.#audio.sendRtcp(data, length);
   }
 }
@@ -230,9 +256,13 @@ export class CallMedia {
     this.transport = transport;
     this.rtp = rtp;
     this.videoRtp = videoRtp;
-    this.#sipTransport = videoRtp ? new SipLegTransport(rtp, videoRtp) : rtp;
-    if (videoRtp) {
-      videoRtp.onRtp = (packet) => this.#session?.receiveRtp('b', packet);
+    const sipTransport = videoRtp ? new SipLegTransport(rtp, videoRtp) : rtp;
+    this.#sipTransport = sipTransport;
+    if (videoRtp && sipTransport instanceof SipLegTransport) {
+      videoRtp.onRtp = (packet) => {
+        sipTransport.receivedVideo(packet);
+        this.#session?.receiveRtp('b', packet);
+      };
       videoRtp.onRtcp = (packet) => this.#session?.receiveRtcp('b', packet);
     }
     transport.on('rtp', (packet) => this.#session?.receiveRtp('a', packet));

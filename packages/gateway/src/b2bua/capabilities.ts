@@ -9,6 +9,20 @@ const VIDEO_FEEDBACK = [
   { type: 'ccm', parameter: 'fir' },
 ] as const;
 
+/**
+ * The H.264 stream types the gateway relays. A format is relayed only between a browser and a
+ * phone that agree on the profile and the packetization-mode (RFC 6184 §8.1, §8.2.2); the level
+ * is each receiver's own (level-asymmetry-allowed). Browsers offer Constrained Baseline (42e01f)
+ * and Baseline (42001f) in modes 1 and 0; SIP phones often offer Baseline (42801f, or no
+ * profile-level-id at all: 42000a) in mode 0 only, so every pair is listed, mode 1 first.
+ */
+const H264_FORMATS = [
+  'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+  'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f',
+  'level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f',
+  'level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42001f',
+] as const;
+
 function capabilitiesOf(name: CodecName, leg: 'webrtc' | 'sip'): readonly CodecCapability[] {
   switch (name) {
     case 'opus':
@@ -39,15 +53,13 @@ function capabilitiesOf(name: CodecName, leg: 'webrtc' | 'sip'): readonly CodecC
     case 'VP8':
       return [{ name: 'VP8', clockRate: 90000, relayOnly: true, rtcpFeedback: VIDEO_FEEDBACK }];
     case 'H264':
-      return [
-        {
-          name: 'H264',
-          clockRate: 90000,
-          relayOnly: true,
-          fmtp: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-          rtcpFeedback: VIDEO_FEEDBACK,
-        },
-      ];
+      return H264_FORMATS.map((fmtp) => ({
+        name: 'H264',
+        clockRate: 90000,
+        relayOnly: true,
+        fmtp,
+        rtcpFeedback: VIDEO_FEEDBACK,
+      }));
   }
 }
 

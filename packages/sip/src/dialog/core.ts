@@ -120,7 +120,7 @@ export interface UserAgentOptions {
   readonly transportOptions?: Omit<TransportLayerOptions, 'resolver'>;
   /**
    * Body types accepted in requests (others get 415, RFC 3261 §8.2.3). Default: SDP, multipart,
-   * DTMF relay bodies, sipfrag and plain text.
+   * DTMF relay bodies, sipfrag, plain text and RFC 5168 media control.
    */
   readonly acceptedContentTypes?: readonly string[];
 }
@@ -132,6 +132,8 @@ const DEFAULT_CONTENT_TYPES = [
   'application/dtmf',
   'message/sipfrag',
   'text/plain',
+  // RFC 5168: video keyframe requests (picture_fast_update) in INFO.
+  'application/media_control+xml',
 ];
 
 export interface UserAgentEvents {
