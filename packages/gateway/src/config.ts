@@ -346,7 +346,11 @@ export const SETTINGS: readonly Setting[] = [
     description: `Codecs offered to browsers (of ${KNOWN_CODECS.join(', ')})`,
     parse: list(codec),
   },
-  { path: 'media.sipCodecs', description: 'Codecs offered to the SIP side', parse: list(codec) },
+  {
+    path: 'media.sipCodecs',
+    description: 'Codecs offered to the SIP side (the video ones only in calls with video)',
+    parse: list(codec),
+  },
   {
     path: 'media.dtmfMode',
     description: `DTMF towards SIP: ${DTMF_MODES.join(', ')}`,
