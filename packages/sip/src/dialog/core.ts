@@ -45,7 +45,6 @@ import { InviteSession, type Offer, type RequestOptions } from './session.js';
 
 type Headers = readonly (readonly [string, HeaderValue])[];
 
-/** Methods this user agent handles (sent in Allow). */
 /** Why a final response was made up locally instead of received (RFC 3261 §8.1.3.1). */
 export type LocalFailure = 'timeout' | 'transport';
 
@@ -78,6 +77,7 @@ function localFailure(request: SipRequest, kind: LocalFailure, cause?: unknown):
   return response;
 }
 
+/** Methods this user agent handles (sent in Allow). */
 export const ALLOWED_METHODS = [
   'INVITE',
   'ACK',
