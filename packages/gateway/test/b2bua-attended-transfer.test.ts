@@ -6,15 +6,22 @@
 // carol's gateway taking that INVITE in place of alice's dialog.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { SipServer, UdpTransport, UserAgent, type OutgoingCall } from '@callbridge/sip';
+import {
+  Registerer,
+  SipServer,
+  UdpTransport,
+  UserAgent,
+  type IncomingCall,
+  type OutgoingCall,
+} from '@callbridge/sip';
 import type { B2buaBackend } from '../src/b2bua/backend.js';
 import { startB2bua, type B2buaHarness } from './support/b2bua-harness.js';
 import { WebRtcPeer } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
 
 const DOMAIN = '127.0.0.1';
-/** Three browser accounts, and `dave`, a plain SIP phone made from @callbridge/sip. */
-const USERS = ['alice', 'bob', 'carol', 'dave'] as const;
+/** Three browser accounts, and `dave` and `erin`, plain SIP phones made from @callbridge/sip. */
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
 type User = (typeof USERS)[number];
 
 let server: SipServer;
@@ -234,15 +241,20 @@ function finalStatus(call: OutgoingCall): Promise<number> {
   });
 }
 
+/** A plain SIP user agent for one of the accounts. */
+async function phone(login: 'dave' | 'erin'): Promise<UserAgent> {
+  return new UserAgent({
+    transports: [await UdpTransport.create({ address: '127.0.0.1' })],
+    aor: `sip:${login}@${DOMAIN}`,
+    outboundProxy: `sip:127.0.0.1:${sipPort}`,
+    credentials: { username: login, password: `${login}-pw` },
+  });
+}
+
 describe('INVITE with Replaces at the gateway (RFC 3891 §3) from a plain SIP phone', () => {
   it('answers 481 and 486 as the RFC says, takes over a confirmed dialog without ringing the browser, then 603 for the replaced one', async () => {
     const alice = socketOf('alice');
-    const ua = new UserAgent({
-      transports: [await UdpTransport.create({ address: '127.0.0.1' })],
-      aor: `sip:dave@${DOMAIN}`,
-      outboundProxy: `sip:127.0.0.1:${sipPort}`,
-      credentials: { username: 'dave', password: 'dave-pw' },
-    });
+    const ua = await phone('dave');
     const peer = await WebRtcPeer.create('alice-dave', ['PCMU']);
     const [oldSink, newSink] = await Promise.all([rtpSink(), rtpSink()]);
     const seen = alice.messages.length;
@@ -293,6 +305,60 @@ describe('INVITE with Replaces at the gateway (RFC 3891 §3) from a plain SIP ph
       oldSink.socket.close();
       newSink.socket.close();
       await ua.close();
+    }
+  }, 30_000);
+
+  it('lets another phone pick up a call the browser placed while it rings (RFC 3891 §7.1)', async () => {
+    const alice = socketOf('alice');
+    const erin = await phone('erin');
+    const dave = await phone('dave');
+    const registerer = new Registerer(erin, { registrar: `sip:${DOMAIN}` });
+    let ringing: IncomingCall | undefined;
+    erin.on('invite', (call) => {
+      ringing = call;
+      call.ring();
+    });
+    const peer = await WebRtcPeer.create('alice-pickup', ['PCMU']);
+    const sink = await rtpSink();
+    try {
+      expect((await registerer.register()).status).toBe(200);
+      await alice.request({
+        type: 'call.create',
+        callId: 'pick',
+        callee: 'erin',
+        audio: true,
+        video: false,
+        sdp: { type: 'offer', sdp: await peer.offer() },
+      });
+      await alice.waitFor({ type: 'call.status', callId: 'pick', status: 'RING' }, 5000);
+      const invite = ringing!.request;
+      // The early dialog as the gateway sees it: its tag is From's, erin's is the 180's To tag.
+      const replaces = `${invite.callId};to-tag=${invite.from?.tag};from-tag=${ringing!.transaction.toTag};early-only`;
+      const pickup = dave.invite(`sip:alice@${DOMAIN}`, {
+        offer: pcmuOffer(sink.port),
+        headers: [['Replaces', replaces]],
+      });
+      expect(await finalStatus(pickup)).toBe(200);
+      // erin stops ringing (CANCEL), and the browser gets its answer with dave's media behind it.
+      await until(() => ringing!.state === 'cancelled', 'the CANCEL at erin');
+      const established = await alice.waitFor(
+        { type: 'call.status', callId: 'pick', status: 'ESTABLISHED' },
+        5000,
+      );
+      peer.setAnswer((established['sdp'] as { sdp: string }).sdp);
+      await peer.connected();
+      peer.startTone(440, 8000);
+      await until(() => sink.packets() > 20, 'RTP from the browser at dave');
+      await pickup.session!.bye();
+      await alice.waitFor({ type: 'call.status', callId: 'pick', status: 'FINISH' }, 5000);
+      await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
+    } finally {
+      peer.close();
+      sink.socket.close();
+      await registerer.unregister().catch(() => undefined);
+      registerer.stop();
+      await erin.close();
+      await dave.close();
     }
   }, 30_000);
 });

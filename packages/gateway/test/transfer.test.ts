@@ -1,8 +1,9 @@
 // The socket-free parts of transfer: Refer-To in both directions, and which dialog an INVITE
 // with Replaces may replace (RFC 3891 §3), plus the media of a call whose SIP leg is swapped.
 import { describe, expect, it } from 'vitest';
-import type { BridgedMedia, NegotiatedMedia } from '@callbridge/sdp';
+import { parseSdp, type BridgedMedia, type NegotiatedMedia } from '@callbridge/sdp';
 import {
+  answerAsIf,
   attendedReferTo,
   codecsForNewSipLeg,
   parseReferTo,
@@ -180,5 +181,38 @@ describe('a new SIP leg under the same browser leg', () => {
       { ...negotiated('audio', 'PCMA', 8), accepted: false },
     ]);
     expect(refused[0]).toMatchObject({ mode: 'rejected' });
+  });
+});
+
+describe('call pickup: the answer the new party would have given to our offer', () => {
+  const sdp = (port: number, formats: string, lines: string) =>
+    parseSdp(
+      `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.${port % 7}\r\nt=0 0\r\n` +
+        `m=audio ${port} RTP/AVP ${formats}\r\n${lines}a=sendrecv\r\n`,
+    );
+  const ours = sdp(
+    4000,
+    '111 0 101',
+    'a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n',
+  );
+
+  it('takes their address, port and first codec we offered, with our payload types', () => {
+    const theirs = sdp(
+      5002,
+      '8 0 96',
+      'a=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:96 telephone-event/8000\r\n',
+    );
+    const answer = answerAsIf(ours, theirs);
+    const audio = answer.media[0]!;
+    expect(audio.port).toBe(5002);
+    expect(audio.connection?.address).toBe('10.0.0.4');
+    expect(audio.codecs.map((c) => [c.payloadType, c.name])).toEqual([
+      [0, 'PCMU'],
+      [101, 'telephone-event'],
+    ]);
+  });
+
+  it('fails as an offer/answer would when nothing is in common', () => {
+    expect(() => answerAsIf(ours, sdp(5002, '9', 'a=rtpmap:9 G722/8000\r\n'))).toThrow(/codec/);
   });
 });

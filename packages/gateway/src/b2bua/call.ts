@@ -15,6 +15,7 @@ import {
   type BridgedMedia,
   type GatewayMediaConfig,
   type GatewayOffer,
+  type SessionDescription as SdpDescription,
 } from '@callbridge/sdp';
 import { formatDtmfInfo, parseDigit } from '@callbridge/media';
 import {
@@ -45,6 +46,7 @@ import type { CallMedia } from './call-media.js';
 import { offersVideo, remoteTransportParameters } from './call-media.js';
 import { offerHolds, withDirection } from './hold.js';
 import {
+  answerAsIf,
   attendedReferTo,
   codecsForNewSipLeg,
   parseReferTo,
@@ -473,29 +475,19 @@ export abstract class BridgedCall implements SipLeg {
     old: InviteSession,
     media: CallMedia,
   ): Promise<void> {
-    let answer: ReturnType<typeof createAnswer>;
+    let answer: { sdp: string; media: BridgedMedia[] };
     let held: boolean;
     try {
-      const text = incoming.request.bodyText;
-      // A late offer would need our offer in the 200 and the answer from the ACK: not taken.
-      if (text.length === 0) throw new SdpError('SDP_NO_USABLE_MEDIA', 'INVITE without SDP');
-      held = offerHolds(text);
-      const config = this.context.mediaConfig(media);
-      answer = createAnswer(parseSdp(text), config.sip, {
-        codecs: codecsForNewSipLeg(this.bridged, config.codecs.sip, config.transcoding ?? true),
-        singleCodec: true,
-        direction: this.#held ? 'sendonly' : 'sendrecv',
-        accept: (section) =>
-          this.bridged.some((m) => m.kind === section.kind && m.mode !== 'rejected'),
-        ...(config.username === undefined ? {} : { username: config.username }),
-      });
+      const offer = offerOf(incoming);
+      held = offerHolds(incoming.request.bodyText);
+      answer = this.answerNewSipOffer(offer, media, this.bridged);
     } catch (error) {
       incoming.reject(error instanceof SdpError ? error.sipStatus : 488);
       return;
     }
     const previous = this.bridged;
     try {
-      await this.startMedia(withNewSipLeg(previous, answer.media));
+      await this.startMedia(answer.media);
     } catch (error) {
       incoming.reject(500);
       this.context.logger.warn('replacing SIP leg not usable', {
@@ -512,12 +504,32 @@ export abstract class BridgedCall implements SipLeg {
       await this.startMedia(previous);
       return;
     }
-    const session = incoming.accept({ body: serializeSdp(answer.description), contentType: SDP });
+    const session = incoming.accept({ body: answer.sdp, contentType: SDP });
     this.confirmed(session);
     void this.sendBye(old);
     this.#setRemoteHeld(held);
     const from = incoming.request.from?.uri;
     this.send('referred', { target: from?.toString() ?? '' });
+  }
+
+  /**
+   * Our SIP answer to a new party's offer, for the browser side `browser` of the call: codecs
+   * the browser leg can be bridged to, and the call's streams with the new SIP side.
+   */
+  protected answerNewSipOffer(
+    offer: SdpDescription,
+    media: CallMedia,
+    browser: readonly BridgedMedia[],
+  ): { sdp: string; media: BridgedMedia[] } {
+    const config = this.context.mediaConfig(media);
+    const answer = createAnswer(offer, config.sip, {
+      codecs: codecsForNewSipLeg(browser, config.codecs.sip, config.transcoding ?? true),
+      singleCodec: true,
+      direction: this.#held ? 'sendonly' : 'sendrecv',
+      accept: (section) => browser.some((m) => m.kind === section.kind && m.mode !== 'rejected'),
+      ...(config.username === undefined ? {} : { username: config.username }),
+    });
+    return { sdp: serializeSdp(answer.description), media: withNewSipLeg(browser, answer.media) };
   }
 
   async hangup(): Promise<void> {
@@ -650,6 +662,13 @@ export abstract class BridgedCall implements SipLeg {
   }
 }
 
+/** The SDP offer of an INVITE; a late offer would need our offer in the 200 and is not taken. */
+function offerOf(incoming: IncomingCall): SdpDescription {
+  const text = incoming.request.bodyText;
+  if (text.length === 0) throw new SdpError('SDP_NO_USABLE_MEDIA', 'INVITE without SDP');
+  return parseSdp(text);
+}
+
 /** The request URI for a callee: a number or user, or a full sip:/sips:/tel: URI. */
 export function calleeUri(callee: string, domain: string): string {
   if (/^(sips?|tel):/i.test(callee)) return callee;
@@ -670,6 +689,10 @@ export class OutgoingBridgedCall extends BridgedCall {
   #browserAnswered = false;
   #browserUfrag: string | undefined;
   #releasing = false;
+  /** To-tags of the early dialogs our INVITE created (RFC 3261 §12.1.2). */
+  readonly #earlyTags = new Set<string>();
+  /** Another party took our unanswered call over (RFC 3891 §7.1): our INVITE is cancelled. */
+  #pickedUp = false;
 
   constructor(context: BridgedCallContext, emit: SipLegEmit) {
     super(context, emit);
@@ -706,6 +729,9 @@ export class OutgoingBridgedCall extends BridgedCall {
     const call = start.invite({ body: this.#offer.sdp, contentType: SDP });
     this.#call = call;
     call.on('progress', (response) => {
+      if (this.#pickedUp) return;
+      const tag = response.to?.tag;
+      if (tag !== undefined && response.status > 100) this.#earlyTags.add(tag);
       if (response.body.length > 0) return; // reported by 'early'
       if (response.status === 100)
         this.send('progress', { status: 'TRYING', sipStatus: 100, sipReason: response.reason });
@@ -717,6 +743,7 @@ export class OutgoingBridgedCall extends BridgedCall {
         });
     });
     call.on('early', (early) => {
+      if (this.#pickedUp) return;
       void this.#sipAnswer(new TextDecoder().decode(early.body)).then((description) => {
         const status = early.response.status === 180 ? 'RING_MEDIA' : 'SESSION_PROGRESS';
         this.send('progress', {
@@ -728,6 +755,11 @@ export class OutgoingBridgedCall extends BridgedCall {
       });
     });
     call.on('answered', (session) => {
+      if (this.#pickedUp) {
+        // Our CANCEL crossed the phone's answer: that dialog is not the call any more.
+        void this.sendBye(session);
+        return;
+      }
       this.#answered = true;
       this.confirmed(session);
       if (this.ended || this.#releasing) {
@@ -744,8 +776,82 @@ export class OutgoingBridgedCall extends BridgedCall {
       });
     });
     call.on('failed', (response) => {
+      if (this.#pickedUp) return;
       if (this.#releasing) this.end({ kind: 'finished', by: 'local' });
       else this.end(failureOfResponse(response));
+    });
+  }
+
+  /** Besides the confirmed dialog, the early dialogs of our INVITE while it rings. */
+  override get replaceableDialogs(): ReplaceableDialog<BridgedCall>[] {
+    const call = this.#call;
+    if (this.session || this.#answered || !call || this.ended || this.#releasing || this.#pickedUp)
+      return super.replaceableDialogs;
+    return [...this.#earlyTags].map((remoteTag) => ({
+      id: { callId: call.callId, localTag: call.localTag, remoteTag },
+      state: 'early' as const,
+      initiatedLocally: true,
+      owner: this,
+    }));
+  }
+
+  override replaceSipLeg(incoming: IncomingCall): Promise<void> {
+    if (this.session || this.#answered) return super.replaceSipLeg(incoming);
+    return this.#pickUp(incoming);
+  }
+
+  /**
+   * RFC 3891 §3, §7.1: a party replaces an early dialog of our INVITE (call pickup): it answers
+   * instead of the phone that rings. Our INVITE is cancelled and its offer answered; a browser
+   * still without an answer gets the one the new party would have given to the browser's offer.
+   */
+  async #pickUp(incoming: IncomingCall): Promise<void> {
+    const media = this.media;
+    const offer = this.#offer;
+    const call = this.#call;
+    if (!media || !offer || !call || this.ended || this.#releasing || this.#pickedUp) {
+      incoming.reject(481);
+      return;
+    }
+    let browserAnswer: SessionDescription | undefined;
+    let answer: { sdp: string; media: BridgedMedia[] };
+    try {
+      const theirs = offerOf(incoming);
+      let browserSide = this.bridged;
+      if (!this.#browserAnswered) {
+        const asIf = sipAnswerToBrowser(offer, answerAsIf(offer.description, theirs));
+        browserSide = asIf.media;
+        browserAnswer = { type: 'answer', sdp: asIf.sdp };
+      }
+      answer = this.answerNewSipOffer(theirs, media, browserSide);
+    } catch (error) {
+      incoming.reject(error instanceof SdpError ? error.sipStatus : 488);
+      return;
+    }
+    this.#pickedUp = true;
+    call.cancel();
+    try {
+      await this.startMedia(answer.media);
+    } catch (error) {
+      incoming.reject(500);
+      this.fail({
+        reason: 'INTERNAL_ERROR',
+        message: `call pickup not usable: ${(error as Error).message}`,
+      });
+      return;
+    }
+    if (this.ended || (incoming.state !== 'received' && incoming.state !== 'early')) {
+      incoming.reject(481);
+      this.end({ kind: 'finished', by: 'remote' });
+      return;
+    }
+    this.#answered = true;
+    if (browserAnswer) this.#browserAnswered = true;
+    this.confirmed(incoming.accept({ body: answer.sdp, contentType: SDP }));
+    const mode = this.bridged.some((m) => m.mode === 'transcode') ? 'transcode' : 'relay';
+    this.send('established', {
+      mediaMode: mode,
+      ...(browserAnswer ? { browserDescription: browserAnswer } : {}),
     });
   }
 

@@ -2,7 +2,15 @@
 // received one asks for (RFC 3515, RFC 3891 §3, RFC 5589), which dialog an INVITE with
 // Replaces points at, and the call's media once its SIP leg is swapped for another.
 import { parseReplaces, type DialogId, type Replaces } from '@callbridge/sip';
-import type { BridgedMedia, CodecCapability, CodecsByKind, NegotiatedMedia } from '@callbridge/sdp';
+import {
+  createAnswer,
+  type BridgedMedia,
+  type CodecCapability,
+  type CodecsByKind,
+  type MediaSection,
+  type NegotiatedMedia,
+  type SessionDescription,
+} from '@callbridge/sdp';
 
 /** What a Refer-To header field value (RFC 3515 §2.1) asks the transferee to call. */
 export interface ReferRequest {
@@ -155,4 +163,42 @@ export function withNewSipLeg(
       sip: next,
     };
   });
+}
+
+/**
+ * The answer a party would have given to our offer, judged from an offer of its own: per kind,
+ * its address and port and the first of its codecs that our offer has. For a party that picks
+ * up a call we placed (RFC 3891 §7.1) while the browser still waits for its answer.
+ */
+export function answerAsIf(
+  ours: SessionDescription,
+  theirs: SessionDescription,
+): SessionDescription {
+  const active = (kind: string): MediaSection | undefined =>
+    theirs.media.find((m) => m.kind === kind && m.port !== 0);
+  const audio = active('audio');
+  const video = active('video');
+  const capabilities = (section: MediaSection): CodecCapability[] =>
+    section.codecs.map((c) => ({
+      name: c.name,
+      clockRate: c.clockRate,
+      channels: c.channels,
+      ...(c.fmtp === undefined ? {} : { fmtp: c.fmtp }),
+    }));
+  const address = (audio ?? video)?.connection?.address ?? theirs.connection?.address ?? '0.0.0.0';
+  return createAnswer(
+    ours,
+    {
+      profile: 'sip',
+      address,
+      ports: { ...(audio ? { audio: audio.port } : {}), ...(video ? { video: video.port } : {}) },
+    },
+    {
+      codecs: {
+        ...(audio ? { audio: capabilities(audio) } : {}),
+        ...(video ? { video: capabilities(video) } : {}),
+      },
+      singleCodec: true,
+    },
+  ).description;
 }
