@@ -11,22 +11,29 @@
 //      with media per core, its resident memory before and during gives memory per call.
 //   3. Transcoded media: CALLS_TRANSCODE calls to a second SIPp phone that answers G.729 only
 //      (the emulated browsers send PCMU, so the gateway runs PCMU ⇄ G.729 both ways per call).
-//   4. Leaks: calls SIPp still holds and the gateway's resident memory after hanging up.
+//   4. Calls into browser sessions: SIPp calls CALLS_INCOMING times at INCOMING_RATE per second
+//      through this project's registrar (conformance/sipp/uac-echo.xml, media echoed, held 1 s)
+//      to emulated browsers that registered and answer (DTLS client role).
+//   5. Leaks: calls SIPp still holds and the gateway's resident memory after hanging up.
 // Baseline in the same run: SIPp UAC→UAS calls per second on this machine (the gateway does
 // twice the SIP work of one SIPp side plus ICE, DTLS and SRTP per call).
 //
 // Environment: CALLS_SETUP (default 300), CALLS_CONCURRENCY (default 20), CALLS_MEDIA
-// (default 200), CALLS_TRANSCODE (default 30), MEDIA_SECONDS (default 10), SESSIONS (default 10).
+// (default 200), CALLS_TRANSCODE (default 30), MEDIA_SECONDS (default 10), SESSIONS (default 10),
+// CALLS_INCOMING (default 200), INCOMING_RATE (default 40).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@callbridge/testkit';
 import {
+  answerIncomingCalls,
   establishMediaCalls,
   gatewayArgs,
   openSession,
   processCpuSeconds,
   processRssBytes,
   setupRate,
+  startRegistrar,
+  startSippCaller,
   startSippPhone,
 } from './lib/gateway-load.mjs';
 
@@ -37,6 +44,9 @@ const MEDIA_CALLS = Number(process.env.CALLS_MEDIA ?? 200);
 const TRANSCODE_CALLS = Number(process.env.CALLS_TRANSCODE ?? 30);
 const MEDIA_SECONDS = Number(process.env.MEDIA_SECONDS ?? 10);
 const SESSIONS = Number(process.env.SESSIONS ?? 10);
+const INCOMING_CALLS = Number(process.env.CALLS_INCOMING ?? 200);
+const INCOMING_RATE = Number(process.env.INCOMING_RATE ?? 40);
+const INCOMING_HOLD_MS = 1000;
 const cli = fileURLToPath(new URL('../packages/gateway/dist/cli.js', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -126,6 +136,45 @@ async function mediaLoad(sessions, calls, prefix) {
   };
 }
 
+const INCOMING_SESSIONS = 5;
+
+/** SIPp calls registered browser sessions through this project's registrar. */
+async function incomingLoad() {
+  const registrar = await startRegistrar();
+  const callees = Array.from({ length: INCOMING_SESSIONS }, (_, i) => `in${i}`);
+  const browsers = [];
+  for (const login of callees) {
+    browsers.push(
+      await openSession(gateway.url, login, { outboundProxy: registrar.address, register: true }),
+    );
+  }
+  const answering = answerIncomingCalls(browsers, { verifyEvery: 25 });
+  const caller = await startSippCaller({
+    registrar,
+    callees,
+    calls: INCOMING_CALLS,
+    rate: INCOMING_RATE,
+    holdMs: INCOMING_HOLD_MS,
+  });
+  // From SIPp being up (its first calls may already be on their way).
+  const cpu0 = processCpuSeconds(pid);
+  const t0 = performance.now();
+  const result = await caller.finished;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = processCpuSeconds(pid) - cpu0;
+  answering.stop();
+  await caller.stop();
+  for (const browser of browsers) await browser.close();
+  await registrar.close();
+  return {
+    ...result,
+    answered: answering.tally.answered,
+    // Calls completed per second of the run, less the time the last calls were held.
+    rate: result.successful / Math.max(0.001, seconds - INCOMING_HOLD_MS / 1000),
+    cpuMsPerCall: (cpu / Math.max(1, result.successful)) * 1000,
+  };
+}
+
 if (spawnSync('sh', ['-c', 'command -v sipp']).status !== 0) {
   console.log('SIPp is not installed (apt-get install sip-tester): gateway suite skipped');
   process.exit(0);
@@ -140,7 +189,9 @@ try {
   for (let i = 0; i < SESSIONS; i++) sessions.push(await openSession(gateway.url, `load${i}`));
   const g729Sessions = [];
   for (let i = 0; i < 2; i++) {
-    g729Sessions.push(await openSession(gateway.url, `g729-${i}`, g729Phone));
+    g729Sessions.push(
+      await openSession(gateway.url, `g729-${i}`, { outboundProxy: g729Phone.address }),
+    );
   }
   // Warm-up (JIT, codec and DTLS code paths), not measured.
   await setupRate({ sessions, callee: 'phone', calls: 20, concurrency: 5, prefix: 'w' });
@@ -158,6 +209,8 @@ try {
   const relay = await mediaLoad(sessions, MEDIA_CALLS, 'm');
   await sleep(1000);
   const transcode = await mediaLoad(g729Sessions, TRANSCODE_CALLS, 't');
+  await sleep(1000);
+  const incoming = await incomingLoad();
   await sleep(1500);
   const sippOpenCalls = phone.openCalls() + g729Phone.openCalls();
   const rssAfter = processRssBytes(pid);
@@ -206,6 +259,12 @@ try {
       );
     }
   }
+  console.log(
+    `| calls into browser sessions per second (SIPp → registrar → gateway → ${INCOMING_SESSIONS} registered browsers answering; ${INCOMING_RATE}/s offered, held ${INCOMING_HOLD_MS} ms) | ${incoming.rate.toFixed(1)} | ${incoming.successful} of ${INCOMING_CALLS} succeeded, ${incoming.answered} answered | ${(incoming.successful / INCOMING_CALLS).toFixed(2)} |`,
+  );
+  console.log(
+    `| gateway CPU per incoming call (INVITE in, browser answer, ICE + DTLS, media, BYE) | ${incoming.cpuMsPerCall.toFixed(2)} ms | outgoing: ${((setupCpu / SETUP_CALLS) * 1000).toFixed(2)} ms without media | |`,
+  );
   console.log(
     `| after hang-up: calls SIPp still holds; gateway resident memory | ${sippOpenCalls}; ${mb(rssAfter)} MiB | 0; ${mb(relay.rssIdle)} MiB before media | |`,
   );

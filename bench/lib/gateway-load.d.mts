@@ -21,13 +21,56 @@ export function startSippPhone(options?: { codec?: SippPhoneCodec }): Promise<Si
 
 export function gatewayArgs(phone: SippPhone, extra?: readonly string[]): string[];
 
-export interface LoadSession {
-  request(message: Record<string, unknown>): Promise<Record<string, unknown>>;
-  wait(key: string): Promise<Record<string, unknown>>;
+export interface Registrar {
+  /** host:port of its UDP socket. */
+  readonly address: string;
   close(): Promise<void>;
 }
 
-export function openSession(url: string, login: string, phone?: SippPhone): Promise<LoadSession>;
+export function startRegistrar(): Promise<Registrar>;
+
+export interface SippCaller {
+  readonly process: RunningProcess;
+  /** SIPp's exit code (0: every call succeeded) and its call counts. */
+  readonly finished: Promise<{ code: number | null; successful: number; failed: number }>;
+  stop(): Promise<void>;
+}
+
+export function startSippCaller(options: {
+  registrar: Registrar;
+  callees: readonly string[];
+  calls: number;
+  rate: number;
+  holdMs: number;
+}): Promise<SippCaller>;
+
+export interface LoadSession {
+  request(message: Record<string, unknown>): Promise<Record<string, unknown>>;
+  wait(key: string): Promise<Record<string, unknown>>;
+  onMessage(listener: (message: Record<string, unknown>) => void): void;
+  close(): Promise<void>;
+}
+
+export function openSession(
+  url: string,
+  login: string,
+  options?: { outboundProxy?: string; register?: boolean },
+): Promise<LoadSession>;
+
+export interface IncomingTally {
+  answered: number;
+  connected: number;
+  finished: number;
+  failed: number;
+  /** Media of the calls that ended: packets sent, and received packets that were our echo. */
+  sent: number;
+  echoed: number;
+}
+
+export function answerIncomingCalls(
+  sessions: readonly LoadSession[],
+  options?: { verifyEvery?: number },
+): { readonly tally: IncomingTally; readonly live: number; stop(): void };
 
 export class EmulatedBrowserCall {
   constructor(verifyEvery?: number, timestampSkewMs?: number);
@@ -38,7 +81,8 @@ export class EmulatedBrowserCall {
   readonly sent: number;
   open(): Promise<this>;
   offer(): string;
-  connect(answer: string): Promise<void>;
+  answerTo(offer: string): string;
+  connect(remoteDescription: string): Promise<void>;
   sendPacket(): void;
   close(): Promise<void>;
 }

@@ -5,10 +5,11 @@
 // against the gateway in-process, so the harness the numbers come from is itself tested.
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, WEBSOCKET_SUBPROTOCOL } from '@callbridge/client';
+import { SipServer, UdpTransport } from '@callbridge/sip';
 import { freePort, startProcess, tempDir } from '@callbridge/testkit';
 import {
   DtlsCertificate,
@@ -22,13 +23,26 @@ import {
 import { SrtpContext, srtpProfileByDtlsId } from '@callbridge/srtp';
 
 const LOOPBACK = '127.0.0.1';
-const UAS_SCENARIO = fileURLToPath(new URL('../../conformance/sipp/uas-echo.xml', import.meta.url));
+const scenario = (name) =>
+  fileURLToPath(new URL(`../../conformance/sipp/${name}`, import.meta.url));
+const UAS_SCENARIO = scenario('uas-echo.xml');
+const UAC_SCENARIO = scenario('uac-echo.xml');
 
 /** The codecs the SIPp phone can answer with: exactly one each. */
 const PHONE_CODECS = {
   PCMU: { pt: '0', rtpmap: 'PCMU/8000', fmtp: 'vad=no' },
   G729: { pt: '18', rtpmap: 'G729/8000', fmtp: 'annexb=no' },
 };
+
+/** SIPp's statistics: every second as CSV (its screen goes to a pipe only when it exits). */
+const SIPP_STATISTICS = (file) => ['-trace_stat', '-stf', file, '-fd', '1'];
+
+/** A column of the latest line of a SIPp statistics file. */
+function sippStatistic(file, name) {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const column = lines[0].split(';').indexOf(name);
+  return Number(lines.at(-1).split(';')[column]);
+}
 
 /** Whether a UDP port on 127.0.0.1 can be bound right now. */
 function udpPortFree(port) {
@@ -87,22 +101,12 @@ export async function startSippPhone({ codec = 'PCMU' } = {}) {
       '-trace_msg',
       '-message_file',
       dir.file('messages.log'),
-      // Statistics every second as CSV (its screen goes to a pipe only when it exits).
-      '-trace_stat',
-      '-stf',
-      dir.file('stats.csv'),
-      '-fd',
-      '1',
+      ...SIPP_STATISTICS(dir.file('stats.csv')),
       '-nostdin',
     ],
     { cwd: dir.path, readyCheck: async () => existsSync(dir.file('stats.csv')) },
   );
-  /** A column of the latest statistics line. */
-  const statistic = (name) => {
-    const lines = readFileSync(dir.file('stats.csv'), 'utf8').trim().split('\n');
-    const column = lines[0].split(';').indexOf(name);
-    return Number(lines.at(-1).split(';')[column]);
-  };
+  const statistic = (name) => sippStatistic(dir.file('stats.csv'), name);
   return {
     codec,
     sipPort,
@@ -151,10 +155,67 @@ export function gatewayArgs(phone, extra = []) {
 }
 
 /**
- * One browser tab: a WebSocket session bound to an account that does not register; its calls go
- * to `phone` when given, else to the gateway's configured outbound proxy.
+ * This project's registrar and record-routing proxy (@callbridge/sip SipServer) on 127.0.0.1, for
+ * calls into browser sessions: their accounts register there, and SIPp calls them through it.
  */
-export async function openSession(url, login, phone = undefined) {
+export async function startRegistrar() {
+  const server = new SipServer({
+    transports: [await UdpTransport.create({ address: LOOPBACK })],
+    domains: [LOOPBACK],
+  });
+  return {
+    address: `${LOOPBACK}:${server.transports.transport('udp').local.port}`,
+    close: () => server.close(),
+  };
+}
+
+/**
+ * SIPp calling browser sessions through `registrar` (conformance/sipp/uac-echo.xml): `calls`
+ * calls at `rate` per second spread over `callees` (account names), each held `holdMs` with its
+ * media echoed. `finished` resolves with SIPp's exit code and its successful and failed calls.
+ */
+export async function startSippCaller({ registrar, callees, calls, rate, holdMs }) {
+  const dir = tempDir('sipp-caller');
+  writeFileSync(dir.file('callees.csv'), ['SEQUENTIAL', ...callees.map((c) => `${c};`)].join('\n'));
+  const sipPort = await freePort();
+  const rtpPort = await echoPortPair();
+  const stats = dir.file('stats.csv');
+  const process = await startProcess(
+    'sipp',
+    [
+      ...['-sf', UAC_SCENARIO, '-inf', dir.file('callees.csv')],
+      ...['-i', LOOPBACK, '-p', String(sipPort), '-mi', LOOPBACK, '-mp', String(rtpPort)],
+      '-rtp_echo',
+      ...['-d', String(holdMs), '-m', String(calls), '-r', String(rate), '-l', '100000'],
+      ...['-timeout', '120', ...SIPP_STATISTICS(stats), '-nostdin', registrar.address],
+    ],
+    { cwd: dir.path, readyCheck: async () => existsSync(stats) },
+  );
+  const finished = new Promise((resolve) => {
+    const done = (code) =>
+      resolve({
+        code,
+        successful: sippStatistic(stats, 'SuccessfulCall(C)'),
+        failed: sippStatistic(stats, 'FailedCall(C)'),
+      });
+    if (process.child.exitCode !== null) done(process.child.exitCode);
+    else process.child.once('exit', done);
+  });
+  return {
+    process,
+    finished,
+    async stop() {
+      await process.stop();
+      dir.remove();
+    },
+  };
+}
+
+/**
+ * One browser tab: a WebSocket session bound to an account; its calls go to `outboundProxy` when
+ * given, else to the gateway's configured one. With `register` it registers there (to be called).
+ */
+export async function openSession(url, login, { outboundProxy, register = false } = {}) {
   const ws = new WebSocket(url, WEBSOCKET_SUBPROTOCOL);
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -188,7 +249,7 @@ export async function openSession(url, login, phone = undefined) {
     ws.send(JSON.stringify({ ...message, requestId }));
     return answer;
   };
-  const established = wait('session:ESTABLISHED');
+  const ready = wait(register ? 'session:REGISTERED' : 'session:ESTABLISHED');
   const connected = await request({
     type: 'session.connect',
     protocolVersion: PROTOCOL_VERSION,
@@ -196,19 +257,26 @@ export async function openSession(url, login, phone = undefined) {
       login,
       password: `${login}-secret`,
       domain: LOOPBACK,
-      registerRequired: false,
-      ...(phone ? { outboundProxy: phone.address } : {}),
+      registerRequired: register,
+      ...(outboundProxy ? { outboundProxy } : {}),
     },
   });
   if (connected.type === 'error') throw new Error(`session.connect: ${JSON.stringify(connected)}`);
-  await established;
+  await ready;
   return {
     request,
     wait,
+    /** Calls `listener` with every message the gateway sends (after the waiters). */
+    onMessage: (listener) => ws.on('message', (data) => listener(JSON.parse(data.toString()))),
+    /** Ends the session (its calls hung up, its account unregistered); the gateway closes. */
     close: () =>
       new Promise((resolve) => {
-        ws.once('close', resolve);
-        ws.close();
+        const fallback = setTimeout(() => ws.close(), 5000);
+        ws.once('close', () => {
+          clearTimeout(fallback);
+          resolve();
+        });
+        ws.send(JSON.stringify({ type: 'session.disconnect', requestId: 'bye' }));
       }),
   };
 }
@@ -252,24 +320,34 @@ export class EmulatedBrowserCall {
     return this;
   }
 
+  /** Our offer, as a browser makes it: PCMU, setup:actpass, our one host candidate. */
   offer() {
+    return this.#description('actpass', '0');
+  }
+
+  /** Our answer to the gateway's offer: PCMU, DTLS client (setup:active, RFC 5763 §5). */
+  answerTo(offer) {
+    return this.#description('active', /^a=mid:(\S+)/m.exec(offer)?.[1] ?? '0');
+  }
+
+  #description(setup, mid) {
     const fp = certificate().fingerprint();
     return [
       'v=0',
       `o=- ${Date.now()} 1 IN IP4 ${LOOPBACK}`,
       's=-',
       't=0 0',
-      'a=group:BUNDLE 0',
+      `a=group:BUNDLE ${mid}`,
       `m=audio ${this.port} UDP/TLS/RTP/SAVPF 0`,
       `c=IN IP4 ${LOOPBACK}`,
       'a=rtpmap:0 PCMU/8000',
-      'a=mid:0',
+      `a=mid:${mid}`,
       'a=sendrecv',
       'a=rtcp-mux',
       `a=ice-ufrag:${this.ufrag}`,
       `a=ice-pwd:${this.pwd}`,
       `a=fingerprint:${fp.algorithm} ${fp.value}`,
-      'a=setup:actpass',
+      `a=setup:${setup}`,
       `a=candidate:1 1 udp 2130706431 ${LOOPBACK} ${this.port} typ host`,
       'a=end-of-candidates',
       `a=ssrc:${this.ssrc} cname:load`,
@@ -277,7 +355,10 @@ export class EmulatedBrowserCall {
     ].join('\r\n');
   }
 
-  /** Applies the gateway's answer: connectivity check, then DTLS; resolves when SRTP is keyed. */
+  /**
+   * Applies the gateway's description (its answer, or the offer we answered): connectivity
+   * check, then DTLS; resolves when SRTP is keyed.
+   */
   connect(answer) {
     const ufrag = /a=ice-ufrag:(\S+)/.exec(answer)[1];
     const pwd = /a=ice-pwd:(\S+)/.exec(answer)[1];
@@ -285,7 +366,8 @@ export class EmulatedBrowserCall {
     const setup = /a=setup:(\S+)/.exec(answer)[1];
     this.remotePort = port;
     this.dtls = new DtlsConnection({
-      // RFC 5763 §5: the answerer chose active, so the offerer is the DTLS server, and vice versa.
+      // RFC 5763 §5: an active peer makes us the server; passive, or actpass in the offer we
+      // answered with active, makes us the client.
       role: setup === 'active' ? 'server' : 'client',
       certificate: certificate(),
       send: (d) => this.socket.send(d, port, LOOPBACK),
@@ -374,6 +456,62 @@ function isRamp(bytes, start, end) {
     if (((bytes[i] - bytes[i - 1]) & 0x7f) !== 1) return false;
   }
   return true;
+}
+
+/**
+ * Answers every incoming call of `sessions` as a browser does (RFC 5763 §5: the answerer takes
+ * the DTLS client role, setup:active), connects ICE and DTLS, and sends media until the call
+ * ends. The returned tally counts answered, connected and finished calls and media totals.
+ */
+export function answerIncomingCalls(sessions, { verifyEvery = 1 } = {}) {
+  const live = new Map();
+  const tally = { answered: 0, connected: 0, finished: 0, failed: 0, sent: 0, echoed: 0 };
+  const timer = setInterval(() => {
+    for (const call of live.values()) call.sendPacket();
+  }, 20);
+  const end = async (callId) => {
+    const call = live.get(callId);
+    if (!call) return;
+    live.delete(callId);
+    tally.sent += call.sent;
+    tally.echoed += call.echoed;
+    await call.close();
+  };
+  for (const session of sessions) {
+    session.onMessage(async (message) => {
+      if (message.type === 'call.status' && ['FINISH', 'FAILED'].includes(message.status)) {
+        if (message.status === 'FINISH') tally.finished++;
+        else tally.failed++;
+        await end(message.callId);
+        return;
+      }
+      if (message.type !== 'call.incoming') return;
+      const call = await new EmulatedBrowserCall(verifyEvery).open();
+      live.set(message.callId, call);
+      const offer = message.sdp.sdp;
+      const answered = await session.request({
+        type: 'call.answer',
+        callId: message.callId,
+        sdp: { type: 'answer', sdp: call.answerTo(offer) },
+      });
+      if (answered.type === 'error') return;
+      tally.answered++;
+      try {
+        await call.connect(offer);
+        tally.connected++;
+      } catch {
+        // The call ended before DTLS finished: counted by its final status.
+      }
+    });
+  }
+  return {
+    tally,
+    /** Calls still up, on the browser side. */
+    get live() {
+      return live.size;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** Sends 20 ms packets on every call from one timer (cheaper for the load client than many). */

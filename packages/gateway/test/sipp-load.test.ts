@@ -6,10 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEERS, needsPeers } from '@callbridge/testkit';
 import type { B2buaBackend } from '../src/b2bua/backend.js';
 import {
+  answerIncomingCalls,
   establishMediaCalls,
   gatewayArgs,
   openSession,
   setupRate,
+  startRegistrar,
+  startSippCaller,
   startSippPhone,
   type LoadSession,
   type SippPhone,
@@ -130,4 +133,36 @@ describe.skipIf(peers.skip)('load harness: emulated browsers through the gateway
     expect(after.atMost5 - before.atMost5).toBe(0);
     expect(after.sum - before.sum).toBeGreaterThan(4 * 5);
   }, 30_000);
+
+  it('answers calls SIPp places to registered browser sessions, media echoed both ways', async () => {
+    const sockets = udpSockets();
+    const registrar = await startRegistrar();
+    const callees = ['in0', 'in1'];
+    const browsers = await Promise.all(
+      callees.map((login) =>
+        openSession(harness!.gateway.websocketUrl, login, {
+          outboundProxy: registrar.address,
+          register: true,
+        }),
+      ),
+    );
+    const answering = answerIncomingCalls(browsers);
+    const caller = await startSippCaller({ registrar, callees, calls: 4, rate: 4, holdMs: 1500 });
+    try {
+      // SIPp exits 0 only when every call got its 200, was ACKed, held and ended by its BYE.
+      expect(await caller.finished).toEqual({ code: 0, successful: 4, failed: 0 });
+      await until(() => answering.tally.finished === 4, 'four calls to finish at the browser');
+      expect(answering.tally).toMatchObject({ answered: 4, connected: 4, failed: 0 });
+      // Our SRTP went to SIPp as RTP and came back: the browser side decrypted its own ramp.
+      expect(answering.tally.echoed).toBeGreaterThan(0);
+      await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
+    } finally {
+      answering.stop();
+      await caller.stop();
+      await Promise.all(browsers.map((b) => b.close()));
+      await registrar.close();
+    }
+    // The accounts' SIP transports close once they have unregistered.
+    await until(() => udpSockets() === sockets, 'the sockets of the two accounts to close');
+  }, 40_000);
 });
