@@ -282,7 +282,12 @@ export class Call extends Emitter<CallEvents> {
     await this.#host.request({ type: 'call.unhold', callId: this.#requireId() });
   }
 
-  /** Blind transfer to a number/URI, or attended transfer to the party of another call. */
+  /**
+   * Blind transfer to a number/URI, or attended transfer: `held.transfer(current)` connects the
+   * party of this call with the party of `current` (REFER with Replaces). Resolves once the SIP
+   * side accepted the REFER; progress follows as TRANSFER_STATUS, and on success the gateway
+   * ends this call (and `current`), so both reach FINISH without a hangup().
+   */
   async transfer(target: string | Call): Promise<void> {
     const callId = this.#requireId();
     if (typeof target === 'string') {
