@@ -219,4 +219,69 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each 
       await b2bua.stop();
     }
   }, 20_000);
+
+  describe('mutual TLS (a SIP server that asks for a client certificate)', () => {
+    let mutual: SipServer;
+    let port = 0;
+
+    beforeAll(async () => {
+      const cert = readFileSync(pem.cert, 'utf8');
+      const key = readFileSync(pem.key, 'utf8');
+      const tls = await StreamTransport.tls({
+        address: '127.0.0.1',
+        listen: true,
+        // The same self-signed certificate is the CA the server trusts for clients.
+        server: { cert, key, ca: cert, requestCert: true },
+      });
+      port = tls.local.port;
+      mutual = new SipServer({ transports: [tls], domains: ['127.0.0.1'] });
+    });
+
+    afterAll(async () => {
+      await mutual?.close();
+    });
+
+    function argv(clientCertificate: boolean): string[] {
+      return [
+        '--sip-domain',
+        '127.0.0.1',
+        '--sip-outbound-proxy',
+        `127.0.0.1:${port}`,
+        '--sip-transport',
+        'TLS',
+        '--sip-listen-host',
+        '127.0.0.1',
+        '--sip-tls-ca',
+        pem.cert,
+        ...(clientCertificate ? ['--sip-tls-cert', pem.cert, '--sip-tls-key', pem.key] : []),
+      ];
+    }
+
+    it('registers when the gateway presents its certificate (sip.tlsCert, sip.tlsKey)', async () => {
+      const b2bua = await startB2bua({
+        argv: argv(true),
+        sipOptions: { login: 'gateway', domain: '127.0.0.1' },
+        ready: 'REGISTERED',
+      });
+      await b2bua.stop();
+    }, 20_000);
+
+    it('is refused without one, and the session says so', async () => {
+      const b2bua = await startB2bua({
+        argv: argv(false),
+        sipOptions: { login: 'gateway', domain: '127.0.0.1' },
+      });
+      try {
+        const status = await b2bua.socket.waitFor(
+          (m) => m['type'] === 'session.status' && m['status'] === 'UNREGISTERED',
+          10_000,
+        );
+        expect(status['failure']).toMatchObject({ reason: 'SIP_SERVER_UNREACHABLE' });
+        // Told at once (the connection's failure ends the REGISTER, not Timer F) and why.
+        expect((status['failure'] as { message?: string }).message).toMatch(/certificate required/);
+      } finally {
+        await b2bua.stop();
+      }
+    }, 20_000);
+  });
 });

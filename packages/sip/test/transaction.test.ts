@@ -1,5 +1,6 @@
 // The transaction layer over real loopback UDP with chosen datagrams dropped: every
 // retransmission path of RFC 3261 §17 (and the 2xx/ACK paths of §13.3.1.4 / §13.2.2.4).
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   LossyTransport,
@@ -325,5 +326,39 @@ describe('transaction layer edge cases', () => {
     );
     expect(await received).toBe('tcp TCP');
     expect(await done).toBe(200);
+  });
+
+  it('fails a request at once when its connection closes before the answer (§17.1.2.2)', async () => {
+    // A server that reads the request and hangs up without answering.
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // Timer F far beyond the test: only the closed connection can end the transaction.
+    const client = new TransactionLayer(
+      new TransportLayer([await StreamTransport.tcp({ listen: false })]),
+      { timers: { t1: 60_000 } },
+    );
+    closers.push(async () => {
+      client.terminateAll();
+      await client.transport.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const failed = new Promise<string>((resolve) =>
+      client.sendRequest(
+        request('OPTIONS', port),
+        { protocol: 'tcp', address: '127.0.0.1', port },
+        {
+          response: (r) => resolve(`response ${r.status}`),
+          failure: (reason) => resolve(reason),
+        },
+      ),
+    );
+    expect(await failed).toBe('transport-error');
+    expect(client.size.client).toBe(0);
   });
 });

@@ -82,12 +82,12 @@ export class B2buaError extends Error {
  * connection, a TLS certificate that does not verify, ...).
  */
 export function unreachableMessage(response: SipResponse): string {
-  const cause = localFailureCause(response);
-  const detail =
-    cause instanceof Error
-      ? `: ${cause.message}${cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}`
-      : '';
-  return `the SIP server could not be reached${detail}`;
+  const reasons: string[] = [];
+  for (let cause = localFailureCause(response); cause instanceof Error; cause = cause.cause) {
+    const line = cause.message.trim().split('\n')[0] ?? '';
+    if (line && !reasons.some((r) => r.includes(line))) reasons.push(line);
+  }
+  return ['the SIP server could not be reached', ...reasons].join(': ');
 }
 
 /** The failure to report for a final SIP error response. */

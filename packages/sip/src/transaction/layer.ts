@@ -254,6 +254,22 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     transport.on('request', (request, flow) => this.#receiveRequest(request, flow));
     transport.on('response', (response, flow) => this.#receiveResponse(response, flow));
     transport.on('malformed', (error, flow, bytes) => this.#answerMalformed(error, flow, bytes));
+    transport.on('disconnect', (flow, error) => this.#connectionLost(flow, error));
+  }
+
+  /**
+   * §17.1.1.2 / §17.1.2.2: a connection failure is a transport error for the client
+   * transactions whose request went out on it and still wait for a final response (a TLS peer
+   * that refuses our certificate after the handshake, a server that goes away), rather than
+   * waiting for Timer B/F.
+   */
+  #connectionLost(flow: Flow, error: SipTransportError | undefined): void {
+    const id = flow.connectionId;
+    if (id === undefined) return;
+    const cause =
+      error ?? new SipTransportError('CONNECTION_CLOSED', 'the connection closed', { flow });
+    for (const tx of [...this.#clients.values()])
+      if (tx.flow?.connectionId === id) tx.machine.transportError(cause);
   }
 
   /** Open transactions (both kinds). */

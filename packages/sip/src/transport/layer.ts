@@ -44,6 +44,8 @@ export interface TransportLayerEvents {
   /** A message could not be parsed; requests are answered with `error.response` when possible. */
   malformed: [error: SipParseError, flow: Flow, bytes: Uint8Array];
   error: [error: SipTransportError];
+  /** A connection of a stream transport closed; `error` says why when it was not orderly. */
+  disconnect: [flow: Flow, error: SipTransportError | undefined];
 }
 
 export interface TransportLayerOptions {
@@ -99,6 +101,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     this.#transports.push(transport);
     transport.on('message', (bytes, flow) => this.#receive(bytes, flow));
     transport.on('error', (error) => this.emit('error', error));
+    transport.on('disconnect', (flow, error) => this.emit('disconnect', flow, error));
   }
 
   transport(protocol: TransportProtocol): Transport | undefined {
