@@ -165,10 +165,10 @@ export class WasmCore {
 
   /** GHASH tables for the hash key `h` (16 octets), owned by `owner`. */
   ghashKey(owner: object, h: Uint8Array): number {
-    const table = this.allocOwned(owner, GHASH_TABLE_SIZE + 16);
-    this.bytes.set(h, table.ptr + GHASH_TABLE_SIZE);
-    this.fn.ghash_init(table.ptr, table.ptr + GHASH_TABLE_SIZE);
-    this.bytes.fill(0, table.ptr + GHASH_TABLE_SIZE, table.ptr + GHASH_TABLE_SIZE + 16);
+    const table = this.allocOwned(owner, GHASH_TABLE_SIZE);
+    this.bytes.set(h, this.#scratch);
+    this.fn.ghash_init(table.ptr, this.#scratch);
+    this.bytes.fill(0, this.#scratch, this.#scratch + 16);
     return table.ptr;
   }
 
@@ -290,8 +290,9 @@ function align(n: number): number {
   return (n + 15) & ~15;
 }
 
-/** Power of two from 64 up. */
+/** Power of two from 64 up to 4 KiB, then whole 4 KiB (GHASH tables take exactly 128 KiB). */
 function sizeClass(size: number): number {
+  if (size > 4096) return Math.ceil(size / 4096) * 4096;
   let s = 64;
   while (s < size) s *= 2;
   return s;
