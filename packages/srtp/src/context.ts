@@ -147,22 +147,28 @@ class SessionCrypto {
     this.salt = keys.salt.slice();
     const aes: AesImplementation | undefined = backend === 'auto' ? undefined : 'typescript';
     // SRTCP is a few packets per second: it stays on the TypeScript path, whose state is small.
-    this.core = backend === 'typescript' || rtcp ? undefined : WasmCore.get();
+    let core = backend === 'typescript' || rtcp ? undefined : WasmCore.get();
     const nativeHash = backend === 'auto' ? this.#nativeHash : undefined;
     this.sha1 = nativeHash && ((data) => nativeHash('sha1', data, 'buffer'));
+    const implementation = aes ? { implementation: aes } : {};
+    let coreKey = 0;
+    let coreSalt = 0;
     if (profile.cipher === 'aes-gcm') {
       // SRTCP needs no 64 KiB GHASH tables for its key (where a native GCM cipher exists), nor
       // SRTP when the core holds them.
-      this.gcm = new AesGcm(keys.key, {
-        ghashTables: !rtcp && !this.core,
-        ...(aes ? { implementation: aes } : {}),
-      });
+      let gcm = new AesGcm(keys.key, { ghashTables: !rtcp && !core, ...implementation });
+      try {
+        coreKey = core?.ghashKey(this, gcm.ecb.encryptBlocks(new Uint8Array(16))) ?? 0;
+        coreSalt = core?.store(this, this.salt) ?? 0;
+      } catch {
+        // WebAssembly memory exhausted (it grows until contexts are garbage-collected).
+        core = undefined;
+        gcm = new AesGcm(keys.key, { ghashTables: !rtcp, ...implementation });
+      }
+      this.gcm = gcm;
       this.ecb = undefined;
       this.hmac = undefined;
-      this.keystream = new PacketKeystream(this.gcm.ecb, this.salt, 'gcm');
-      this.coreKey = this.core
-        ? this.core.ghashKey(this, this.gcm.ecb.encryptBlocks(new Uint8Array(16)))
-        : 0;
+      this.keystream = new PacketKeystream(gcm.ecb, this.salt, 'gcm');
     } else {
       if (!keys.authKey) {
         throw new SrtpError('SRTP_BAD_KEY', `${profile.name} needs an authentication key`);
@@ -171,9 +177,16 @@ class SessionCrypto {
       this.hmac = new HmacSha1(keys.authKey);
       this.gcm = undefined;
       this.keystream = new PacketKeystream(this.ecb, this.salt, 'cm');
-      this.coreKey = this.core ? this.core.hmacKey(this, keys.authKey) : 0;
+      try {
+        coreKey = core?.hmacKey(this, keys.authKey) ?? 0;
+        coreSalt = core?.store(this, this.salt) ?? 0;
+      } catch {
+        core = undefined;
+      }
     }
-    this.coreSalt = this.core ? this.core.store(this, this.salt) : 0;
+    this.core = core;
+    this.coreKey = coreKey;
+    this.coreSalt = coreSalt;
   }
 
   /** The AES cipher that encrypts counter blocks. */
