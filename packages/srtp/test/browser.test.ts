@@ -1,0 +1,128 @@
+// @callbridge/srtp in headless Chromium: its TypeScript sources, transpiled file by file and
+// served as ES modules (no bundler, nothing Node-specific), run on the WebAssembly core with
+// TypeScript AES and produce the very bytes Node does.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { createRtpPacket } from '@callbridge/rtp';
+import { SRTP_PROFILES, SrtpContext } from '@callbridge/srtp';
+import type * as Srtp from '@callbridge/srtp';
+import {
+  CHROMIUM_TEST_ORIGIN,
+  launchChromium,
+  needsPeers,
+  PEERS,
+  type LaunchedChromium,
+} from '@callbridge/testkit';
+
+const packages = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Serves packages/<name>/src/<file>.ts as /pkg/<name>/<file>.js, transpiled to JavaScript. */
+async function servePackages(page: Page, served: string[]): Promise<void> {
+  await page.route(`${CHROMIUM_TEST_ORIGIN}pkg/**`, async (route) => {
+    const match = /\/pkg\/([a-z0-9-]+)\/([\w-]+)\.js$/.exec(
+      new URL(route.request().url()).pathname,
+    );
+    if (!match) return route.fulfill({ status: 404 });
+    const [, name, file] = match;
+    served.push(`${name}/${file}`);
+    const source = readFileSync(`${packages}${name}/src/${file}.ts`, 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
+    return route.fulfill({ status: 200, contentType: 'text/javascript', body: outputText });
+  });
+}
+
+const PAGE = `<!doctype html><title>srtp</title>
+<script type="importmap">{"imports": {
+  "@callbridge/rtp": "/pkg/rtp/index.js", "@callbridge/srtp": "/pkg/srtp/index.js"}}</script>
+<script type="module">
+  import('@callbridge/srtp').then(
+    (srtp) => { globalThis.CallbridgeSrtp = srtp; },
+    (error) => { globalThis.CallbridgeSrtpError = String(error); },
+  );
+</script>`;
+
+const key = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 11 + 5) & 0xff);
+
+describe.skipIf(needsPeers(PEERS.chromium).skip)('SRTP in Chromium', () => {
+  let browser: LaunchedChromium;
+  let page: Page;
+  const served: string[] = [];
+  beforeAll(async () => {
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    await page.route(CHROMIUM_TEST_ORIGIN, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
+    );
+    await servePackages(page, served);
+    await page.goto(CHROMIUM_TEST_ORIGIN);
+    await page.waitForFunction(
+      () => 'CallbridgeSrtp' in globalThis || 'CallbridgeSrtpError' in globalThis,
+    );
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('loads as plain ES modules, none of them from Node', async () => {
+    // A Node import (node:crypto, …) cannot be resolved by the browser and fails the load.
+    expect(
+      await page.evaluate(
+        () => (globalThis as { CallbridgeSrtpError?: string }).CallbridgeSrtpError,
+      ),
+    ).toBeUndefined();
+    expect(served).toContain('srtp/wasm-core');
+    expect(served).toContain('srtp/context');
+    expect(served.every((file) => /^(srtp|rtp)\//.test(file))).toBe(true);
+  });
+
+  it('protects and unprotects on the WebAssembly core, byte-identical to Node', async () => {
+    for (const profile of SRTP_PROFILES) {
+      const masterKey = key(profile.masterKeyLength);
+      const masterSalt = key(profile.masterSaltLength);
+      const packets = [40, 160, 1188].map((size, i) =>
+        createRtpPacket({
+          payloadType: 111,
+          sequenceNumber: (65534 + i) & 0xffff, // across the sequence wrap
+          timestamp: 960 * i,
+          ssrc: 0x1234abcd,
+          payload: Uint8Array.from({ length: size }, (_, j) => (j * 3 + i) & 0xff),
+        }).bytes.slice(),
+      );
+      const node = new SrtpContext({ profile, masterKey, masterSalt });
+      const expected = packets.map((p) => Array.from(node.protectRtp(p)));
+      const inBrowser = await page.evaluate(
+        ({ name, masterKey, masterSalt, packets }) => {
+          const { SrtpContext } = (globalThis as unknown as { CallbridgeSrtp: typeof Srtp })
+            .CallbridgeSrtp;
+          const options = {
+            profile: name,
+            masterKey: Uint8Array.from(masterKey),
+            masterSalt: Uint8Array.from(masterSalt),
+          };
+          const sender = new SrtpContext(options);
+          const receiver = new SrtpContext(options);
+          const sealed = packets.map((p) => sender.protectRtp(Uint8Array.from(p)));
+          return {
+            backend: sender.backend,
+            sealed: sealed.map((s) => Array.from(s)),
+            opened: sealed.map((s) => Array.from(receiver.unprotectRtp(s))),
+          };
+        },
+        {
+          name: profile.name,
+          masterKey: Array.from(masterKey),
+          masterSalt: Array.from(masterSalt),
+          packets: packets.map((p) => Array.from(p)),
+        },
+      );
+      expect(inBrowser.backend).toEqual({ packet: 'wasm', aes: 'typescript' });
+      expect(inBrowser.sealed).toEqual(expected);
+      expect(inBrowser.opened).toEqual(packets.map((p) => Array.from(p)));
+    }
+  });
+});
