@@ -214,6 +214,12 @@ try {
   await sleep(1500);
   const sippOpenCalls = phone.openCalls() + g729Phone.openCalls();
   const rssAfter = processRssBytes(pid);
+  const metrics = await (
+    await fetch(gateway.url.replace('ws:', 'http:').replace('/ws', '/metrics'))
+  ).text();
+  const failedCalls = [
+    ...metrics.matchAll(/^callbridge_calls_ended_total\{status="FAILED"[^}]*\} (\d+)/gm),
+  ].reduce((sum, m) => sum + Number(m[1]), 0);
   for (const session of [...sessions, ...g729Sessions]) await session.close();
 
   const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
@@ -266,7 +272,7 @@ try {
     `| gateway CPU per incoming call (INVITE in, browser answer, ICE + DTLS, media, BYE) | ${incoming.cpuMsPerCall.toFixed(2)} ms | outgoing: ${((setupCpu / SETUP_CALLS) * 1000).toFixed(2)} ms without media | |`,
   );
   console.log(
-    `| after hang-up: calls SIPp still holds; gateway resident memory | ${sippOpenCalls}; ${mb(rssAfter)} MiB | 0; ${mb(relay.rssIdle)} MiB before media | |`,
+    `| after hang-up: calls SIPp still holds; calls that failed (gateway /metrics); gateway resident memory | ${sippOpenCalls}; ${failedCalls}; ${mb(rssAfter)} MiB | 0; 0; ${mb(relay.rssIdle)} MiB before media | |`,
   );
 } finally {
   gateway.child.kill('SIGTERM');

@@ -223,7 +223,18 @@ export async function openSession(url, login, { outboundProxy, register = false 
   });
   const waiters = new Map();
   let next = 0;
-  const wait = (key) => new Promise((resolve) => waiters.set(key, resolve));
+  /** Resolves with the message for `key`; rejects after `timeoutMs` so a lost event fails loudly. */
+  const wait = (key, timeoutMs = 30_000) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(key);
+        reject(new Error(`no ${key} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.set(key, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+    });
   ws.on('message', (data) => {
     const message = JSON.parse(data.toString());
     let key = message.requestId;
@@ -234,12 +245,14 @@ export async function openSession(url, login, { outboundProxy, register = false 
       waiters.delete(key);
       waiter(message);
     }
-    // A call that fails never establishes: wake whoever waits for it.
+    // A call that ends otherwise never establishes, or never finishes: wake whoever waits.
     if (message.type === 'call.status' && ['FAILED', 'BUSY', 'FINISH'].includes(message.status)) {
-      const established = waiters.get(`${message.callId}:ESTABLISHED`);
-      if (established) {
-        waiters.delete(`${message.callId}:ESTABLISHED`);
-        established(message);
+      for (const status of ['ESTABLISHED', 'FINISH']) {
+        const waiter = waiters.get(`${message.callId}:${status}`);
+        if (waiter) {
+          waiters.delete(`${message.callId}:${status}`);
+          waiter(message);
+        }
       }
     }
   });
@@ -304,6 +317,7 @@ export class EmulatedBrowserCall {
     this.ufrag = randomBytes(4).toString('hex');
     this.pwd = randomBytes(12).toString('hex');
     this.ssrc = randomBytes(4).readUInt32BE(0);
+    this.tieBreaker = randomBytes(8).readBigUInt64BE(0);
     this.socket = createSocket('udp4');
     this.received = 0;
     this.echoed = 0;
@@ -373,20 +387,24 @@ export class EmulatedBrowserCall {
       send: (d) => this.socket.send(d, port, LOOPBACK),
     });
     this.socket.on('message', (m) => this.#onDatagram(m));
-    const check = new StunWriter(stunMessageType(StunMethod.Binding, 'request'), randomBytes(12))
-      .addText(StunAttr.Username, `${ufrag}:${this.ufrag}`)
-      .addUint32(StunAttr.Priority, 1853824767)
-      .addUint64(StunAttr.IceControlling, BigInt(Date.now()))
-      .addFlag(StunAttr.UseCandidate)
-      .addMessageIntegrity(shortTermKey(pwd))
-      .addFingerprint()
-      .finish()
-      .slice();
+    // RFC 8445 §7.2.4 connectivity check as the controlling agent, nominating at once.
+    const check = () =>
+      new StunWriter(stunMessageType(StunMethod.Binding, 'request'), randomBytes(12))
+        .addText(StunAttr.Username, `${ufrag}:${this.ufrag}`)
+        .addUint32(StunAttr.Priority, 1853824767)
+        .addUint64(StunAttr.IceControlling, this.tieBreaker)
+        .addFlag(StunAttr.UseCandidate)
+        .addMessageIntegrity(shortTermKey(pwd))
+        .addFingerprint()
+        .finish()
+        .slice();
     const connected = new Promise((resolve, reject) => {
       this.dtls.once('connected', resolve);
       this.dtls.once('failed', reject);
     });
-    this.socket.send(check, port, LOOPBACK);
+    this.socket.send(check(), port, LOOPBACK);
+    // RFC 7675: consent checks every 5 s keep the gateway sending (it stops after 30 s without).
+    this.consentTimer = setInterval(() => this.socket.send(check(), port, LOOPBACK), 5000);
     this.dtls.start();
     return connected.then(() => this.#keySrtp());
   }
@@ -445,6 +463,7 @@ export class EmulatedBrowserCall {
   }
 
   close() {
+    clearInterval(this.consentTimer);
     this.dtls?.close();
     return new Promise((resolve) => this.socket.close(resolve));
   }
