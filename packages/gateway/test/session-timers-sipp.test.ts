@@ -195,6 +195,8 @@ describe.skipIf(needsPeers(PEERS.sipp).skip)(
   () => {
     let server: SipServer;
     let socket: TestSocket;
+    /** Calls the browser answered (the protocol client keeps every message it received). */
+    const answered = new Set<string>();
 
     beforeAll(async () => {
       server = new SipServer({
@@ -219,23 +221,53 @@ describe.skipIf(needsPeers(PEERS.sipp).skip)(
       await server?.close();
     });
 
-    it('confirms the interval with the caller as asked (refresher=uas) and refreshes with UPDATE', async () => {
+    /**
+     * SIPp runs `file` as the caller of the browser's account; the browser answers. Resolves
+     * with SIPp's exit code (once its scenario is over) and the call's final status message.
+     */
+    async function sippCallsBrowser(
+      file: string,
+      finalStatus: 'FINISH' | 'FAILED',
+    ): Promise<{ code: number | null; output: string; ended: Record<string, unknown> }> {
       const proxy = `127.0.0.1:${server.transports.transport('udp')!.local.port}`;
-      const sipp = await startSipp('session-timer-caller.xml', 'browser', [proxy]);
-      const peer = await WebRtcPeer.create('st-in', ['PCMU']);
+      const sipp = await startSipp(file, 'browser', [proxy]);
+      const peer = await WebRtcPeer.create(file, ['PCMU']);
       try {
-        const incoming = await socket.waitFor({ type: 'call.incoming' }, 10_000);
+        const incoming = await socket.waitFor(
+          (m) => m['type'] === 'call.incoming' && !answered.has(m['callId'] as string),
+          10_000,
+        );
         const callId = incoming['callId'] as string;
+        answered.add(callId);
         const answer = await peer.answer((incoming['sdp'] as { sdp: string }).sdp);
         await socket.request({ type: 'call.answer', callId, sdp: { type: 'answer', sdp: answer } });
-        // SIPp checks the 200 and the refresh, then hangs up.
-        expect(await sipp.exited, sipp.process.output()).toBe(0);
-        await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 5_000);
-        expect(backend?.activeCalls).toBe(0);
+        const code = await sipp.exited;
+        const ended = await socket.waitFor(
+          { type: 'call.status', callId, status: finalStatus },
+          5_000,
+        );
+        return { code, output: sipp.process.output(), ended };
       } finally {
         peer.close();
         await sipp.process.stop();
       }
+    }
+
+    it('confirms the interval with the caller as asked (refresher=uas) and refreshes with UPDATE', async () => {
+      // SIPp checks the 200 and the refresh, then hangs up.
+      const { code, output } = await sippCallsBrowser('session-timer-caller.xml', 'FINISH');
+      expect(code, output).toBe(0);
+      expect(backend?.activeCalls).toBe(0);
+    }, 45_000);
+
+    it('accepts the caller refreshing with UPDATE and re-INVITE, and sends BYE once it stops', async () => {
+      const { code, output, ended } = await sippCallsBrowser(
+        'session-timer-caller-refreshes.xml',
+        'FAILED',
+      );
+      expect(code, output).toBe(0);
+      expect((ended['failure'] as { message?: string }).message).toMatch(/session-expired/);
+      expect(backend?.activeCalls).toBe(0);
     }, 45_000);
   },
 );
