@@ -20,7 +20,7 @@
 //
 // Environment: CALLS_SETUP (default 300), CALLS_CONCURRENCY (default 20), CALLS_MEDIA
 // (default 200), CALLS_TRANSCODE (default 30), MEDIA_SECONDS (default 10), SESSIONS (default 10),
-// CALLS_INCOMING (default 200), INCOMING_RATE (default 40).
+// CALLS_INCOMING (default 300), INCOMING_RATE (default 100).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@callbridge/testkit';
@@ -44,8 +44,8 @@ const MEDIA_CALLS = Number(process.env.CALLS_MEDIA ?? 200);
 const TRANSCODE_CALLS = Number(process.env.CALLS_TRANSCODE ?? 30);
 const MEDIA_SECONDS = Number(process.env.MEDIA_SECONDS ?? 10);
 const SESSIONS = Number(process.env.SESSIONS ?? 10);
-const INCOMING_CALLS = Number(process.env.CALLS_INCOMING ?? 200);
-const INCOMING_RATE = Number(process.env.INCOMING_RATE ?? 40);
+const INCOMING_CALLS = Number(process.env.CALLS_INCOMING ?? 300);
+const INCOMING_RATE = Number(process.env.INCOMING_RATE ?? 100);
 const INCOMING_HOLD_MS = 1000;
 const cli = fileURLToPath(new URL('../packages/gateway/dist/cli.js', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
