@@ -150,7 +150,7 @@ describe.skipIf(needsPeers(PEERS.sipp).skip)('B2BUA against SIPp phones', () => 
     expect(early.rms).toBeGreaterThan(1000);
 
     await socket.waitFor({ type: 'call.status', callId: 'early', status: 'ESTABLISHED' }, 10_000);
-    const answered = await peer.listen(600);
+    const answered = await peer.receive(30);
     expect(answered.rms).toBeGreaterThan(1000);
 
     await socket.request({ type: 'call.hangup', callId: 'early' });
@@ -178,7 +178,7 @@ describe.skipIf(needsPeers(PEERS.sipp).skip)('B2BUA against SIPp phones', () => 
     peer.startTone(440, 8000);
     // The second answer (fork-a) arrives 200 ms after the first and is hung up at once.
     await new Promise((r) => setTimeout(r, 800));
-    expect((await peer.listen(600)).rms).toBeGreaterThan(1000);
+    expect((await peer.receive(30)).rms).toBeGreaterThan(1000);
     const statuses = socket.messages
       .filter((m) => m['callId'] === 'forked' && m['type'] === 'call.status')
       .map((m) => m['status']);

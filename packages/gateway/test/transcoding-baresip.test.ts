@@ -105,7 +105,7 @@ describe.skipIf(peers.skip)('transcoding and relay with baresip phones', () => {
       await placeCall(socket, peer, callId, callee);
       await establishWithTone(socket, peer, callId);
       await new Promise((r) => setTimeout(r, 500));
-      const heard = await peer.listen(1500);
+      const heard = await peer.receive(60);
       await socket.request({ type: 'call.hangup', callId });
       await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' });
       await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');

@@ -240,6 +240,20 @@ export class WebRtcPeer {
   async listen(ms: number): Promise<ReceivedAudio> {
     this.#received = [];
     await new Promise((r) => setTimeout(r, ms));
+    return this.#measure();
+  }
+
+  /**
+   * The next `packets` packets received, decoded: a fixed amount of audio however slowly a busy
+   * machine delivers it (up to `timeoutMs`).
+   */
+  async receive(packets: number, timeoutMs = 10_000): Promise<ReceivedAudio> {
+    this.#received = [];
+    await until(() => this.#received.length >= packets, `${packets} RTP packets`, timeoutMs);
+    return this.#measure();
+  }
+
+  #measure(): ReceivedAudio {
     const payloads = this.#received;
     this.#received = [];
     let sum = 0;
