@@ -81,10 +81,34 @@ export interface JitterBufferReport {
   /** Delay each played packet spent between arrival and playout, ms. */
   readonly addedDelayMeanMs: number;
   readonly addedDelayP95Ms: number;
+  /** Samples output since playout started (start-up buffering excluded). */
   readonly samplesPlayed: number;
+  /**
+   * Samples the decoder's concealment (PLC, or G.711 concealment) or in-band FEC produced in
+   * place of packets that were lost or came too late to play, after playout started.
+   */
   readonly concealedSamples: number;
   /** concealedSamples / samplesPlayed. */
   readonly concealedRatio: number;
+  /** The part of concealedSamples recovered from the next packet's in-band FEC. */
+  readonly fecSamples: number;
+  /**
+   * Concealment output that stood for no audio of the sender: produced while the timeline
+   * stood still waiting for a missing packet (whether it then came or not; also what a rewind
+   * turned into waiting). Not part of concealedSamples.
+   */
+  readonly waitingSamples: number;
+  /** waitingSamples / samplesPlayed. */
+  readonly waitingRatio: number;
+  /**
+   * Concealment output while the buffer ran dry with no packet lost: the sender paused without
+   * announcing it (silence suppression without comfort noise, a stream switch). Not part of
+   * concealedSamples: each sample played is decoded audio, comfort noise or one of concealed,
+   * waiting and pause.
+   */
+  readonly pauseSamples: number;
+  /** Silence output before playout started (initial buffering, and again after each resync). */
+  readonly startupSamples: number;
   /** Samples removed (acceleration) and inserted (expansion) by time-scale modification. */
   readonly acceleratedSamples: number;
   readonly expandedSamples: number;
@@ -204,6 +228,19 @@ export class AdaptiveJitterBuffer {
   #fecRecovered = 0;
   #samplesPlayed = 0;
   #concealedSamples = 0;
+  #fecSamples = 0;
+  #waitingSamples = 0;
+  #pauseSamples = 0;
+  #startupSamples = 0;
+  /**
+   * Concealment that moved the timeline on while the packet due (`#nextSeq`) was missing and
+   * nothing after it had come: whether it stood in for lost audio is known only later, when
+   * that packet is declared missing or late (concealed) or plays after all (underrun: the
+   * sender paused).
+   */
+  #provisionalSamples = 0;
+  /** Concealment settled since the last packet played; a rewind turns it into waiting. */
+  #concealedSinceLastPlay = 0;
   #accelerated = 0;
   #expanded = 0;
   #resyncs = 0;
@@ -371,6 +408,8 @@ export class AdaptiveJitterBuffer {
       // A run of late packets means the timeline ran ahead of the sender (a long outage
       // concealed, a stalled host): start over from the packets that arrive now.
       if (this.mode === 'adaptive' && ++this.#consecutiveLate >= 3) {
+        // What was concealed meanwhile stood in for these late packets.
+        this.#settleProvisionalAsConcealed();
         this.#resync(sequenceNumber, timestamp);
         this.#consecutiveLate = 0;
         this.#late--;
@@ -430,6 +469,7 @@ export class AdaptiveJitterBuffer {
     this.#sync.copyWithin(0, needed, this.#syncLength);
     this.#syncLength -= needed;
     if (this.#playing) this.#samplesPlayed += needed;
+    else this.#startupSamples += needed;
     if (now - this.#lastTargetSample >= this.#targetSampleIntervalMs) {
       this.#lastTargetSample = now;
       // Keep the last hour or so: drop the older half when full (amortised O(1)).
@@ -452,7 +492,13 @@ export class AdaptiveJitterBuffer {
       addedDelayP95Ms: this.#delays.quantile(0.95),
       samplesPlayed: this.#samplesPlayed,
       concealedSamples: this.#concealedSamples,
-      concealedRatio: this.#samplesPlayed === 0 ? 0 : this.#concealedSamples / this.#samplesPlayed,
+      concealedRatio: this.#ratio(this.#concealedSamples),
+      fecSamples: this.#fecSamples,
+      waitingSamples: this.#waitingSamples,
+      waitingRatio: this.#ratio(this.#waitingSamples),
+      // An underrun still in progress has lost nothing so far.
+      pauseSamples: this.#pauseSamples + this.#provisionalSamples,
+      startupSamples: this.#startupSamples,
       acceleratedSamples: this.#accelerated,
       expandedSamples: this.#expanded,
       resyncs: this.#resyncs,
@@ -466,8 +512,17 @@ export class AdaptiveJitterBuffer {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  #ratio(samples: number): number {
+    return this.#samplesPlayed === 0 ? 0 : samples / this.#samplesPlayed;
+  }
+
   #resync(sequenceNumber: number, timestamp: number): void {
     if (this.#started) this.#resyncs++;
+    // A discontinuity of the stream (new source, timestamp jump): what was concealed while
+    // waiting for the old stream's next packet stood for no lost audio.
+    this.#pauseSamples += this.#provisionalSamples;
+    this.#provisionalSamples = 0;
+    this.#concealedSinceLastPlay = 0;
     for (const slot of this.#slots) slot.extSeq = -1;
     this.#playedSeq.fill(-1);
     this.#missedSeq.fill(-1);
@@ -590,6 +645,7 @@ export class AdaptiveJitterBuffer {
       const concealStep = this.sampleRate / 400;
       const short = Math.ceil((frameSamples - this.#syncLength) / concealStep) * concealStep;
       const produced = this.#conceal(this.#concealable(short));
+      this.#waitingSamples += produced;
       this.#append(this.#scratch, produced);
       this.#expanded += produced;
       return;
@@ -601,19 +657,29 @@ export class AdaptiveJitterBuffer {
       this.#declareMissing();
       // Concealment while waiting may already have covered the lost packet's time.
       if (missingTs < this.#frameTs / 2) return;
-      const samples = this.#concealable(Math.round(missingTs / this.#tsPerSample));
+      // One frame at most: a longer stretch before the next packet is a pause of the sender
+      // after the lost packet, which the gap path fills (with comfort noise when described).
+      const lostTs = this.#frameTs > 0 ? Math.min(missingTs, this.#frameTs) : missingTs;
+      const samples = this.#concealable(Math.round(lostTs / this.#tsPerSample));
       let produced = 0;
       if (fecAvailable) {
         produced = this.#decoderCall('fec', later.view, samples, later.payloadType);
-        if (produced > 0) this.#fecRecovered++;
+        if (produced > 0) {
+          this.#fecRecovered++;
+          this.#fecSamples += produced;
+        }
       }
       if (produced === 0) produced = this.#conceal(samples);
+      this.#settleConcealed(produced);
       this.#append(this.#scratch, produced);
       this.#decodedTs += produced * this.#tsPerSample;
       return;
     }
     // Nothing to play and nothing worth waiting for: conceal and move on like a fixed buffer.
+    // Whether this stands for a lost packet is settled when the packet due plays or is declared
+    // missing.
     const produced = this.#conceal(this.#concealable(frameSamples));
+    this.#provisionalSamples += produced;
     this.#append(this.#scratch, produced);
     this.#decodedTs += produced * this.#tsPerSample;
   }
@@ -646,9 +712,16 @@ export class AdaptiveJitterBuffer {
     accelerateAbove: number,
     expandBelow: number,
   ): void {
+    // What moved the timeline while this packet was missing stood for no lost audio.
+    this.#pauseSamples += this.#provisionalSamples;
+    this.#provisionalSamples = 0;
+    this.#concealedSinceLastPlay = 0;
     let produced = this.#decoderCall('decode', slot.view, 0, slot.payloadType);
-    if (produced === 0)
+    if (produced === 0) {
+      // A payload the decoder rejected is lost audio.
       produced = this.#conceal(this.#concealable(this.#frameTs / this.#tsPerSample));
+      this.#settleConcealed(produced);
+    }
     this.#delays.add(outTime - slot.arrival);
     this.#playedSeq[slot.extSeq & this.#mask] = slot.extSeq;
     this.#lastPlayedSeq = slot.extSeq;
@@ -710,12 +783,32 @@ export class AdaptiveJitterBuffer {
     return Math.min(Math.floor(this.#scratch.length / step), steps) * step;
   }
 
+  /** Fills the scratch buffer with the decoder's concealment (silence if it has none). */
   #conceal(samples: number): number {
     const produced = this.#decoderCall('conceal', undefined, samples, -1);
     const filled = produced > 0 ? produced : samples;
     if (produced === 0) this.#scratch.fill(0, 0, filled);
-    this.#concealedSamples += filled;
     return filled;
+  }
+
+  /** Counts `samples` as concealment of lost or late packets. */
+  #settleConcealed(samples: number): void {
+    this.#concealedSamples += samples;
+    this.#concealedSinceLastPlay += samples;
+  }
+
+  /**
+   * The packet due is given up (lost, or late): the concealment that moved the timeline on
+   * while it was awaited stood in for it, up to one frame; more than that was a pause of the
+   * sender around the loss (the first packet of a talkspurt lost) and stays uncounted until
+   * a packet plays.
+   */
+  #settleProvisionalAsConcealed(): void {
+    const frame = this.#frameTs / this.#tsPerSample;
+    const samples =
+      frame > 0 ? Math.min(this.#provisionalSamples, frame) : this.#provisionalSamples;
+    this.#settleConcealed(samples);
+    this.#provisionalSamples -= samples;
   }
 
   /**
@@ -742,6 +835,7 @@ export class AdaptiveJitterBuffer {
   }
 
   #declareMissing(): void {
+    this.#settleProvisionalAsConcealed();
     this.#missedSeq[this.#nextSeq & this.#mask] = this.#nextSeq;
     this.#missing++;
     this.#nextSeq++;
@@ -771,6 +865,15 @@ export class AdaptiveJitterBuffer {
         this.#missing--;
       }
     }
+    // When nothing was lost between the last packet played and this one, what was concealed
+    // since turns out to have been waiting for it.
+    if (extSeq === this.#lastPlayedSeq + 1) {
+      this.#concealedSamples -= this.#concealedSinceLastPlay;
+      this.#waitingSamples += this.#concealedSinceLastPlay;
+      this.#concealedSinceLastPlay = 0;
+    }
+    this.#waitingSamples += this.#provisionalSamples;
+    this.#provisionalSamples = 0;
     this.#nextSeq = Math.min(this.#nextSeq, extSeq);
     this.#decodedTs = extTs;
     this.#rewinds++;
@@ -786,9 +889,11 @@ export class AdaptiveJitterBuffer {
         slot.extSeq = -1;
         this.#buffered--;
         this.#late++;
+        this.#settleProvisionalAsConcealed();
       } else {
         const later = this.#findLater();
         if (later === undefined || later.extTs + halfFrame > this.#decodedTs) return;
+        this.#settleProvisionalAsConcealed();
         this.#missedSeq[this.#nextSeq & this.#mask] = this.#nextSeq;
         this.#missing++;
       }

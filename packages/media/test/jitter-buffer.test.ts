@@ -64,6 +64,9 @@ describe('AdaptiveJitterBuffer basics', () => {
     firstPlayed.forEach((v, i) => expect(v).toBe(firstPlayed[0]! + i));
     const report = h.buffer.report();
     expect(report.concealedSamples).toBe(0);
+    expect(report.waitingSamples + report.pauseSamples).toBe(0);
+    // The initial buffering is reported apart, not as concealment.
+    expect(report.startupSamples).toBeGreaterThanOrEqual(160);
     expect(report.latePackets).toBe(0);
     expect(report.addedDelayMeanMs).toBeGreaterThanOrEqual(10);
     expect(report.addedDelayMeanMs).toBeLessThanOrEqual(60);
@@ -104,6 +107,52 @@ describe('AdaptiveJitterBuffer basics', () => {
     expect(report.latePackets).toBe(1);
     expect(report.duplicates).toBe(1);
     expect(report.lateLossRate).toBeCloseTo(1 / 40, 6);
+  });
+
+  for (const mode of ['adaptive', 'fixed'] as const) {
+    it(`${mode}: counts as concealed only the audio of lost and late packets, not waiting or a sender's pause`, () => {
+      const h = harness(new L16Decoder(8000), mode);
+      // Packet 30 is lost, 50 comes 200 ms late, and after 69 the sender pauses for a second
+      // without comfort noise (the timestamps jump, the sequence numbers do not).
+      const sentAt = (i: number) => (i < 70 ? i * 20 : i * 20 + 1000);
+      const arrivals = Array.from({ length: 120 }, (_, i) => i)
+        .filter((i) => i !== 30)
+        .map((i) => ({ i, at: 1000 + sentAt(i) + (i === 50 ? 200 : 0) }))
+        .sort((x, y) => x.at - y.at);
+      let next = 0;
+      for (let t = 1000; t < 1000 + sentAt(119) + 100; t += 20) {
+        while (next < arrivals.length && arrivals[next]!.at <= t) {
+          const { i, at } = arrivals[next++]!;
+          h.clock.advanceTo(at);
+          h.buffer.insert(4, i, sentAt(i) * 8, frame(1000 + i));
+        }
+        h.clock.advanceTo(t);
+        h.read();
+      }
+      const report = h.buffer.report();
+      expect(report.latePackets).toBe(1);
+      expect(report.missingPackets).toBe(2);
+      // One frame each for the lost and the late packet, nothing for the pause.
+      expect(report.concealedSamples).toBe(2 * 160);
+      expect(report.concealedRatio).toBeCloseTo(320 / report.samplesPlayed, 9);
+      // The second of pause was bridged and is reported as such; the adaptive buffer also
+      // waited (up to its 80 ms patience) for 30, for 50 and at the start of the pause.
+      expect(report.pauseSamples + report.waitingSamples).toBeGreaterThan(0.9 * 8000);
+      expect(report.pauseSamples + report.waitingSamples).toBeLessThan(8000 + 3 * 640 + 160);
+      if (mode === 'fixed') expect(report.waitingSamples).toBe(0);
+      else expect(report.waitingSamples).toBeGreaterThan(0); // it waited for 30 and for 50
+      expect(report.startupSamples).toBeGreaterThan(0);
+    });
+  }
+
+  it('counts a delayed packet that is waited for and played as waiting, not concealment', () => {
+    const h = harness();
+    const report = deliver(h, 100, (i) => (i === 40 ? 70 : 0));
+    expect(report.latePackets).toBe(0);
+    expect(report.packetsPlayed).toBe(100);
+    expect(report.concealedSamples).toBe(0);
+    expect(report.waitingSamples).toBeGreaterThan(0);
+    expect(report.waitingRatio).toBeCloseTo(report.waitingSamples / report.samplesPlayed, 9);
   });
 
   it('follows an SSRC change and a timestamp jump without stalling', () => {
@@ -353,6 +402,20 @@ describe('AdaptiveJitterBuffer on simulated networks', () => {
           expect(adaptive.addedDelayP95Ms, `seed ${seed}`).toBeLessThanOrEqual(
             fixed.addedDelayP95Ms,
           );
+        }
+        // Concealment stands for lost and late audio only: waiting is what the adaptive
+        // buffer pays instead (reported apart), not hidden in the concealed ratio.
+        expect(adaptive.concealedSamples, `seed ${seed}`).toBeLessThanOrEqual(
+          fixed.concealedSamples,
+        );
+        if (name !== 'silenceSuppression') {
+          // One 20 ms frame per packet given up; with talkspurts a loss next to a pause may
+          // take a frame more.
+          for (const report of [adaptive, fixed]) {
+            expect(report.concealedSamples, `${report.mode} seed ${seed}`).toBe(
+              160 * report.missingPackets,
+            );
+          }
         }
         expect(adaptive.targetHistory.length).toBeGreaterThan(50);
       }
