@@ -4,7 +4,7 @@
 // anything.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEERS, freePort, needsPeers, startKamailio, type Kamailio } from '@callbridge/testkit';
-import { startB2bua, type B2buaHarness } from './support/b2bua-harness.js';
+import { sipSideArgv, startB2bua, type B2buaHarness } from './support/b2bua-harness.js';
 
 describe.skipIf(needsPeers(PEERS.kamailio).skip)('SIP server unreachable', () => {
   let harness: B2buaHarness | undefined;
@@ -15,14 +15,7 @@ describe.skipIf(needsPeers(PEERS.kamailio).skip)('SIP server unreachable', () =>
     // Nothing listens here yet: TCP connections are refused, so every request fails at once.
     port = await freePort('tcp');
     harness = await startB2bua({
-      argv: [
-        '--sip-domain',
-        '127.0.0.1',
-        '--sip-outbound-proxy',
-        `127.0.0.1:${port}`,
-        '--sip-transport',
-        'TCP',
-      ],
+      argv: sipSideArgv(port, 'TCP'),
       sipOptions: { login: 'gateway', password: 'gateway-secret', domain: '127.0.0.1' },
     });
   }, 20_000);

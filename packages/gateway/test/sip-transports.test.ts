@@ -1,9 +1,9 @@
-// The gateway's SIP side over TLS, WebSocket and TCP. Kamailio here has no tls or websocket
-// module, so the SIP server is this project's SipServer (registrar + proxy with digest) listening
-// on all of them, with a self-signed certificate made by openssl. For each transport a gateway
-// is configured for it; a browser session (the WebSocket protocol client and a node-datachannel
-// peer) registers through it, calls a UDP phone that answers, hears from it, and hangs up; then
-// the phone calls the browser, which answers.
+// The gateway's SIP side over TLS, WebSocket and TCP against this project's SipServer (registrar
+// + proxy with digest) listening on all of them, with a self-signed certificate made by openssl
+// (wss and mutual TLS included; kamailio-tls-ws.test.ts has TLS and WS against Kamailio). For
+// each transport a gateway is configured for it; a browser session (the WebSocket protocol client
+// and a node-datachannel peer) registers through it, calls a UDP phone that answers, hears from
+// it, and hangs up; then the phone calls the browser, which answers.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,8 +25,10 @@ import {
   type TempDir,
 } from '@callbridge/testkit';
 import {
+  answerIncoming,
   establishWithTone,
   placeCall,
+  sipSideArgv,
   startB2bua,
   type B2buaHarness,
 } from './support/b2bua-harness.js';
@@ -124,12 +126,7 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each 
         const before = bindings.length;
         b2bua = await startB2bua({
           argv: [
-            '--sip-domain',
-            '127.0.0.1',
-            '--sip-outbound-proxy',
-            `127.0.0.1:${listening[transport]}`,
-            '--sip-transport',
-            transport === 'WSS' ? 'WS' : transport,
+            ...sipSideArgv(listening[transport], transport === 'WSS' ? 'WS' : transport),
             '--sip-listen-host',
             '127.0.0.1',
             // With a CA, WS is WebSocket over TLS (wss).
@@ -173,16 +170,8 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each 
         const peer = await WebRtcPeer.create(`in-${transport}`, ['PCMU']);
         try {
           const call = phone.invite('sip:gateway@127.0.0.1', { offer: phoneSdp() });
-          const incoming = await socket.waitFor({ type: 'call.incoming' }, 15_000);
-          const callId = incoming['callId'] as string;
-          const answer = await peer.answer((incoming['sdp'] as { sdp: string }).sdp);
-          await socket.request({
-            type: 'call.answer',
-            callId,
-            sdp: { type: 'answer', sdp: answer },
-          });
+          const callId = await answerIncoming(socket, peer);
           const session = await call.answered;
-          await socket.waitFor({ type: 'call.status', callId, status: 'ESTABLISHED' }, 10_000);
           expect((await session.bye())?.status).toBe(200);
           await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 10_000);
           await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');
@@ -195,16 +184,7 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each 
 
   it('refuses a TLS server whose certificate it cannot verify: the session reports why', async () => {
     const b2bua = await startB2bua({
-      argv: [
-        '--sip-domain',
-        '127.0.0.1',
-        '--sip-outbound-proxy',
-        `127.0.0.1:${listening.TLS}`,
-        '--sip-transport',
-        'TLS',
-        '--sip-listen-host',
-        '127.0.0.1',
-      ],
+      argv: [...sipSideArgv(listening.TLS, 'TLS'), '--sip-listen-host', '127.0.0.1'],
       sipOptions: { login: 'gateway', password: USERS['gateway'], domain: '127.0.0.1' },
     });
     try {
@@ -243,12 +223,7 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each 
 
     function argv(clientCertificate: boolean): string[] {
       return [
-        '--sip-domain',
-        '127.0.0.1',
-        '--sip-outbound-proxy',
-        `127.0.0.1:${port}`,
-        '--sip-transport',
-        'TLS',
+        ...sipSideArgv(port, 'TLS'),
         '--sip-listen-host',
         '127.0.0.1',
         '--sip-tls-ca',

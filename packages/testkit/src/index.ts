@@ -4,7 +4,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,6 +27,8 @@ export interface PeerRequirement {
   readonly command: string;
   /** Debian package that provides it, named in the skip message. */
   readonly debianPackage: string;
+  /** A file the package installs that must exist too (a plug-in module, not an executable). */
+  readonly file?: string;
 }
 
 /**
@@ -35,17 +37,32 @@ export interface PeerRequirement {
  * pass by skipping.
  */
 export function needsPeers(...requirements: PeerRequirement[]): { skip: boolean; reason: string } {
-  const missing = requirements.filter((r) => !hasCommand(r.command));
+  const missing = requirements.filter(
+    (r) => !hasCommand(r.command) || (r.file !== undefined && !existsSync(r.file)),
+  );
   if (missing.length === 0) return { skip: false, reason: '' };
-  const reason = `missing peer(s): ${missing.map((m) => `${m.command} (apt-get install ${m.debianPackage})`).join(', ')}`;
+  const reason = `missing peer(s): ${missing.map((m) => `${m.file ?? m.command} (apt-get install ${m.debianPackage})`).join(', ')}`;
   if (process.env['CI']) throw new Error(`${reason}; .ci/apt-packages.txt must install them`);
   console.warn(`skipping: ${reason}`);
   return { skip: true, reason };
 }
 
+/** Where Debian installs Kamailio's modules (conformance/kamailio/kamailio.cfg's mpath). */
+const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules';
+
 export const PEERS = {
   chromium: { command: '/usr/bin/chromium', debianPackage: 'chromium' },
   kamailio: { command: 'kamailio', debianPackage: 'kamailio' },
+  kamailioTls: {
+    command: 'kamailio',
+    debianPackage: 'kamailio-tls-modules',
+    file: `${KAMAILIO_MODULES}/tls.so`,
+  },
+  kamailioWebSocket: {
+    command: 'kamailio',
+    debianPackage: 'kamailio-websocket-modules',
+    file: `${KAMAILIO_MODULES}/websocket.so`,
+  },
   baresip: { command: 'baresip', debianPackage: 'baresip-core' },
   sipp: { command: 'sipp', debianPackage: 'sip-tester' },
   openssl: { command: 'openssl', debianPackage: 'openssl' },

@@ -19,8 +19,22 @@ export interface RelayedSdp {
   readonly body: string;
 }
 
+export interface KamailioOptions {
+  /** UDP and TCP port (default: a free one). */
+  readonly port?: number;
+  /** Also listen for SIP over TLS on a free port with this certificate and key (PEM files). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Also listen for SIP over WebSocket (RFC 7118, plain ws) on a free port. */
+  readonly ws?: boolean;
+}
+
 export interface Kamailio {
+  /** The UDP and TCP port. */
   readonly port: number;
+  /** The TLS port, when started with `tls`. */
+  readonly tlsPort: number | undefined;
+  /** The WebSocket port, when started with `ws`. */
+  readonly wsPort: number | undefined;
   readonly process: RunningProcess;
   /** SDP bodies Kamailio relayed (requests and replies), in order. */
   sdps(): RelayedSdp[];
@@ -28,26 +42,49 @@ export interface Kamailio {
 }
 
 /**
- * Starts Kamailio on UDP+TCP `port` (default: a free one). Accounts (authentication name / password → user):
- * gateway, phone, phone2, second (password `<name>-secret`), and browser-auth / browser-secret →
- * browser.
+ * Starts Kamailio on UDP+TCP `port` (default: a free one), and on TLS and WebSocket listeners
+ * when asked (the tls and websocket modules: Debian's kamailio-tls-modules and
+ * kamailio-websocket-modules). Accounts (authentication name / password → user): gateway, phone,
+ * phone2, second (password `<name>-secret`), and browser-auth / browser-secret → browser.
  */
-export async function startKamailio(options: { readonly port?: number } = {}): Promise<Kamailio> {
+export async function startKamailio(options: KamailioOptions = {}): Promise<Kamailio> {
   const port = options.port ?? (await freePort());
+  const tlsPort = options.tls ? await freePort() : undefined;
+  const wsPort = options.ws ? await freePort() : undefined;
   const dir = tempDir('kamailio');
-  const config = readFileSync(conformance('kamailio/kamailio.cfg'), 'utf8').replaceAll(
-    'LISTEN_PORT',
-    String(port),
-  );
+  const config = readFileSync(conformance('kamailio/kamailio.cfg'), 'utf8')
+    .replaceAll('LISTEN_PORT', String(port))
+    .replaceAll('TLS_PORT', String(tlsPort ?? 0))
+    .replaceAll('WS_PORT', String(wsPort ?? 0))
+    .replaceAll('TLS_CERT', options.tls?.cert ?? '')
+    .replaceAll('TLS_KEY', options.tls?.key ?? '');
   writeFileSync(dir.file('kamailio.cfg'), config);
+  const defines = [
+    ...(options.tls ? ['-A', 'WITH_TLS'] : []),
+    ...(options.ws ? ['-A', 'WITH_WS'] : []),
+  ];
   try {
     const process = await startProcess(
       'kamailio',
-      ['-f', dir.file('kamailio.cfg'), '-DD', '-E', '-m', '64', '-M', '8', '-Y', dir.path],
+      [
+        '-f',
+        dir.file('kamailio.cfg'),
+        ...defines,
+        '-DD',
+        '-E',
+        '-m',
+        '64',
+        '-M',
+        '8',
+        '-Y',
+        dir.path,
+      ],
       { readyPattern: /SO_RCVBUF is finally/ },
     );
     return {
       port,
+      tlsPort,
+      wsPort,
       process,
       sdps() {
         const out: RelayedSdp[] = [];

@@ -88,3 +88,31 @@ export async function establishWithTone(
   await peer.connected();
   peer.startTone(440, 8000);
 }
+
+/**
+ * CLI arguments for a SIP side on 127.0.0.1: domain 127.0.0.1, the outbound proxy on
+ * `proxyPort`, and the transport (`--sip-tls-ca` and the like go after them).
+ */
+export function sipSideArgv(proxyPort: number, transport: 'UDP' | 'TCP' | 'TLS' | 'WS'): string[] {
+  return [
+    '--sip-domain',
+    '127.0.0.1',
+    '--sip-outbound-proxy',
+    `127.0.0.1:${proxyPort}`,
+    '--sip-transport',
+    transport,
+  ];
+}
+
+/**
+ * Answers the next incoming call with `peer`'s answer to its offer; resolves with the call id
+ * once the gateway reports it ESTABLISHED.
+ */
+export async function answerIncoming(socket: TestSocket, peer: WebRtcPeer): Promise<string> {
+  const incoming = await socket.waitFor({ type: 'call.incoming' }, 15_000);
+  const callId = incoming['callId'] as string;
+  const answer = await peer.answer((incoming['sdp'] as { sdp: string }).sdp);
+  await socket.request({ type: 'call.answer', callId, sdp: { type: 'answer', sdp: answer } });
+  await socket.waitFor({ type: 'call.status', callId, status: 'ESTABLISHED' }, 10_000);
+  return callId;
+}
