@@ -17,7 +17,7 @@ import {
   type GatewayOffer,
   type SessionDescription as SdpDescription,
 } from '@callbridge/sdp';
-import { formatDtmfInfo, parseDigit } from '@callbridge/media';
+import { formatDtmfInfo, parseDigit, type DtmfDigit } from '@callbridge/media';
 import {
   SipUri,
   localFailureCause,
@@ -639,12 +639,17 @@ export abstract class BridgedCall implements SipLeg {
           );
         }
       } else {
-        const media = this.media?.session;
-        if (!media) throw new B2buaError('NO_MEDIA', 'the call has no media session');
-        media.sendDtmf('b', digit, DTMF_DIGIT_MS);
+        this.sendDtmfEvent(digit, DTMF_DIGIT_MS);
       }
       await new Promise((r) => setTimeout(r, DTMF_DIGIT_MS + DTMF_GAP_MS));
     }
+  }
+
+  /** Sends one digit as RFC 4733 events on the SIP side's media. */
+  protected sendDtmfEvent(digit: DtmfDigit, durationMs: number): void {
+    const media = this.media?.session;
+    if (!media) throw new B2buaError('NO_MEDIA', 'the call has no media session');
+    media.sendDtmf('b', digit, durationMs);
   }
 
   updateBrowserDescription(_description: SessionDescription): Promise<void> {

@@ -10,6 +10,7 @@ import {
   type CodecCapability,
   type SessionDescription as Sdp,
 } from '@callbridge/sdp';
+import type { DtmfDigit } from '@callbridge/media';
 import type { OutgoingCall } from '@callbridge/sip';
 import type { ServerMediaSource, SipLegEmit } from '../backend.js';
 import type { PortRange } from '../config.js';
@@ -108,6 +109,8 @@ export class ServerMediaCall extends BridgedCall {
   #offer: Sdp | undefined;
   #answered = false;
   #releasing = false;
+  /** The payload type of telephone-event the SIP side accepted, if it did. */
+  #eventPayloadType: number | undefined;
 
   constructor(context: BridgedCallContext, emit: SipLegEmit) {
     super(context, emit);
@@ -164,6 +167,7 @@ export class ServerMediaCall extends BridgedCall {
         const remote = audio?.remoteAddress?.address;
         if (!audio || !codec || !remote || audio.remotePort === 0)
           throw new B2buaError('NO_COMMON_CODECS', 'the SIP side accepted no G.711 audio');
+        this.#eventPayloadType = audio.telephoneEvent?.sendPayloadType;
         rtp.start(
           source,
           { payloadType: codec.sendPayloadType, law: /pcma/i.test(codec.name) ? 'a' : 'mu' },
@@ -179,6 +183,18 @@ export class ServerMediaCall extends BridgedCall {
       if (this.#releasing) this.end({ kind: 'finished', by: 'local' });
       else this.end(failureOfResponse(response));
     });
+  }
+
+  protected override sendDtmfEvent(digit: DtmfDigit, durationMs: number): void {
+    if (this.#eventPayloadType === undefined) {
+      throw new B2buaError('DTMF_REFUSED', 'the SIP side accepted no telephone-event (RFC 4733)');
+    }
+    if (!this.#rtp?.sendDtmf(digit, durationMs, this.#eventPayloadType)) {
+      throw new B2buaError(
+        'DTMF_REFUSED',
+        'an echo call carries the other side’s packets: send DTMF as INFO instead',
+      );
+    }
   }
 
   protected override end(how: Parameters<BridgedCall['end']>[0]): void {

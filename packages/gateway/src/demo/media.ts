@@ -2,7 +2,13 @@
 // it receives or plays a tone. G.711 only: every SIP phone and every browser has it.
 import { createSocket, type Socket } from 'node:dgram';
 import { encodeG711, type G711Law } from '@callbridge/codecs';
-import { RtpPacket, classifyPacket, writeRtpPacket } from '@callbridge/rtp';
+import {
+  RtpPacket,
+  classifyPacket,
+  telephoneEventTrain,
+  writeRtpPacket,
+  type RtpPacketInit,
+} from '@callbridge/rtp';
 import { bindInRange } from '../b2bua/rtp-socket.js';
 import type { PortRange } from '../config.js';
 
@@ -42,6 +48,9 @@ export class DemoMedia {
   #remote: { address: string; port: number } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Digits waiting to be sent as RFC 4733 events, in place of the audio they overlap. */
+  readonly #digits: { digit: string; durationMs: number; payloadType: number }[] = [];
+  #playing = false;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -78,6 +87,18 @@ export class DemoMedia {
     else this.#play(format, behaviour === 'tone' ? chime : behaviour);
   }
 
+  /**
+   * Sends `digit` as an RFC 4733 event train in place of the played audio (RFC 4733 §2.5.1.1:
+   * the event's packets share the audio stream's SSRC, sequence numbers and clock), after any
+   * digits already queued. Only a playing source has a stream of its own to carry events; an
+   * echo relays the other side's packets.
+   */
+  sendDtmf(digit: string, durationMs: number, payloadType: number): boolean {
+    if (!this.#playing || this.#closed) return false;
+    this.#digits.push({ digit, durationMs, payloadType });
+    return true;
+  }
+
   #echo(): void {
     this.#socket.on('message', (data, from) => {
       if (this.#closed || classifyPacket(data) !== 'rtp') return;
@@ -90,38 +111,66 @@ export class DemoMedia {
   }
 
   #play(format: DemoMediaFormat, source: FrameSource): void {
+    this.#playing = true;
     const pcm = new Int16Array(FRAME_SAMPLES);
     const payload = new Uint8Array(FRAME_SAMPLES);
     const out = new Uint8Array(12 + FRAME_SAMPLES);
     let frame = 0;
     let sequenceNumber = (Math.random() * 0x10000) & 0xffff;
     const timestampBase = (Math.random() * 0x1_0000_0000) >>> 0;
+    /** The event train being sent, one packet per frame slot. */
+    let event: { packets: RtpPacketInit[]; next: number } | undefined;
     // Symmetric RTP (RFC 4961): answer to where the peer really sends from.
     this.#socket.on('message', (_data, from) => {
       this.#remote = { address: from.address, port: from.port };
     });
+    const transmit = (packet: RtpPacketInit, remote: { address: string; port: number }): void => {
+      const length = writeRtpPacket(packet, out);
+      this.#socket.send(out.subarray(0, length), remote.port, remote.address);
+      sequenceNumber = (sequenceNumber + 1) & 0xffff;
+    };
     const send = (): void => {
       const remote = this.#remote;
       if (this.#closed || !remote) return;
+      const timestamp = (timestampBase + frame * FRAME_SAMPLES) >>> 0;
+      const queued = event ? undefined : this.#digits.shift();
+      if (queued) {
+        const train = telephoneEventTrain({
+          event: queued.digit,
+          ssrc: this.#ssrc,
+          payloadType: queued.payloadType,
+          sequenceNumber,
+          timestamp,
+          durationMs: queued.durationMs,
+          intervalMs: FRAME_MS,
+        });
+        event = { packets: train.map((p) => p.packet), next: 0 };
+      }
+      if (event) {
+        const packet = event.packets[event.next++];
+        if (event.next >= event.packets.length) event = undefined;
+        if (packet) transmit({ ...packet, sequenceNumber }, remote);
+        frame++;
+        return;
+      }
       if (!source(frame, pcm)) {
         if (this.#timer) clearInterval(this.#timer);
         this.#timer = undefined;
+        this.#playing = false;
         return;
       }
       encodeG711(format.law, pcm, payload);
-      const length = writeRtpPacket(
+      transmit(
         {
           payloadType: format.payloadType,
           sequenceNumber,
-          timestamp: (timestampBase + frame * FRAME_SAMPLES) >>> 0,
+          timestamp,
           ssrc: this.#ssrc,
           marker: frame === 0,
           payload,
         },
-        out,
+        remote,
       );
-      this.#socket.send(out.subarray(0, length), remote.port, remote.address);
-      sequenceNumber = (sequenceNumber + 1) & 0xffff;
       frame++;
     };
     this.#timer = setInterval(send, FRAME_MS);

@@ -4,15 +4,32 @@ import { BackendDouble } from './backend-double.js';
 
 export const API_TOKEN = 'test-token-0123456789abcdef';
 
+export type RestPost = (
+  path: string,
+  body: unknown,
+  token?: string | null,
+) => Promise<{ status: number; json: Record<string, unknown> }>;
+
 export interface Harness {
   gateway: RunningGateway;
   backend: BackendDouble;
   config: GatewayConfig;
-  post(
-    path: string,
-    body: unknown,
-    token?: string | null,
-  ): Promise<{ status: number; json: Record<string, unknown> }>;
+  post: RestPost;
+}
+
+/** POSTs JSON to the REST API at `baseUrl` with the test token (or `token`; null sends none). */
+export function restClient(baseUrl: string): RestPost {
+  return async (path, body, token = API_TOKEN) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
 }
 
 /** A configuration for a test gateway: 127.0.0.1, an OS-chosen port, the test API token. */
@@ -46,20 +63,5 @@ export async function startHarness(
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  return {
-    gateway,
-    backend,
-    config,
-    async post(path, body, token = API_TOKEN) {
-      const response = await fetch(`${gateway.url}${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-    },
-  };
+  return { gateway, backend, config, post: restClient(gateway.url) };
 }
