@@ -121,6 +121,12 @@ export interface JitterBufferReport {
   readonly ssrcChanges: number;
   /** Payloads the decoder rejected (concealed instead). */
   readonly decodeErrors: number;
+  /**
+   * Target delay over the fastest transit of the sliding window. When the sender's clock is
+   * slow that fastest packet is the window's oldest, so the target includes the drift across
+   * the window (50 ms at −0.5% over 500 packets of 20 ms) although the delay added to packets
+   * stays what the jitter needs.
+   */
   readonly targetDelayMs: number;
   /** Target delay over time: [clock time ms, target ms] pairs (the most recent 2048–4096). */
   readonly targetHistory: readonly (readonly [number, number])[];
