@@ -246,11 +246,14 @@ export function describeNegotiation(
       if (cn) result.comfortNoise = cn;
     }
     // RFC 3264 §6.1: each side states what it does; a side sends only if the other receives.
-    // RFC 3264 §8.4: a null c= address means that side receives nothing.
-    const remoteReceives =
-      directionReceives(remoteSection.direction) && !isNullConnection(remoteTransport.connection);
-    const localReceives =
-      directionReceives(localSection.direction) && !isNullConnection(localTransport.connection);
+    // RFC 3264 §8.4: a null c= address means that side receives nothing, unless it uses ICE:
+    // there c= only names the default candidate, and a browser that gathered only mDNS host
+    // candidates (Firefox by default, RFC 8839 §5.1) has no IP address to put there.
+    const receives = (section: MediaSection, transport: MediaSection): boolean =>
+      directionReceives(section.direction) &&
+      (transport.ice !== undefined || !isNullConnection(transport.connection));
+    const remoteReceives = receives(remoteSection, remoteTransport);
+    const localReceives = receives(localSection, localTransport);
     result.direction = makeDirection(
       directionSends(localSection.direction) && remoteReceives,
       localReceives && directionSends(remoteSection.direction),

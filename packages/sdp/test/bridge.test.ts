@@ -210,6 +210,24 @@ describe('browser calls SIP', () => {
     ]);
   });
 
+  it('takes a Firefox offer with only mDNS candidates (c=0.0.0.0 on its first section) as sendrecv', () => {
+    // Firefox hides host addresses behind mDNS names (RFC 8839 §5.1 allows FQDNs in candidates)
+    // and, having no IP address to name, keeps c=IN IP4 0.0.0.0 on the default section too.
+    const browserOffer = fixture('firefox-audio-offer.sdp').replace(
+      'a=ssrc:',
+      'a=candidate:0 1 UDP 2122187007 0c11be7c-3f22-4321-85b5-7559984f6e11.local 60037 typ host\r\n' +
+        'a=end-of-candidates\r\na=ssrc:',
+    );
+    expect(browserOffer).toMatch(/^c=IN IP4 0\.0\.0\.0\r\n/m);
+    const offer = browserOfferToSip(browserOffer, CONFIG);
+    expect(offer.description.media[0]!.direction).toBe('sendrecv');
+    const answer = sipAnswerToBrowser(offer, phoneAnswer(offer.sdp, { audio: [PCMU, TE8K] }));
+    expect(answer.description.media[0]!.direction).toBe('sendrecv');
+    // What the media path is set up with: the browser sends and receives.
+    expect(answer.media[0]!.webrtc?.direction).toBe('sendrecv');
+    expect(answer.media[0]!.webrtc?.remoteHold).toBe(false);
+  });
+
   it('rejects the browser video when the SIP leg has no video, keeping audio', () => {
     const audioOnly = { ...CONFIG, codecs: { ...CONFIG.codecs, sip: { audio: [PCMU, TE8K] } } };
     const offer = browserOfferToSip(fixture('chromium-audio-video-offer.sdp'), audioOnly);
