@@ -4,6 +4,8 @@ import { Emitter } from './emitter.js';
 import { CallbridgeError } from './errors.js';
 import type { MediaConstraints } from './media.js';
 import { attachStream, detachStream, getUserMedia, stopStream } from './media.js';
+import type { AudioEnergyMark, CallStats } from './stats.js';
+import { readStats } from './stats.js';
 import type { CallStatus, ClientMessage, DtmfType, SessionDescription } from './protocol/index.js';
 import { FINAL_CALL_STATUSES } from './protocol/index.js';
 
@@ -52,32 +54,6 @@ export interface CallEvents {
   DTMF_RECEIVED: { call: Call; digits: string; type: DtmfType };
   LOCAL_STREAM: { call: Call; stream: MediaStream };
   REMOTE_STREAM: { call: Call; stream: MediaStream };
-}
-
-export interface CallStats {
-  readonly audio: {
-    readonly inbound: InboundStats | null;
-    readonly outbound: OutboundStats | null;
-  };
-  readonly video: {
-    readonly inbound: InboundStats | null;
-    readonly outbound: OutboundStats | null;
-  };
-  /** The browser's full report. */
-  readonly report: RTCStatsReport | null;
-}
-export interface InboundStats {
-  readonly packetsReceived: number;
-  readonly bytesReceived: number;
-  readonly packetsLost: number;
-  readonly jitter: number;
-  readonly audioLevel?: number;
-  readonly framesDecoded?: number;
-}
-export interface OutboundStats {
-  readonly packetsSent: number;
-  readonly bytesSent: number;
-  readonly framesEncoded?: number;
 }
 
 /** What a Call needs from its session (kept narrow so the two stay decoupled). */
@@ -134,6 +110,7 @@ export class Call extends Emitter<CallEvents> {
   #localElement: HTMLMediaElement | null = null;
   #remoteElement: HTMLMediaElement | null = null;
   #appliedAnswer: string | null = null;
+  #audioEnergy: AudioEnergyMark | null = null;
 
   /** @internal Created by Session.createCall or for incoming calls. */
   constructor(
@@ -352,7 +329,10 @@ export class Call extends Emitter<CallEvents> {
     this.#localStream.addTrack(track);
   }
 
-  /** Packet counters, jitter and audio level from the RTCPeerConnection. */
+  /**
+   * Packet counters, jitter and the receive audio level from the RTCPeerConnection, read the
+   * same way in every browser (see stats.ts); the level is over the time since the last call.
+   */
   async getStats(): Promise<CallStats> {
     const pc = this.#pc;
     if (!pc)
@@ -362,36 +342,9 @@ export class Call extends Emitter<CallEvents> {
         report: null,
       };
     const report = await pc.getStats();
-    const out = {
-      audio: { inbound: null as InboundStats | null, outbound: null as OutboundStats | null },
-      video: { inbound: null as InboundStats | null, outbound: null as OutboundStats | null },
-    };
-    report.forEach((raw: Record<string, unknown>) => {
-      const kind = (raw['kind'] ?? raw['mediaType']) as string | undefined;
-      if (kind !== 'audio' && kind !== 'video') return;
-      const num = (k: string): number => (typeof raw[k] === 'number' ? raw[k] : 0);
-      if (raw['type'] === 'inbound-rtp') {
-        out[kind].inbound = {
-          packetsReceived: num('packetsReceived'),
-          bytesReceived: num('bytesReceived'),
-          packetsLost: num('packetsLost'),
-          jitter: num('jitter'),
-          ...(typeof raw['audioLevel'] === 'number' ? { audioLevel: raw['audioLevel'] } : {}),
-          ...(typeof raw['framesDecoded'] === 'number'
-            ? { framesDecoded: raw['framesDecoded'] }
-            : {}),
-        };
-      } else if (raw['type'] === 'outbound-rtp') {
-        out[kind].outbound = {
-          packetsSent: num('packetsSent'),
-          bytesSent: num('bytesSent'),
-          ...(typeof raw['framesEncoded'] === 'number'
-            ? { framesEncoded: raw['framesEncoded'] }
-            : {}),
-        };
-      }
-    });
-    return { ...out, report };
+    const { stats, mark } = readStats(report, this.#audioEnergy);
+    this.#audioEnergy = mark;
+    return { ...stats, report };
   }
 
   // ------------------------------------------------------------ from the session

@@ -25,14 +25,8 @@ export type { SessionStatus, Failure, FailureReason } from './constants.js';
 export { CallbridgeError, CLIENT_ERROR_CODES } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export { Call } from './call.js';
-export type {
-  CallOptions,
-  CallEvents,
-  CallStatusEvent,
-  CallStats,
-  InboundStats,
-  OutboundStats,
-} from './call.js';
+export type { CallOptions, CallEvents, CallStatusEvent } from './call.js';
+export type { CallStats, InboundStats, OutboundStats } from './stats.js';
 export { Session, createSession, connectSession, fetchGatewayInfo } from './session.js';
 export type {
   SessionOptions,
