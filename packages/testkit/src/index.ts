@@ -52,6 +52,7 @@ const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules';
 
 export const PEERS = {
   chromium: { command: '/usr/bin/chromium', debianPackage: 'chromium' },
+  firefox: { command: '/usr/bin/firefox-esr', debianPackage: 'firefox-esr' },
   kamailio: { command: 'kamailio', debianPackage: 'kamailio' },
   kamailioTls: {
     command: 'kamailio',
@@ -302,6 +303,13 @@ export {
   type LaunchChromiumOptions,
   type LaunchedChromium,
 } from './chromium.js';
+export {
+  FIREFOX_EXECUTABLE,
+  FIREFOX_PREFS,
+  launchFirefox,
+  type LaunchFirefoxOptions,
+  type LaunchedFirefox,
+} from './firefox.js';
 export { ManualClock, type ManualTimer } from './manual-clock.js';
 export {
   measureWav,
