@@ -140,6 +140,48 @@ async function readStats(kind: string): Promise<MediaStats> {
   return result;
 }
 
+/** What the page's newest connection reports about its ICE/DTLS transport. */
+interface TransportStats {
+  readonly dtlsState: string | null;
+  readonly dtlsRole: string | null;
+  readonly iceRole: string | null;
+  readonly tlsVersion: string | null;
+  readonly srtpCipher: string | null;
+  /** The local candidate of the selected pair. */
+  readonly localAddress: string | null;
+}
+
+/** Runs in the page: the newest connection's transport stats (webrtc-stats RTCTransportStats). */
+async function readTransport(): Promise<TransportStats> {
+  const pc = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections.at(-1);
+  const result = {
+    dtlsState: null as string | null,
+    dtlsRole: null as string | null,
+    iceRole: null as string | null,
+    tlsVersion: null as string | null,
+    srtpCipher: null as string | null,
+    localAddress: null as string | null,
+  };
+  if (!pc) return result;
+  const report = await pc.getStats();
+  const text = (stat: Record<string, unknown> | undefined, key: string): string | null =>
+    typeof stat?.[key] === 'string' ? stat[key] : null;
+  report.forEach((stat: Record<string, unknown>) => {
+    if (stat['type'] !== 'transport') return;
+    result.dtlsState = text(stat, 'dtlsState');
+    result.dtlsRole = text(stat, 'dtlsRole');
+    result.iceRole = text(stat, 'iceRole');
+    result.tlsVersion = text(stat, 'tlsVersion');
+    result.srtpCipher = text(stat, 'srtpCipher');
+    const pair = report.get(String(stat['selectedCandidatePairId'])) as
+      Record<string, unknown> | undefined;
+    const local = report.get(String(pair?.['localCandidateId'])) as
+      Record<string, unknown> | undefined;
+    result.localAddress = text(local, 'address');
+  });
+  return result;
+}
+
 /** Runs in the page: the call status, what its connections went through, and their stats. */
 async function describePeer(): Promise<string> {
   const w = window as unknown as { peerLog?: string[]; peerConnections?: RTCPeerConnection[] };
@@ -335,6 +377,16 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
       (level) => level > 0,
     );
     await page.screenshot({ path: `${screenshots}echo-established.png` });
+    // Firefox offered (a=setup:actpass), the gateway answered active: Firefox is the DTLS
+    // server, on DTLS 1.2, and reached the gateway from an mDNS-named host candidate.
+    expect(await page.evaluate(readTransport)).toMatchObject({
+      dtlsState: 'connected',
+      dtlsRole: 'server',
+      iceRole: 'controlling',
+      tlsVersion: 'FEFD',
+      srtpCipher: expect.stringMatching(/^SRTP_(AEAD_AES_128_GCM|AES128_CM_HMAC_SHA1_80)$/),
+      localAddress: expect.stringMatching(/\.local$/),
+    });
 
     // Dial pad during the call: RFC 4733 events to the echo phone, whose echo comes back.
     await click(page, '5');
@@ -431,6 +483,12 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
     await showsStatus(alice, 'Call status', 'Established');
     await chromiumCallStatus(bob, 'Established');
     await expectVideoBothWays('chromium-calls');
+    // Answering the gateway's actpass offer, Firefox chose to be the DTLS client.
+    expect(await alice.evaluate(readTransport)).toMatchObject({
+      dtlsState: 'connected',
+      dtlsRole: 'client',
+      iceRole: 'controlling',
+    });
     await bob.getByRole('button', { name: 'Hangup', exact: true }).click();
     await showsStatus(alice, 'Call status', 'Finished');
     await chromiumCallStatus(bob, 'Finished');
