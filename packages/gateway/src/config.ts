@@ -655,6 +655,17 @@ export function demoEnabled(config: GatewayConfig): boolean {
   return config.demo.enabled ?? config.sip.domain === null;
 }
 
+/**
+ * Whether browsers are given only a loopback address for WebRTC media: the media socket binds
+ * `listen.host` and announces it unless `media.publicAddress` is set. Chromium pairs its own
+ * loopback candidates with it, but Firefox gathers none and never pairs a loopback remote
+ * candidate with its own, so its calls fail ICE against such a gateway even on the same host.
+ */
+export function mediaOnLoopbackOnly(config: GatewayConfig): boolean {
+  const announced = config.media.publicAddress ?? config.listen.host;
+  return announced === 'localhost' || announced === '::1' || /^127\./.test(announced);
+}
+
 /** The configuration with secrets replaced, for `check-config` output and logs. */
 export function redactConfig(config: GatewayConfig): unknown {
   return {

@@ -13,7 +13,7 @@ import type {
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { GatewayConfig } from './config.js';
-import { demoEnabled } from './config.js';
+import { demoEnabled, mediaOnLoopbackOnly } from './config.js';
 import { DialPlan } from './dial-plan.js';
 import { HookDispatcher, createAuthorizationHook } from './hooks.js';
 import type { StaticMounts } from './http-server.js';
@@ -201,6 +201,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     backend: service.hasBackend ? 'ready' : 'absent',
     restApi: config.api.tokens.length > 0 ? 'enabled' : 'disabled (no api.tokens)',
   });
+  if (mediaOnLoopbackOnly(config)) {
+    logger.warn(
+      'WebRTC media is announced on a loopback address: calls from Firefox fail ICE (it does not ' +
+        'pair with loopback candidates); listen on a routable address (e.g. --listen-host 0.0.0.0) ' +
+        'or set --media-public-address to call from Firefox',
+      { address: config.media.publicAddress ?? config.listen.host },
+    );
+  }
 
   let stopping: Promise<void> | null = null;
   return {

@@ -6,6 +6,7 @@ import {
   envName,
   flagName,
   loadConfig,
+  mediaOnLoopbackOnly,
   redactConfig,
 } from '@callbridge/gateway';
 
@@ -108,5 +109,19 @@ describe('configuration', () => {
     const shown = JSON.stringify(redactConfig(config));
     expect(shown).not.toContain('aaaaaaaaaaaaaaaa1');
     expect(shown).not.toContain('hook-secret');
+  });
+});
+
+describe('mediaOnLoopbackOnly (Firefox cannot reach media announced on loopback)', () => {
+  const withArgs = (...argv: string[]) => loadConfig({ argv, env: {} });
+  it('holds for the default listen address and other loopback ones', () => {
+    expect(mediaOnLoopbackOnly(withArgs())).toBe(true);
+    expect(mediaOnLoopbackOnly(withArgs('--listen-host', '127.0.0.2'))).toBe(true);
+    expect(mediaOnLoopbackOnly(withArgs('--listen-host', '::1'))).toBe(true);
+  });
+  it('does not hold for a routable or wildcard listen address, or a public media address', () => {
+    expect(mediaOnLoopbackOnly(withArgs('--listen-host', '0.0.0.0'))).toBe(false);
+    expect(mediaOnLoopbackOnly(withArgs('--listen-host', '192.0.2.10'))).toBe(false);
+    expect(mediaOnLoopbackOnly(withArgs('--media-public-address', '198.51.100.7'))).toBe(false);
   });
 });
