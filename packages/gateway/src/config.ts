@@ -61,6 +61,8 @@ export interface GatewayConfig {
     readonly sipCodecs: readonly CodecName[];
     readonly dtmfMode: DtmfMode;
     readonly transcoding: boolean;
+    /** Play a tone to the party put on hold instead of silence. */
+    readonly holdTone: boolean;
     readonly filesDir: string | null;
   };
   readonly limits: {
@@ -362,6 +364,12 @@ export const SETTINGS: readonly Setting[] = [
     parse: boolean,
   },
   {
+    path: 'media.holdTone',
+    description:
+      'Play a soft tone (425 Hz, 200 ms every 4 s) to the party put on hold instead of silence',
+    parse: boolean,
+  },
+  {
     path: 'media.filesDir',
     description: 'Directory of audio files for server-side media sources',
     parse: optional(file),
@@ -477,6 +485,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
     sipCodecs: ['PCMU', 'PCMA', 'G722', 'opus', 'telephone-event', 'VP8', 'H264'],
     dtmfMode: 'rfc4733',
     transcoding: true,
+    holdTone: false,
     filesDir: null,
   },
   limits: { wsConnectsPerMinute: 120, loginsPerMinute: 30, callAttemptsPerMinute: 60 },

@@ -50,6 +50,8 @@ describe('configuration', () => {
     expect(config.listen.port).toBe(9000);
     expect(config.media.rtpPorts).toEqual({ min: 30000, max: 30100 });
     expect(config.media.sipCodecs).toEqual(['PCMU', 'G722']);
+    expect(config.media.holdTone).toBe(false);
+    expect(loadConfig({ argv: ['--media-hold-tone', 'yes'] }).media.holdTone).toBe(true);
     expect(demoEnabled(config)).toBe(false);
   });
 
@@ -78,6 +80,9 @@ describe('configuration', () => {
     expect(
       configError(() => loadConfig({ argv: ['--media-browser-codecs', 'telephone-event'] })),
     ).toMatch(/media.browserCodecs.*at least one/);
+    expect(
+      configError(() => loadConfig({ env: { CALLBRIDGE_MEDIA_HOLD_TONE: 'sometimes' } })),
+    ).toBe('CALLBRIDGE_MEDIA_HOLD_TONE (env): must be true or false (got "sometimes")');
     expect(configError(() => loadConfig({ argv: ['--no-such-thing', '1'] }))).toMatch(
       /--no-such-thing.*not a known setting/,
     );

@@ -113,6 +113,8 @@ class Leg {
   telephoneEvents = new Map<number, TelephoneEventFormat>();
   comfortNoisePayloadType = -1;
   held = false;
+  /** While held: the leg that hears the hold tone (when the session plays one). */
+  holdToneTo: LegId | 'none' = 'none';
   lastReceivedAt: number;
   inactiveReported = false;
   readonly reception = new Map<number, ReceiverStatistics>();
@@ -183,8 +185,12 @@ class Leg {
   }
   /** Whether we may send the leg media. */
   get receives(): boolean {
+    return !this.held && this.acceptsAudio;
+  }
+  /** Whether its SDP lets us send it audio at all (a held leg may still hear a hold tone). */
+  get acceptsAudio(): boolean {
     const d = this.config.direction ?? 'sendrecv';
-    return !this.held && (d === 'sendrecv' || d === 'recvonly');
+    return d === 'sendrecv' || d === 'recvonly';
   }
   /** The telephone-event format to send, preferring the audio clock rate (RFC 4733 §2.1). */
   telephoneEventOut(): TelephoneEventFormat | undefined {
@@ -288,7 +294,7 @@ class AudioPath {
   currentEventRate = 8000;
 }
 
-/** A gentle 425 Hz beep, 200 ms every 4 s, for a leg whose peer is on hold. */
+/** A gentle 425 Hz beep, 200 ms every 4 s, for the party of a call on hold. */
 class HoldTone {
   readonly #sampleRate: number;
   #position = 0;
@@ -505,24 +511,30 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   }
 
   /**
-   * Puts `leg` on hold or resumes it: while held nothing is forwarded to or from it, its silence
-   * does not count as inactivity, and the other leg hears silence (or the hold tone).
+   * Puts `leg` on hold or resumes it: while held nothing is forwarded to or from it and its
+   * silence does not count as inactivity. With the `holdTone` option, `toneTo` hears the hold
+   * tone instead of silence while `leg` is held: by default the other leg; it may be the held leg
+   * itself (the party put on hold hears it, as far as its SDP direction lets us send), or `none`.
    */
-  setHold(leg: LegId, held: boolean): void {
+  setHold(leg: LegId, held: boolean, toneTo: LegId | 'none' = leg === 'a' ? 'b' : 'a'): void {
     const target = this.#leg(leg);
-    if (target.held === held) return;
-    target.held = held;
-    target.lastReceivedAt = this.#clock.now();
-    const other = target === this.#a ? this.#b : this.#a;
-    // The stream towards each leg restarts when media resumes.
-    target.audioOut.newSource();
-    other.audioOut.newSource();
-    const toOther = this.#path(leg);
-    toOther.holdTone =
-      held && this.#holdToneEnabled && other.codec
-        ? new HoldTone(other.codec.sampleRate)
-        : undefined;
-    this.#updateTicker(toOther);
+    target.holdToneTo = held ? toneTo : 'none';
+    if (target.held !== held) {
+      target.held = held;
+      target.lastReceivedAt = this.#clock.now();
+      const other = target === this.#a ? this.#b : this.#a;
+      // The stream towards each leg restarts when media resumes.
+      target.audioOut.newSource();
+      other.audioOut.newSource();
+    }
+    for (const path of [this.#aToB, this.#bToA]) {
+      const { id, codec } = path.to;
+      const wanted =
+        this.#holdToneEnabled && (this.#a.holdToneTo === id || this.#b.holdToneTo === id);
+      if (!wanted || codec === undefined) path.holdTone = undefined;
+      else path.holdTone ??= new HoldTone(codec.sampleRate);
+      this.#updateTicker(path);
+    }
   }
 
   /**
@@ -938,7 +950,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       path.pendingLength -= frame.length;
       if (path.holdTone !== undefined) path.holdTone.render(frame, frame.length);
       else if (to.dtmfMode === 'inband') path.generator?.render(frame, frame.length);
-      if (!to.receives) {
+      if (path.holdTone !== undefined ? !to.acceptsAudio : !to.receives) {
         to.counters.suppressed++;
         continue;
       }

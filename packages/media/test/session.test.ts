@@ -206,6 +206,33 @@ describe('MediaSession relay', () => {
     expect(resumed[0]!.marker).toBe(true);
   });
 
+  it('plays the hold tone to the held leg itself, or to nobody, when asked', async () => {
+    const c = await call(pcmuLeg, pcmuLeg, { holdTone: true });
+    const fromA = new ToneSender('mu', 0, 1);
+    const fromB = new ToneSender('mu', 0, 2);
+    // B is put on hold by A's side: B hears the tone, A hears nothing of B.
+    c.session.setHold('b', true, 'b');
+    for (let i = 0; i < 100; i++) {
+      c.session.receiveRtp('a', fromA.next());
+      c.session.receiveRtp('b', fromB.next());
+      c.clock.advance(20);
+    }
+    expect(c.a.rtp).toHaveLength(0);
+    expect(c.b.rtp.length).toBeGreaterThan(90);
+    expect(toneAmplitude(decodeAll(c.b.rtp, 'mu').subarray(0, 1600), 425, 8000)).toBeGreaterThan(
+      1000,
+    );
+    // Both sides hold: the tone stops.
+    c.session.setHold('b', true, 'none');
+    const sent = c.b.rtp.length;
+    for (let i = 0; i < 50; i++) {
+      c.session.receiveRtp('a', fromA.next());
+      c.clock.advance(20);
+    }
+    expect(c.b.rtp.length).toBe(sent);
+    expect(c.a.rtp).toHaveLength(0);
+  });
+
   it('reports a silent leg as inactive, but not while it is on hold', async () => {
     const c = await call(pcmuLeg, pcmuLeg, { inactivityTimeoutMs: 5000 });
     const fromA = new ToneSender('mu', 0, 1);

@@ -418,6 +418,7 @@ export class CallMedia {
         a: browser,
         b: sip,
         codecs: await bridgeCodecs(),
+        holdTone: this.#context.config.media.holdTone,
       });
       if (this.#closed) {
         session.close();

@@ -271,8 +271,18 @@ export abstract class BridgedCall implements SipLeg {
   #setRemoteHeld(held: boolean): void {
     if (held === this.#remoteHeld) return;
     this.#remoteHeld = held;
-    this.media?.session?.setHold('b', held || this.#held);
+    this.#holdMedia();
     this.send('remoteHold', { held });
+  }
+
+  /**
+   * The SIP leg's media stops both ways while either side holds. With `media.holdTone` the party
+   * put on hold hears a tone: the phone when the browser holds, the browser when the phone holds,
+   * nobody when both hold (the SDP is inactive).
+   */
+  #holdMedia(): void {
+    const toneTo = this.#held === this.#remoteHeld ? 'none' : this.#held ? 'b' : 'a';
+    this.media?.session?.setHold('b', this.#held || this.#remoteHeld, toneTo);
   }
 
   #inDialogRequest(tx: ServerTransaction): void {
@@ -572,7 +582,7 @@ export abstract class BridgedCall implements SipLeg {
       );
     }
     this.#held = held;
-    this.media?.session?.setHold('b', held || this.#remoteHeld);
+    this.#holdMedia();
   }
 
   #confirmedSession(): InviteSession {
