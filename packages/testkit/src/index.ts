@@ -322,3 +322,10 @@ export {
   type RecordingMark,
   type RelayedSdp,
 } from './sip-peers.js';
+export {
+  RUNNABLE_MARKER,
+  normalizeOutput,
+  readmeExamples,
+  runReadmeExample,
+  type ReadmeExample,
+} from './readme.js';
