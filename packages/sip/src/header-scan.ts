@@ -40,15 +40,6 @@ GEN_VALUE_BYTE[58] = GEN_VALUE_BYTE[91] = GEN_VALUE_BYTE[93] = 1;
 
 /** Shared strings for what nearly every message holds, so the usual values allocate nothing. */
 const COMMON_WORDS = [
-  // parameter names
-  'tag',
-  'branch',
-  'rport',
-  'received',
-  'lr',
-  'transport',
-  'expires',
-  'user',
   // transports
   'UDP',
   'TCP',
@@ -87,33 +78,47 @@ function run(table: Uint8Array, bytes: Uint8Array, base: number, i: number, end:
 }
 
 /**
- * `*( ";" name [ "=" gen-value ] )` up to `end`, no whitespace, no quoted values. Returns the
- * params, or `undefined` when the text has any other shape.
+ * `*( ";" name [ "=" gen-value ] )` up to `end` (RFC 3261 §25.1 generic-param), no whitespace, no
+ * quoted values. Returns the params unsplit (checked here, split on demand), or `undefined` when
+ * the text has any other shape. `valueRequired` names a parameter that must have a value (the
+ * Via `branch`): without one the text is left to the general parser, which reports the error.
  */
-function scanParams(src: MessageSource, i: number, end: number): Params | undefined {
-  if (i === end) return EMPTY_PARAMS;
+function scanParams(
+  src: MessageSource,
+  start: number,
+  end: number,
+  valueRequired?: string,
+): Params | undefined {
+  if (start === end) return EMPTY_PARAMS;
   const bytes = src.bytes;
   const base = src.base;
-  const names: string[] = [];
-  const values: (string | null)[] = [];
+  let i = start;
   while (i < end) {
     if (bytes[base + i] !== 59) return undefined;
     const nameStart = i + 1;
     const nameEnd = run(TOKEN_BYTE, bytes, base, nameStart, end);
     if (nameEnd === nameStart) return undefined;
-    names.push(commonWord(src, nameStart, nameEnd));
     if (nameEnd < end && bytes[base + nameEnd] === 61) {
       const valueStart = nameEnd + 1;
       const valueEnd = run(GEN_VALUE_BYTE, bytes, base, valueStart, end);
       if (valueEnd === valueStart) return undefined;
-      values.push(src.text.substring(valueStart, valueEnd));
       i = valueEnd;
     } else {
-      values.push(null);
+      if (valueRequired !== undefined && sameWord(src, nameStart, nameEnd, valueRequired))
+        return undefined;
       i = nameEnd;
     }
   }
-  return new Params(names, values);
+  return Params.unsplit(src.text, start, end);
+}
+
+/** `text[start, end)` is `word`, ASCII letters compared case-insensitively. */
+function sameWord(src: MessageSource, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  const bytes = src.bytes;
+  for (let k = 0, b = src.base + start; k < word.length; k++, b++)
+    if ((bytes[b]! | 0x20) !== word.charCodeAt(k)) return false;
+  return true;
 }
 
 /** Via (RFC 3261 §20.42) of the usual shape: one `SIP/2.0/TRANSPORT host[:port];params`. */
@@ -153,10 +158,9 @@ export const scanVia: Scanner<Via[]> = (src, start, end) => {
     port = value;
     i = digitsEnd;
   }
-  const params = scanParams(src, i, end);
   // A branch without value is an error: the general parser reports it.
-  if (params === undefined || (params.has('branch') && params.get('branch') === null))
-    return undefined;
+  const params = scanParams(src, i, end, 'branch');
+  if (params === undefined) return undefined;
   return [
     new Via({
       protocol: 'SIP/2.0',
@@ -325,24 +329,19 @@ export function scanSipUri(src: MessageSource, start: number, end: number): SipU
     if (i === portStart || i - portStart > 5 || value > 65535) return undefined;
     port = value;
   }
-  let params: Params | undefined;
-  if (i < end) {
-    const names: string[] = [];
-    const values: (string | null)[] = [];
-    while (i < end) {
-      if (bytes[base + i] !== 59) return undefined;
-      const nameStart = ++i;
+  // uri-parameters (§19.1.1): checked here, split on demand.
+  const paramsStart = i;
+  while (i < end) {
+    if (bytes[base + i] !== 59) return undefined;
+    const nameStart = ++i;
+    i = run(URI_PARAM_BYTE, bytes, base, i, end);
+    if (i === nameStart) return undefined;
+    if (i < end && bytes[base + i] === 61) {
+      const valueStart = ++i;
       i = run(URI_PARAM_BYTE, bytes, base, i, end);
-      if (i === nameStart) return undefined;
-      names.push(commonWord(src, nameStart, i));
-      if (i < end && bytes[base + i] === 61) {
-        const valueStart = ++i;
-        i = run(URI_PARAM_BYTE, bytes, base, i, end);
-        if (i === valueStart) return undefined;
-        values.push(text.substring(valueStart, i));
-      } else values.push(null);
+      if (i === valueStart) return undefined;
     }
-    params = new Params(names, values);
   }
-  return new SipUri({ scheme, user, host, port, ...(params && { params }) }, hostKind);
+  const params = i === paramsStart ? undefined : Params.unsplit(text, paramsStart, i);
+  return new SipUri({ scheme, user, host, port, params: params ?? EMPTY_PARAMS }, hostKind);
 }
