@@ -165,43 +165,50 @@ export function headerId(key: string): number {
   return idByKey.get(key) ?? 0;
 }
 
-/** Candidates by `length * 128 + lower-case first char` (names up to 31 chars). */
-const candidates: (number[] | undefined)[] = new Array<number[] | undefined>(32 * 128).fill(
-  undefined,
-);
-/** Id of each compact form, by lower-case char code. */
-const compactIds = new Int32Array(128);
-/** Each key as bytes, by id. */
-const keyBytes: Uint8Array[] = HEADER_KEYS.map((key) => new TextEncoder().encode(key));
-for (let id = 1; id < HEADER_KEYS.length; id++) {
-  const key = HEADER_KEYS[id]!;
-  const slot = key.length * 128 + key.charCodeAt(0);
-  const list = candidates[slot];
-  if (list === undefined) candidates[slot] = [id];
-  else list.push(id);
+/**
+ * Header names are recognised while they are scanned: a trie of the known keys and compact forms,
+ * walked one byte per step over the token alphabet (RFC 3261 §7.3.1: field-name = token, case
+ * insensitive). Non-token bytes have symbol 0 and end the name; a name that leaves the trie ends
+ * in the dead state 0, whose id is 0 (unknown). So one pass both checks that the name is a token
+ * and finds its id, with no second comparison.
+ */
+const TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~";
+/** Trie width: symbols are 1..46 (the parser indexes with `state << 6 | symbol`). */
+const NAME_TRIE_WIDTH = 64;
+/** Symbol of each byte: 1 + its index in the alphabet (letters case-folded), 0 for non-token. */
+export const TOKEN_SYMBOL = new Uint8Array(256);
+for (let n = 0; n < TOKEN_ALPHABET.length; n++) {
+  TOKEN_SYMBOL[TOKEN_ALPHABET.charCodeAt(n)] = n + 1;
+  TOKEN_SYMBOL[TOKEN_ALPHABET[n]!.toUpperCase().charCodeAt(0)] = n + 1;
 }
-for (const [short, key] of Object.entries(COMPACT)) {
-  compactIds[short.charCodeAt(0)] = HEADER_KEYS.indexOf(key);
+/** The state the trie starts in; state 0 is dead (no known name has this prefix). */
+export const NAME_TRIE_ROOT = 1;
+
+function buildNameTrie(): { next: Uint16Array; idAt: Uint8Array } {
+  const names: [string, number][] = HEADER_KEYS.slice(1).map((key, n) => [key, n + 1]);
+  for (const [short, key] of Object.entries(COMPACT)) names.push([short, HEADER_KEYS.indexOf(key)]);
+  let states = 2;
+  const edges = new Map<number, number>(); // state * NAME_TRIE_WIDTH + symbol → state
+  const ids = new Map<number, number>();
+  for (const [name, id] of names) {
+    let state = NAME_TRIE_ROOT;
+    for (let n = 0; n < name.length; n++) {
+      const edge = state * NAME_TRIE_WIDTH + TOKEN_SYMBOL[name.charCodeAt(n)]!;
+      let to = edges.get(edge);
+      if (to === undefined) edges.set(edge, (to = states++));
+      state = to;
+    }
+    ids.set(state, id);
+  }
+  const next = new Uint16Array(states * NAME_TRIE_WIDTH);
+  for (const [edge, to] of edges) next[edge] = to;
+  const idAt = new Uint8Array(states);
+  for (const [state, id] of ids) idAt[state] = id;
+  return { next, idAt };
 }
 
-/**
- * Id of the header name in `bytes[start, end)` (a token already checked), 0 when unknown.
- * Letters compare case-insensitively via `| 0x20`, which maps no other token char onto a key char.
- */
-export function identifyHeader(bytes: Uint8Array, start: number, end: number): number {
-  const length = end - start;
-  const first = bytes[start]! | 0x20;
-  if (length === 1) return first < 128 ? compactIds[first]! : 0;
-  if (length >= 32 || first >= 128) return 0;
-  const list = candidates[length * 128 + first];
-  if (list === undefined) return 0;
-  // One pass per candidate (usually one): compare with the key, letters case-folded.
-  outer: for (let n = 0; n < list.length; n++) {
-    const id = list[n]!;
-    const key = keyBytes[id]!;
-    // Token chars only (the caller checked): no control char can alias "-" or a digit here.
-    for (let k = 1; k < length; k++) if ((bytes[start + k]! | 0x20) !== key[k]) continue outer;
-    return id;
-  }
-  return 0;
-}
+const trie = buildNameTrie();
+/** `NAME_TRIE[state * NAME_TRIE_WIDTH + symbol]`: the next state (0 = dead). */
+export const NAME_TRIE = trie.next;
+/** Header id of a trie state: non-zero where a known name ends. */
+export const NAME_ID_AT_STATE = trie.idAt;

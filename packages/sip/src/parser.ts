@@ -17,7 +17,13 @@ import {
   type SipParseErrorCode,
 } from './errors.js';
 import { commonWord, scanSipUri } from './header-scan.js';
-import { headerId, identifyHeader } from './header-names.js';
+import {
+  NAME_ID_AT_STATE,
+  NAME_TRIE,
+  NAME_TRIE_ROOT,
+  TOKEN_SYMBOL,
+  headerId,
+} from './header-names.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import {
   RAW_STRIDE,
@@ -184,6 +190,10 @@ export function parseMessage(
   // text index to its byte index.
   const base = headStart;
   const scratch = SCRATCH;
+  // Tables in locals: imported bindings are re-checked on every use inside the loops.
+  const nameTrie = NAME_TRIE;
+  const tokenSymbol = TOKEN_SYMBOL;
+  const lwsByte = LWS_BYTE;
   let n = 0; // numbers written to scratch
   let contentLength = -1;
   let i = startLineEnd + 1;
@@ -194,9 +204,16 @@ export function parseMessage(
       bodyStart = base + i + (first === LF ? 1 : 2);
       break;
     }
-    // field-name: token chars, then optional SP/HTAB, then ":" (§7.3.1).
+    // field-name: token chars, then optional SP/HTAB, then ":" (§7.3.1). Walking the trie of
+    // known names over the same bytes gives the header id (0 = unknown) in this one pass.
     let k = base + i;
-    while (TOKEN_BYTE[bytes[k]!] === 1) k++;
+    let state = NAME_TRIE_ROOT;
+    for (;;) {
+      const symbol = tokenSymbol[bytes[k]!];
+      if (symbol === 0 || k >= length) break;
+      state = nameTrie[(state << 6) | symbol!]!; // NAME_TRIE_WIDTH is 64
+      k++;
+    }
     let colon = k;
     while (bytes[colon] === 32 || bytes[colon] === 9) colon++;
     if (k === base + i || bytes[colon] !== 58) {
@@ -207,7 +224,7 @@ export function parseMessage(
     colon -= base;
     nl = text.indexOf('\n', colon);
     if (nl === -1) break;
-    const id = identifyHeader(bytes, base + i, k);
+    const id = NAME_ID_AT_STATE[state]!;
     // Folding (§7.3.1): following lines starting with SP/HTAB belong to this header.
     let folded = 0;
     let lineEnd = nl; // LF of the last physical line
@@ -232,8 +249,8 @@ export function parseMessage(
       );
     }
     let valueStart = colon + 1;
-    while (valueStart < valueEnd && LWS_BYTE[bytes[base + valueStart]!] === 1) valueStart++;
-    while (valueEnd > valueStart && LWS_BYTE[bytes[base + valueEnd - 1]!] === 1) valueEnd--;
+    while (valueStart < valueEnd && lwsByte[bytes[base + valueStart]!] === 1) valueStart++;
+    while (valueEnd > valueStart && lwsByte[bytes[base + valueEnd - 1]!] === 1) valueEnd--;
     if (id === ID_CONTENT_LENGTH) {
       const value = contentLengthOf(bytes, base + valueStart, base + valueEnd, isResponse);
       if (contentLength !== -1 && value !== contentLength) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Params,
   SipParseError,
+  headerKey,
   parseCSeq,
   parseCallId,
   parseMessage,
@@ -192,6 +193,35 @@ describe('parameters read from the wire without splitting', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('header names recognised while scanned', () => {
+  // Known names, their prefixes and extensions, compact forms, in any letter case.
+  const known = ['Via', 'v', 'Call-ID', 'i', 'Content-Length', 'l', 'CSeq', 'To', 't', 'From'];
+  const piece = fc.constantFrom(...known, 'Content-', 'Call', '-', 'X', 'x', '1', '.', '~', 'ID');
+  const name = fc
+    .tuple(
+      fc.array(piece, { minLength: 1, maxLength: 3 }),
+      fc.array(fc.boolean(), { maxLength: 20 }),
+    )
+    .map(([pieces, upper]) =>
+      [...pieces.join('')].map((c, n) => (upper[n] ? c.toUpperCase() : c.toLowerCase())).join(''),
+    );
+
+  it('every header gets the key headerKey() gives its name', () => {
+    fc.assert(
+      fc.property(name, fc.constantFrom(':', ' :', '\t: '), (n, colon) => {
+        const m = parseMessage(
+          encoder.encode(`OPTIONS sip:a@b.example.com SIP/2.0\r\n${n}${colon}0\r\n\r\n`),
+        );
+        const field = m.headers[0]!;
+        expect(field.name).toBe(n);
+        expect(field.key).toBe(headerKey(n));
+        expect(m.header(n)).toBe(field.value);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
