@@ -16,6 +16,7 @@ import {
   type Transport,
 } from '@callbridge/sip';
 import { DtlsCertificate } from '@callbridge/webrtc';
+import type { CodecRegistry } from '@callbridge/codecs';
 import type { GatewayMediaConfig } from '@callbridge/sdp';
 import {
   BackendFailureError,
@@ -30,8 +31,9 @@ import {
   type SipLegEmit,
 } from '../backend.js';
 import type { GatewayConfig } from '../config.js';
-import { legCodecs } from './capabilities.js';
-import { CallMedia } from './call-media.js';
+import { implementedCodecs, legCodecs } from './capabilities.js';
+import { bridgeCodecs } from './codecs.js';
+import { CallMedia, type CallMediaContext } from './call-media.js';
 import { ServerMediaCall } from './server-call.js';
 import {
   IncomingBridgedCall,
@@ -284,6 +286,11 @@ class AccountBinding implements SipAccountBinding {
 export interface B2buaBackendOptions {
   /** The clock of the SIP user agents (transaction, registration and session timers). */
   readonly sipClock?: SipClock;
+  /**
+   * The codec implementations calls transcode with (default: bridgeCodecs(), every built-in
+   * codec plus the optional packages that are installed). Codecs it lacks are not negotiated.
+   */
+  readonly codecs?: Promise<CodecRegistry>;
 }
 
 export class B2buaBackend implements CallBackend {
@@ -292,6 +299,8 @@ export class B2buaBackend implements CallBackend {
   readonly #options: B2buaBackendOptions;
   readonly #certificate = DtlsCertificate.generate();
   readonly #bindings = new Set<AccountBinding>();
+  readonly #codecs: Promise<CodecRegistry>;
+  #offered: CallMediaContext['offered'] | undefined;
 
   get config(): GatewayConfig {
     return this.#context.config;
@@ -305,6 +314,29 @@ export class B2buaBackend implements CallBackend {
     this.#context = context;
     this.#options = options;
     this.logger = context.logger;
+    this.#codecs = options.codecs ?? bridgeCodecs();
+  }
+
+  /** The codecs each leg offers: the configured ones the bridge can transcode. */
+  #legCodecs(registry: CodecRegistry): CallMediaContext['offered'] {
+    if (this.#offered) return this.#offered;
+    const { browserCodecs, sipCodecs } = this.#context.config.media;
+    for (const [setting, names] of [
+      ['media.browserCodecs', browserCodecs],
+      ['media.sipCodecs', sipCodecs],
+    ] as const) {
+      const missing = names.filter((n) => !implementedCodecs(names, registry).includes(n));
+      if (missing.length > 0)
+        this.logger.warn('codecs left out: their implementation is not installed', {
+          setting,
+          codecs: missing,
+        });
+    }
+    this.#offered = {
+      webrtc: legCodecs(implementedCodecs(browserCodecs, registry), 'webrtc'),
+      sip: legCodecs(implementedCodecs(sipCodecs, registry), 'sip'),
+    };
+    return this.#offered;
   }
 
   async bindAccount(account: SipAccount, emit: AccountEmit): Promise<SipAccountBinding> {
@@ -365,15 +397,18 @@ export class B2buaBackend implements CallBackend {
   }
 
   /** @internal the media of one call */
-  openMedia(
+  async openMedia(
     role: 'client' | 'server',
     remote: Parameters<typeof CallMedia.open>[2],
     video: boolean,
   ): Promise<CallMedia> {
+    const codecs = await this.#codecs;
     return CallMedia.open(
       {
         config: this.#context.config,
         certificate: this.#certificate,
+        codecs,
+        offered: this.#legCodecs(codecs),
         metrics: this.#context.metrics,
       },
       role,
@@ -388,10 +423,7 @@ export class B2buaBackend implements CallBackend {
     return {
       webrtc: media.webrtcEndpoint(),
       sip: media.sipEndpoint(),
-      codecs: {
-        webrtc: legCodecs(config.media.browserCodecs, 'webrtc'),
-        sip: legCodecs(config.media.sipCodecs, 'sip'),
-      },
+      codecs: media.offered,
       transcoding: config.media.transcoding,
       username: 'callbridge',
     };

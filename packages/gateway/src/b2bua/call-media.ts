@@ -2,8 +2,10 @@
 // SIP leg (plain RTP/RTCP port pair) and the media session between them (relay or transcode).
 import { randomBytes } from 'node:crypto';
 import { MediaSession } from '@callbridge/media';
+import type { CodecRegistry } from '@callbridge/codecs';
 import type {
   BridgedMedia,
+  CodecsByKind,
   Fingerprint,
   NegotiatedMedia,
   SessionDescription,
@@ -20,13 +22,16 @@ import {
 import type { GatewayConfig } from '../config.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Failure } from '../model/status.js';
-import { bridgeCodecs } from './codecs.js';
 import { legConfig, sipDtmfMode } from './legs.js';
 import { RtpSocketPair } from './rtp-socket.js';
 
 export interface CallMediaContext {
   readonly config: GatewayConfig;
   readonly certificate: DtlsCertificate;
+  /** The codec implementations the media session transcodes with. */
+  readonly codecs: CodecRegistry;
+  /** Per leg, the codecs negotiated: the configured ones `codecs` implements. */
+  readonly offered: { readonly webrtc: CodecsByKind; readonly sip: CodecsByKind };
   /** Packet and SRTP failure counters and jitter, added up when the call's media closes. */
   readonly metrics?: GatewayMetrics;
 }
@@ -342,6 +347,11 @@ export class CallMedia {
     };
   }
 
+  /** The codecs each leg negotiates. */
+  get offered(): CallMediaContext['offered'] {
+    return this.#context.offered;
+  }
+
   sipEndpoint(): SipEndpoint {
     const { config } = this.#context;
     return {
@@ -417,7 +427,7 @@ export class CallMedia {
       const session = await MediaSession.create({
         a: browser,
         b: sip,
-        codecs: await bridgeCodecs(),
+        codecs: this.#context.codecs,
         holdTone: this.#context.config.media.holdTone,
       });
       if (this.#closed) {

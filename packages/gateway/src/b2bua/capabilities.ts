@@ -1,5 +1,6 @@
 // The codecs each leg may negotiate, from the configuration's codec names. Video is relay-only:
 // the gateway forwards it but never decodes it.
+import type { CodecRegistry } from '@callbridge/codecs';
 import type { CodecCapability, CodecsByKind } from '@callbridge/sdp';
 import type { CodecName } from '../config.js';
 
@@ -73,4 +74,24 @@ export function legCodecs(names: readonly CodecName[], leg: 'webrtc' | 'sip'): C
     ...(audio.length > 0 ? { audio } : {}),
     ...(video.length > 0 ? { video } : {}),
   };
+}
+
+/**
+ * The configured codecs the bridge can offer with `registry`: an audio codec only when the
+ * registry can decode and encode one of its formats (an optional package such as G.729 may not
+ * be installed, and a codec that cannot be transcoded must not be negotiated); telephone-event
+ * and video, which are relayed, always.
+ */
+export function implementedCodecs(
+  names: readonly CodecName[],
+  registry: Pick<CodecRegistry, 'has'>,
+): CodecName[] {
+  return names.filter(
+    (name) =>
+      name === 'telephone-event' ||
+      VIDEO_CODECS.has(name) ||
+      capabilitiesOf(name, 'sip').some((c) =>
+        registry.has({ name: c.name, clockRate: c.clockRate, channels: c.channels ?? 1 }),
+      ),
+  );
 }
