@@ -18,8 +18,10 @@ export function outputView<T extends Int16Array | Uint8Array>(
 /** A reusable buffer that grows (rarely: only when a larger frame arrives) and never shrinks. */
 export class GrowableInt16 {
   #buffer: Int16Array;
+  #view: Int16Array;
   constructor(initial: number) {
     this.#buffer = new Int16Array(initial);
+    this.#view = this.#buffer.subarray(0, 0);
   }
 
   /** The first `length` elements; growing keeps the current content (callers fill in steps). */
@@ -29,15 +31,21 @@ export class GrowableInt16 {
       grown.set(this.#buffer);
       this.#buffer = grown;
     }
-    return this.#buffer.subarray(0, length);
+    // Frames repeat their size: hand out the same view again instead of a new one per call.
+    if (this.#view.buffer !== this.#buffer.buffer || this.#view.length !== length) {
+      this.#view = this.#buffer.subarray(0, length);
+    }
+    return this.#view;
   }
 }
 
 /** Byte counterpart of `GrowableInt16`. */
 export class GrowableUint8 {
   #buffer: Uint8Array;
+  #view: Uint8Array;
   constructor(initial: number) {
     this.#buffer = new Uint8Array(initial);
+    this.#view = this.#buffer.subarray(0, 0);
   }
 
   /** The first `length` bytes; growing keeps the current content. */
@@ -47,7 +55,11 @@ export class GrowableUint8 {
       grown.set(this.#buffer);
       this.#buffer = grown;
     }
-    return this.#buffer.subarray(0, length);
+    // Frames repeat their size: hand out the same view again instead of a new one per call.
+    if (this.#view.buffer !== this.#buffer.buffer || this.#view.length !== length) {
+      this.#view = this.#buffer.subarray(0, length);
+    }
+    return this.#view;
   }
 }
 

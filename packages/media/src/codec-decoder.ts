@@ -40,26 +40,20 @@ export class LegDecoder implements FrameDecoder {
     this.#current = codec;
     this.#noiseAmplitude = 0;
     const pcm = codec.decode(payload);
-    const n = Math.min(pcm.length, out.length);
-    for (let i = 0; i < n; i++) out[i] = pcm[i]!;
-    return n;
+    return copyInto(out, pcm);
   }
 
   conceal(out: Int16Array, samples: number): number {
     if (this.#noiseAmplitude > 0) return this.fillSilence(out, samples);
     const pcm = this.#current.conceal(samples);
-    const n = Math.min(pcm.length, out.length);
-    for (let i = 0; i < n; i++) out[i] = pcm[i]!;
-    return n;
+    return copyInto(out, pcm);
   }
 
   decodeFec(nextPayload: Uint8Array, out: Int16Array, samples: number): number {
     const codec = this.#current;
     if (codec.recoverFec === undefined) return 0;
     const pcm = codec.recoverFec(nextPayload, samples);
-    const n = Math.min(pcm.length, out.length);
-    for (let i = 0; i < n; i++) out[i] = pcm[i]!;
-    return n;
+    return copyInto(out, pcm);
   }
 
   fillSilence(out: Int16Array, samples: number): number {
@@ -78,4 +72,17 @@ export class LegDecoder implements FrameDecoder {
     this.#primary.reset();
     this.#noiseAmplitude = 0;
   }
+}
+
+/**
+ * Copies the codec's output view into `out` from index 0: natively, without a new view, in the
+ * usual case where it fits.
+ */
+function copyInto(out: Int16Array, pcm: Int16Array): number {
+  if (pcm.length <= out.length) {
+    out.set(pcm);
+    return pcm.length;
+  }
+  for (let i = 0; i < out.length; i++) out[i] = pcm[i]!;
+  return out.length;
 }

@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { MediaError } from './errors.js';
 import type { FrameDecoder } from './frame-decoder.js';
-import { DelayHistogram, ForgettingQuantile, SlidingQuantile } from './stats.js';
+import { DelayHistogram, ForgettingQuantile, SlidingMinMax } from './stats.js';
 import { crossfadeInsert, crossfadeRemove, findPitchPeriod, isSilent } from './time-scale.js';
 
 export type JitterBufferMode = 'adaptive' | 'fixed';
@@ -141,7 +141,7 @@ interface Slot {
   length: number;
   /** Storage for the payload; grows to the largest payload this slot has held. */
   bytes: Uint8Array;
-  /** View of `bytes` of the last length used, reused while the length stays the same. */
+  /** View of `bytes` of the length it had when it grew (see #payloadOf). */
   view: Uint8Array;
 }
 
@@ -193,7 +193,7 @@ export class AdaptiveJitterBuffer {
   readonly #playedSeq: Float64Array;
   /** Per slot: extended sequence last declared missing from it, to undo that on a rewind. */
   readonly #missedSeq: Float64Array;
-  readonly #transits: SlidingQuantile;
+  readonly #transits: SlidingMinMax;
   /** The target's quantile of the relative transit delay. */
   readonly #relativeDelay: ForgettingQuantile;
   readonly #delays = new DelayHistogram(5000);
@@ -202,6 +202,9 @@ export class AdaptiveJitterBuffer {
   readonly #sync: Int16Array;
   #syncLength = 0;
   readonly #scratch: Int16Array;
+  /** Views of the first samples of #scratch and #sync, kept while the lengths repeat. */
+  #scratchView: Int16Array = new Int16Array(0);
+  #readView: Int16Array = new Int16Array(0);
   readonly #stretch: Int16Array;
 
   #ssrc = -1;
@@ -258,6 +261,13 @@ export class AdaptiveJitterBuffer {
   #lastPlayedSeq = -1;
   /** Length of the playout reads, ms. */
   #readMs = 0;
+  readonly #staging: Uint8Array;
+  readonly #stagingViews: (Uint8Array | undefined)[] = [];
+  /** The array packets last came in, and a view of their payload in it (see #copyPayload). */
+  #lastArray: Uint8Array | undefined;
+  #payloadArray: Uint8Array | undefined;
+  #payloadOffset = -1;
+  #payloadView: Uint8Array = new Uint8Array(0);
 
   constructor(options: JitterBufferOptions) {
     const capacity = options.capacityPackets ?? 128;
@@ -302,6 +312,7 @@ export class AdaptiveJitterBuffer {
     this.#targetSampleIntervalMs = options.targetSampleIntervalMs ?? 1000;
     this.#silenceRms = options.silenceRms ?? 100;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 1500;
+    this.#staging = new Uint8Array(this.#maxPayloadBytes);
     this.#tsPerSample = this.clockRate / this.sampleRate;
     this.#msPerTs = 1000 / this.clockRate;
 
@@ -321,7 +332,7 @@ export class AdaptiveJitterBuffer {
     }
     this.#playedSeq = new Float64Array(capacity).fill(-1);
     this.#missedSeq = new Float64Array(capacity).fill(-1);
-    this.#transits = new SlidingQuantile(options.windowPackets ?? 500);
+    this.#transits = new SlidingMinMax(options.windowPackets ?? 500);
     this.#relativeDelay = new ForgettingQuantile(quantile, 1, this.#maxDelayMs, forgetting);
     const maxFrame = options.maxFrameSamples ?? Math.ceil(this.sampleRate * 0.12);
     this.#scratch = new Int16Array(maxFrame);
@@ -445,10 +456,8 @@ export class AdaptiveJitterBuffer {
         Math.min(this.#maxPayloadBytes, Math.max(payloadLength, 2 * slot.bytes.length)),
       );
       slot.view = slot.bytes.subarray(0, payloadLength);
-    } else if (slot.view.length !== payloadLength) {
-      slot.view = slot.bytes.subarray(0, payloadLength);
     }
-    for (let i = 0; i < payloadLength; i++) slot.bytes[i] = bytes[payloadOffset + i]!;
+    this.#copyPayload(slot.bytes, bytes, payloadOffset, payloadLength);
     slot.length = payloadLength;
     this.#buffered++;
     return 'buffered';
@@ -471,7 +480,8 @@ export class AdaptiveJitterBuffer {
       }
       this.#produce(now, needed);
     }
-    for (let i = 0; i < needed; i++) out[i] = this.#sync[i]!;
+    if (this.#readView.length !== needed) this.#readView = this.#sync.subarray(0, needed);
+    out.set(this.#readView);
     this.#sync.copyWithin(0, needed, this.#syncLength);
     this.#syncLength -= needed;
     if (this.#playing) this.#samplesPlayed += needed;
@@ -669,7 +679,7 @@ export class AdaptiveJitterBuffer {
       const samples = this.#concealable(Math.round(lostTs / this.#tsPerSample));
       let produced = 0;
       if (fecAvailable) {
-        produced = this.#decoderCall('fec', later.view, samples, later.payloadType);
+        produced = this.#decoderCall('fec', this.#payloadOf(later), samples, later.payloadType);
         if (produced > 0) {
           this.#fecRecovered++;
           this.#fecSamples += produced;
@@ -707,7 +717,7 @@ export class AdaptiveJitterBuffer {
   #updatePatience(now: number): void {
     const decayed = this.#patienceMs - (now - this.#patienceUpdate) * this.#patienceDecayPerMs;
     this.#patienceUpdate = now;
-    const slowestMs = this.#transits.quantile(1) - this.#transits.min() + this.#frameMs();
+    const slowestMs = this.#transits.max() - this.#transits.min() + this.#frameMs();
     this.#patienceMs = Math.max(slowestMs, decayed);
   }
 
@@ -722,7 +732,7 @@ export class AdaptiveJitterBuffer {
     this.#pauseSamples += this.#provisionalSamples;
     this.#provisionalSamples = 0;
     this.#concealedSinceLastPlay = 0;
-    let produced = this.#decoderCall('decode', slot.view, 0, slot.payloadType);
+    let produced = this.#decoderCall('decode', this.#payloadOf(slot), 0, slot.payloadType);
     if (produced === 0) {
       // A payload the decoder rejected is lost audio.
       produced = this.#conceal(this.#concealable(this.#frameTs / this.#tsPerSample));
@@ -907,6 +917,49 @@ export class AdaptiveJitterBuffer {
     }
   }
 
+  /**
+   * Copies a payload into a slot. A native copy needs a view of the payload: one is kept for the
+   * last packet array seen, so a caller that receives into a reused buffer (the session's SRTP
+   * buffer, views cached per length) costs neither a loop nor an allocation; any other array is
+   * copied by a loop rather than allocate a view per packet.
+   */
+  #copyPayload(target: Uint8Array, bytes: Uint8Array, offset: number, length: number): void {
+    if (bytes === this.#payloadArray && offset === this.#payloadOffset) {
+      if (this.#payloadView.length !== length) {
+        this.#payloadView = bytes.subarray(offset, offset + length);
+      }
+      target.set(this.#payloadView);
+      return;
+    }
+    if (bytes !== this.#lastArray) {
+      // A new array: remember it; if the next packet comes in it too, cut a view then.
+      this.#lastArray = bytes;
+      for (let i = 0; i < length; i++) target[i] = bytes[offset + i]!;
+      return;
+    }
+    this.#payloadArray = bytes;
+    this.#payloadOffset = offset;
+    this.#payloadView = bytes.subarray(offset, offset + length);
+    target.set(this.#payloadView);
+  }
+
+  /**
+   * The slot's payload as a view of its exact length, for the decoder: the slot's own view when
+   * the length is the one it was cut for (fixed-size codecs), otherwise a copy in a staging
+   * buffer seen through one view per length (variable-size codecs such as Opus), so a payload
+   * length that changes with every packet costs no allocation.
+   */
+  #payloadOf(slot: Slot): Uint8Array {
+    const length = slot.length;
+    if (slot.view.length === length) return slot.view;
+    let view = this.#stagingViews[length];
+    if (view === undefined) view = this.#stagingViews[length] = this.#staging.subarray(0, length);
+    const staging = this.#staging;
+    const bytes = slot.bytes;
+    for (let i = 0; i < length; i++) staging[i] = bytes[i]!;
+    return view;
+  }
+
   #findLater(): Slot | undefined {
     for (let seq = this.#nextSeq + 1; seq <= this.#highestExtSeq; seq++) {
       const slot = this.#slots[seq & this.#mask]!;
@@ -933,7 +986,15 @@ export class AdaptiveJitterBuffer {
 
   #append(source: Int16Array, samples: number): void {
     const n = Math.min(samples, this.#sync.length - this.#syncLength);
-    for (let i = 0; i < n; i++) this.#sync[this.#syncLength + i] = source[i]!;
+    if (source === this.#scratch) {
+      // Frames repeat their length: a native copy from a view kept per length.
+      if (this.#scratchView.length !== n) this.#scratchView = source.subarray(0, n);
+      this.#sync.set(this.#scratchView, this.#syncLength);
+    } else {
+      const sync = this.#sync;
+      const at = this.#syncLength;
+      for (let i = 0; i < n; i++) sync[at + i] = source[i]!;
+    }
     this.#syncLength += n;
   }
 }

@@ -253,8 +253,12 @@ class AudioPath {
   readonly payloadTypeMap = new Int16Array(128).fill(-1);
   jitterBuffer: AdaptiveJitterBuffer | undefined;
   resampler: Resampler | undefined;
+  /** Produces the path's next frame; set by the session. */
+  onTick: () => void = () => {};
   /** PCM at the source rate read from the jitter buffer per tick. */
   sourceFrame = new Int16Array(0);
+  /** The first frame's worth of `pending` (see #produceFrame). */
+  pendingHead = new Int16Array(0);
   /** PCM at the target rate waiting to be encoded. */
   pending = new Int16Array(0);
   pendingLength = 0;
@@ -352,6 +356,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.#b = new Leg('b', options.b, this.#clock, this.#rng);
     this.#aToB = new AudioPath(this.#a, this.#b);
     this.#bToA = new AudioPath(this.#b, this.#a);
+    // One callback per path for its playout timer, not a closure per frame.
+    this.#aToB.onTick = () => this.#tick(this.#aToB);
+    this.#bToA.onTick = () => this.#tick(this.#bToA);
   }
 
   /** Creates the media of a call; codecs (WebAssembly ones included) are loaded first. */
@@ -867,7 +874,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (needed && path.timer === undefined) {
       // First tick from the timer, never re-entrantly from a packet handler.
       path.nextTickAt = this.#clock.now();
-      path.timer = this.#clock.setTimeout(() => this.#tick(path), 0);
+      path.timer = this.#clock.setTimeout(path.onTick, 0);
     } else if (!needed) {
       this.#stopTicker(path);
     }
@@ -903,7 +910,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     path.nextTickAt += path.to.ptime;
     const now = this.#clock.now();
     if (path.nextTickAt < now - 200) path.nextTickAt = now; // the host stalled: do not burst
-    path.timer = this.#clock.setTimeout(() => this.#tick(path), Math.max(0, path.nextTickAt - now));
+    path.timer = this.#clock.setTimeout(path.onTick, Math.max(0, path.nextTickAt - now));
   }
 
   #needsTicks(path: AudioPath): boolean {
@@ -945,8 +952,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         path.targetFrame.length === target.frameSamples
           ? path.targetFrame
           : (path.targetFrame = new Int16Array(target.frameSamples));
-      for (let i = 0; i < frame.length; i++) frame[i] = path.pending[i]!;
-      path.pending.copyWithin(0, frame.length, path.pendingLength);
+      const pending = path.pending;
+      // A native copy through a view of the pending audio kept while the frame length repeats.
+      let head = path.pendingHead;
+      if (head.buffer !== pending.buffer || head.length !== frame.length) {
+        head = path.pendingHead = pending.subarray(0, frame.length);
+      }
+      frame.set(head);
+      pending.copyWithin(0, frame.length, path.pendingLength);
       path.pendingLength -= frame.length;
       if (path.holdTone !== undefined) path.holdTone.render(frame, frame.length);
       else if (to.dtmfMode === 'inband') path.generator?.render(frame, frame.length);

@@ -1,16 +1,15 @@
 import { MediaError } from './errors.js';
 
 /**
- * Quantiles over the last `capacity` values: a FIFO ring plus the same values kept sorted, so
- * a push costs two binary searches and one memmove and a quantile read is O(1). No allocation
- * after construction.
+ * Smallest and largest of the last `capacity` values, each from a monotonic queue (a value is
+ * dropped once a newer one is at least as small, or as large): O(1) amortised per push, no
+ * copying of the window and no allocation after construction.
  */
-export class SlidingQuantile {
+export class SlidingMinMax {
   readonly capacity: number;
-  readonly #ring: Float64Array;
-  readonly #sorted: Float64Array;
-  #head = 0;
-  #size = 0;
+  readonly #mins: MonotonicQueue;
+  readonly #maxes: MonotonicQueue;
+  #pushed = 0;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -20,55 +19,82 @@ export class SlidingQuantile {
       );
     }
     this.capacity = capacity;
-    this.#ring = new Float64Array(capacity);
-    this.#sorted = new Float64Array(capacity);
+    this.#mins = new MonotonicQueue(capacity, -1);
+    this.#maxes = new MonotonicQueue(capacity, 1);
   }
 
+  /** Values in the window. */
   get size(): number {
-    return this.#size;
+    return Math.min(this.#pushed, this.capacity);
   }
 
   clear(): void {
-    this.#head = 0;
-    this.#size = 0;
+    this.#pushed = 0;
+    this.#mins.clear();
+    this.#maxes.clear();
   }
 
   push(value: number): void {
-    if (this.#size === this.capacity) {
-      const evicted = this.#ring[this.#head]!;
-      const at = this.#lowerBound(evicted);
-      this.#sorted.copyWithin(at, at + 1, this.#size);
-      this.#size--;
-    }
-    this.#ring[this.#head] = value;
-    this.#head = (this.#head + 1) % this.capacity;
-    const at = this.#lowerBound(value);
-    this.#sorted.copyWithin(at + 1, at, this.#size);
-    this.#sorted[at] = value;
-    this.#size++;
+    const index = this.#pushed++;
+    const oldest = index - this.capacity + 1;
+    this.#mins.push(value, index, oldest);
+    this.#maxes.push(value, index, oldest);
   }
 
   /** Smallest value in the window (0 when empty). */
   min(): number {
-    return this.#size === 0 ? 0 : this.#sorted[0]!;
+    return this.#mins.front();
   }
 
-  /** The q-quantile (nearest rank) of the window (0 when empty). */
-  quantile(q: number): number {
-    if (this.#size === 0) return 0;
-    const rank = Math.min(this.#size - 1, Math.max(0, Math.ceil(q * this.#size) - 1));
-    return this.#sorted[rank]!;
+  /** Largest value in the window (0 when empty). */
+  max(): number {
+    return this.#maxes.front();
+  }
+}
+
+/**
+ * Values in push order whose front is the window's extreme: for a minimum (`direction` -1)
+ * each value is smaller than all after it. A ring of `capacity` entries.
+ */
+class MonotonicQueue {
+  readonly #values: Float64Array;
+  readonly #indices: Float64Array;
+  readonly #direction: number;
+  #head = 0;
+  #length = 0;
+
+  constructor(capacity: number, direction: -1 | 1) {
+    this.#values = new Float64Array(capacity);
+    this.#indices = new Float64Array(capacity);
+    this.#direction = direction;
   }
 
-  #lowerBound(value: number): number {
-    let lo = 0;
-    let hi = this.#size;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#sorted[mid]! < value) lo = mid + 1;
-      else hi = mid;
+  clear(): void {
+    this.#head = 0;
+    this.#length = 0;
+  }
+
+  /** Adds the value pushed as number `index`; entries pushed before `oldest` leave. */
+  push(value: number, index: number, oldest: number): void {
+    const capacity = this.#values.length;
+    // Values no more extreme than the new one can never be the extreme again.
+    while (this.#length > 0) {
+      const last = (this.#head + this.#length - 1) % capacity;
+      if ((this.#values[last]! - value) * this.#direction > 0) break;
+      this.#length--;
     }
-    return lo;
+    while (this.#length > 0 && this.#indices[this.#head]! < oldest) {
+      this.#head = (this.#head + 1) % capacity;
+      this.#length--;
+    }
+    const at = (this.#head + this.#length) % capacity;
+    this.#values[at] = value;
+    this.#indices[at] = index;
+    this.#length++;
+  }
+
+  front(): number {
+    return this.#length === 0 ? 0 : this.#values[this.#head]!;
   }
 }
 

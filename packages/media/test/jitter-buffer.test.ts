@@ -155,6 +155,47 @@ describe('AdaptiveJitterBuffer basics', () => {
     expect(report.waitingRatio).toBeCloseTo(report.waitingSamples / report.samplesPlayed, 9);
   });
 
+  it('hands the decoder each payload intact, from a reused receive buffer or not, whatever its length', () => {
+    const seen: number[][] = [];
+    const decoder: FrameDecoder = {
+      sampleRate: 8000,
+      decode: (payload, out) => {
+        seen.push([...payload]);
+        out.fill(1, 0, 160);
+        return 160;
+      },
+      conceal: (out, n) => {
+        out.fill(0, 0, n);
+        return n;
+      },
+    };
+    const h = harness(decoder);
+    const receive = new Uint8Array(200);
+    const sent: number[][] = [];
+    for (let i = 0; i < 60; i++) {
+      // Lengths vary like Opus payloads; some packets come in their own array, most in the
+      // reused buffer, at one or another offset.
+      const length = 20 + ((i * 37) % 90);
+      const payload = Array.from({ length }, (_, k) => (i * 7 + k) & 0xff);
+      sent.push(payload);
+      if (i % 5 === 4) {
+        h.buffer.insert(2, i, i * 160, Uint8Array.from(payload));
+      } else {
+        const offset = i % 3 === 0 ? 12 : 16;
+        receive.set(payload, offset);
+        h.buffer.insert(2, i, i * 160, receive, 0, offset, length);
+        receive.fill(0xee); // the caller reuses its buffer at once
+      }
+      h.read();
+      h.clock.advance(20);
+    }
+    for (let i = 0; i < 10; i++) {
+      h.read();
+      h.clock.advance(20);
+    }
+    expect(seen).toEqual(sent);
+  });
+
   it('follows an SSRC change and a timestamp jump without stalling', () => {
     const h = harness();
     let seq = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MediaError, SeededRandom } from '@callbridge/media';
-import { ForgettingQuantile, SlidingQuantile } from '../src/stats.js';
+import { ForgettingQuantile, SlidingMinMax } from '../src/stats.js';
 import { crossfadeInsert, crossfadeRemove, findPitchPeriod } from '../src/time-scale.js';
 
 describe('ForgettingQuantile', () => {
@@ -47,18 +47,26 @@ describe('ForgettingQuantile', () => {
   });
 });
 
-describe('SlidingQuantile', () => {
-  it('matches a sort of the last N values', () => {
+describe('SlidingMinMax', () => {
+  it('matches the smallest and largest of the last N values, repeats and runs included', () => {
     const rng = new SeededRandom(3);
-    const window = new SlidingQuantile(50);
+    const window = new SlidingMinMax(50);
+    expect(window.min()).toBe(0);
     const all: number[] = [];
-    for (let i = 0; i < 1000; i++) {
-      const v = Math.round(rng.normal(0, 20));
+    for (let i = 0; i < 3000; i++) {
+      // Rising and falling runs (drift) as well as noise and repeated values.
+      const v = Math.round(rng.normal(0, 20)) + (i % 700 < 350 ? i % 700 : 700 - (i % 700));
       all.push(v);
       window.push(v);
-      const last = all.slice(-50).sort((a, b) => a - b);
-      expect(window.min()).toBe(last[0]);
-      expect(window.quantile(0.9)).toBe(last[Math.ceil(0.9 * last.length) - 1]);
+      const last = all.slice(-50);
+      expect(window.size).toBe(last.length);
+      expect(window.min()).toBe(Math.min(...last));
+      expect(window.max()).toBe(Math.max(...last));
+      if (i === 1500) {
+        window.clear();
+        all.length = 0;
+        expect(window.size).toBe(0);
+      }
     }
   });
 });
