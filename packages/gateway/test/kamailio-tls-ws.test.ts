@@ -1,9 +1,9 @@
-// The gateway's SIP side over TLS and over WebSocket (RFC 7118) against Kamailio (tls and
-// websocket modules) with digest authentication, baresip on UDP behind it. For each transport a
-// browser session's account registers through Kamailio, calls baresip (Kamailio Record-Routes
-// with two addresses, one per transport), audio flows both ways, and the browser hangs up; then
-// baresip calls the browser, which reaches the gateway over its own connection (Kamailio's
-// connection alias), and hangs up.
+// The gateway's SIP side over TLS and over WebSocket (RFC 7118), plain (ws) and secure (wss, on
+// Kamailio's TLS listener), against Kamailio (tls and websocket modules) with digest
+// authentication, baresip on UDP behind it. For each transport a browser session's account
+// registers through Kamailio, calls baresip (Kamailio Record-Routes with two addresses, one per
+// transport), audio flows both ways, and the browser hangs up; then baresip calls the browser,
+// which reaches the gateway over its own connection (Kamailio's connection alias), and hangs up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PEERS,
@@ -54,18 +54,21 @@ describe.skipIf(peers.skip)('the gateway over SIP TLS and WebSocket with Kamaili
     certs?.remove();
   });
 
-  for (const transport of ['TLS', 'WS'] as const) {
+  // WSS is WebSocket on Kamailio's TLS listener: the gateway's WS transport with a CA (wss://).
+  for (const transport of ['TLS', 'WS', 'WSS'] as const) {
     describe(transport, () => {
       const proto = transport.toLowerCase();
+      const secure = transport !== 'WS';
+      const routeTransport = transport === 'TLS' ? 'tls' : 'ws';
       let b2bua: B2buaHarness;
 
       beforeAll(async () => {
-        const port = transport === 'TLS' ? kamailio.tlsPort : kamailio.wsPort;
+        const port = secure ? kamailio.tlsPort : kamailio.wsPort;
         b2bua = await startB2bua({
           argv: [
-            ...sipSideArgv(port ?? 0, transport),
+            ...sipSideArgv(port ?? 0, transport === 'WSS' ? 'WS' : transport),
             // Kamailio's certificate is self-signed: the gateway trusts it as its CA.
-            ...(transport === 'TLS' ? ['--sip-tls-ca', pem.cert] : []),
+            ...(secure ? ['--sip-tls-ca', pem.cert] : []),
           ],
           sipOptions: { login: 'gateway', password: 'gateway-secret', domain: '127.0.0.1' },
           ready: 'REGISTERED',
@@ -107,9 +110,10 @@ describe.skipIf(peers.skip)('the gateway over SIP TLS and WebSocket with Kamaili
           await socket.waitFor({ type: 'call.status', callId, status: 'FINISH' }, 10_000);
           await baresip.process.waitFor(/terminated/, 5000);
           // The BYE came over this transport with the route set of the INVITE's 200: Kamailio's
-          // address on this transport first, then its UDP address towards baresip.
+          // address on this transport first, then its UDP address towards baresip. A wss
+          // listener is Record-Routed with transport=ws (RFC 7118 §5.2 has no "wss" there).
           const bye = new RegExp(
-            `REQUEST BYE [^\\n]*from=gateway to=phone [^\\n]*route=<sip:127\\.0\\.0\\.1:\\d+;transport=${proto};r2=on;lr[^>]*>, ?<sip:127\\.0\\.0\\.1:${kamailio.port};r2=on;lr[^>]*> [^\\n]*proto=${proto}\\n`,
+            `REQUEST BYE [^\\n]*from=gateway to=phone [^\\n]*route=<sip:127\\.0\\.0\\.1:\\d+;transport=${routeTransport};r2=on;lr[^>]*>, ?<sip:127\\.0\\.0\\.1:${kamailio.port};r2=on;lr[^>]*> [^\\n]*proto=${proto}\\n`,
           );
           await kamailio.process.waitFor(bye, 5000);
           await until(() => backend.activeCalls === 0, 'no call left in the B2BUA');

@@ -6,9 +6,11 @@ import {
   LossyTransport,
   ManualClock,
   StreamTransport,
+  TransportLayer,
   UdpTransport,
   WebSocketTransport,
   createStreamFramer,
+  parseUri,
   type Flow,
   type Transport,
 } from '@callbridge/sip';
@@ -240,6 +242,20 @@ describe('WebSocket transport (RFC 7118)', () => {
     const [reply, replyFlow] = await back;
     expect(decoder.decode(reply)).toMatch(/reply$/);
     expect(replyFlow.connectionId).toBe(flow.connectionId);
+  });
+
+  it('sends to a transport=ws URI over wss when that is the only WebSocket transport (§5.2)', async () => {
+    const secureOnly = new TransportLayer([
+      await track(WebSocketTransport.create({ listen: false, client: { ca: 'unused' } })),
+    ]);
+    const route = parseUri('sip:127.0.0.1:8443;transport=ws;lr');
+    expect(await secureOnly.resolve(route)).toMatchObject({ protocol: 'wss', port: 8443 });
+    const both = new TransportLayer([
+      await track(WebSocketTransport.create({ listen: false })),
+      await track(WebSocketTransport.create({ listen: false, client: { ca: 'unused' } })),
+    ]);
+    expect((await both.resolve(route)).protocol).toBe('ws');
+    expect((await both.resolve(parseUri('sips:127.0.0.1;transport=ws'))).protocol).toBe('wss');
   });
 
   it('refuses a handshake without the sip subprotocol', async () => {

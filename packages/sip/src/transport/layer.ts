@@ -163,7 +163,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     let protocol: TransportProtocol;
     if (param === 'tcp') protocol = uri.scheme === 'sips' ? 'tls' : 'tcp';
     else if (param === 'tls') protocol = 'tls';
-    else if (param === 'ws') protocol = uri.scheme === 'sips' ? 'wss' : 'ws';
+    // RFC 7118 §5.2: "ws" names SIP over WebSocket secured or not (proxies such as Kamailio
+    // Record-Route a wss listener with it); a sips: URI, or a stack whose only WebSocket
+    // transport is secure, goes over wss.
+    else if (param === 'ws')
+      protocol =
+        uri.scheme === 'sips' || (!this.transport('ws') && this.transport('wss')) ? 'wss' : 'ws';
     else if (param === 'wss') protocol = 'wss';
     else if (param === 'udp') protocol = 'udp';
     else protocol = uri.scheme === 'sips' ? 'tls' : 'udp';
