@@ -20,6 +20,7 @@ import {
   answerIncoming,
   establishWithTone,
   placeCall,
+  registrationFailure,
   sipSideArgv,
   startB2bua,
   type B2buaHarness,
@@ -53,6 +54,20 @@ describe.skipIf(peers.skip)('the gateway over SIP TLS and WebSocket with Kamaili
     await kamailio?.stop();
     certs?.remove();
   });
+
+  it("refuses Kamailio's self-signed certificate without sip.tlsCa: the session says why", async () => {
+    const b2bua = await startB2bua({
+      argv: sipSideArgv(kamailio.tlsPort ?? 0, 'TLS'),
+      sipOptions: { login: 'gateway', password: 'gateway-secret', domain: '127.0.0.1' },
+    });
+    try {
+      const failure = await registrationFailure(b2bua.socket);
+      expect(failure).toMatchObject({ reason: 'SIP_SERVER_UNREACHABLE' });
+      expect(failure.message).toMatch(/certificate/i);
+    } finally {
+      await b2bua.stop();
+    }
+  }, 20_000);
 
   // WSS is WebSocket on Kamailio's TLS listener: the gateway's WS transport with a CA (wss://).
   for (const transport of ['TLS', 'WS', 'WSS'] as const) {

@@ -116,3 +116,14 @@ export async function answerIncoming(socket: TestSocket, peer: WebRtcPeer): Prom
   await socket.waitFor({ type: 'call.status', callId, status: 'ESTABLISHED' }, 10_000);
   return callId;
 }
+
+/** The failure of the session's registration: waits for it to report UNREGISTERED. */
+export async function registrationFailure(
+  socket: TestSocket,
+): Promise<{ readonly reason?: string; readonly message?: string }> {
+  const status = await socket.waitFor(
+    (m) => m['type'] === 'session.status' && m['status'] === 'UNREGISTERED',
+    10_000,
+  );
+  return status['failure'] as { reason?: string; message?: string };
+}
