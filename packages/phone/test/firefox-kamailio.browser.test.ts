@@ -76,7 +76,10 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.kamailio, PEERS.baresip, PEERS.s
       firefox = await launchFirefox();
       page = await firefox.newPage();
       await page.evaluateOnNewDocument(instrumentPage);
-      await page.goto(`http://127.0.0.1:${new URL(gateway.url).port}/`, { waitUntil: 'load' });
+      await page.goto(`http://127.0.0.1:${new URL(gateway.url).port}/`, {
+        waitUntil: 'load',
+        timeout: 60_000,
+      });
       await logIn(page, {
         login: 'browser',
         authName: 'browser-auth',

@@ -94,7 +94,7 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
     firefoxes.push(firefox);
     const page = await firefox.newPage();
     await page.evaluateOnNewDocument(instrumentPage);
-    await page.goto(phoneUrl, { waitUntil: 'load' });
+    await page.goto(phoneUrl, { waitUntil: 'load', timeout: 60_000 });
     return page;
   }
 

@@ -194,13 +194,13 @@ export async function waitUntil<T>(
 export const aria = (name: string, role: string): string => `::-p-aria(${name}[role="${role}"])`;
 
 export async function click(page: Page, name: string): Promise<void> {
-  const button = await page.waitForSelector(aria(name, 'button'), { timeout: 15_000 });
+  const button = await page.waitForSelector(aria(name, 'button'), { timeout: 30_000 });
   await button!.click();
   await button!.dispose();
 }
 
 export async function fill(page: Page, selector: string, value: string): Promise<void> {
-  const field = await page.waitForSelector(selector, { timeout: 15_000 });
+  const field = await page.waitForSelector(selector, { timeout: 30_000 });
   await field!.click({ count: 3 });
   await field!.type(value);
   await field!.dispose();
