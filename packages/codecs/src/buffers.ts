@@ -19,9 +19,12 @@ export function outputView<T extends Int16Array | Uint8Array>(
 export class GrowableInt16 {
   #buffer: Int16Array;
   #view: Int16Array;
+  /** The buffer `#view` was cut from (it changes when the buffer grows). */
+  #viewOf: Int16Array;
   constructor(initial: number) {
     this.#buffer = new Int16Array(initial);
     this.#view = this.#buffer.subarray(0, 0);
+    this.#viewOf = this.#buffer;
   }
 
   /** The first `length` elements; growing keeps the current content (callers fill in steps). */
@@ -32,8 +35,9 @@ export class GrowableInt16 {
       this.#buffer = grown;
     }
     // Frames repeat their size: hand out the same view again instead of a new one per call.
-    if (this.#view.buffer !== this.#buffer.buffer || this.#view.length !== length) {
+    if (this.#viewOf !== this.#buffer || this.#view.length !== length) {
       this.#view = this.#buffer.subarray(0, length);
+      this.#viewOf = this.#buffer;
     }
     return this.#view;
   }
@@ -42,10 +46,13 @@ export class GrowableInt16 {
 /** Byte counterpart of `GrowableInt16`. */
 export class GrowableUint8 {
   #buffer: Uint8Array;
-  #view: Uint8Array;
+  /**
+   * Views of `#buffer` by length, made on first use: encoded frames of variable-rate codecs
+   * (Opus) change length with every packet and would otherwise cost a new view each.
+   */
+  #views: (Uint8Array | undefined)[] = [];
   constructor(initial: number) {
     this.#buffer = new Uint8Array(initial);
-    this.#view = this.#buffer.subarray(0, 0);
   }
 
   /** The first `length` bytes; growing keeps the current content. */
@@ -54,12 +61,11 @@ export class GrowableUint8 {
       const grown = new Uint8Array(Math.max(length, this.#buffer.length * 2));
       grown.set(this.#buffer);
       this.#buffer = grown;
+      this.#views = [];
     }
-    // Frames repeat their size: hand out the same view again instead of a new one per call.
-    if (this.#view.buffer !== this.#buffer.buffer || this.#view.length !== length) {
-      this.#view = this.#buffer.subarray(0, length);
-    }
-    return this.#view;
+    let view = this.#views[length];
+    if (view === undefined) view = this.#views[length] = this.#buffer.subarray(0, length);
+    return view;
   }
 }
 

@@ -6,7 +6,7 @@
  * The codec can run at 8, 12, 16, 24 or 48 kHz (`sampleRate` option): an encoder at 8 kHz still
  * produces standard Opus packets, and running at the other leg's rate saves the resampler.
  */
-import { closedError, GrowableInt16, outputView } from './buffers.js';
+import { closedError, GrowableInt16, GrowableUint8, outputView } from './buffers.js';
 import type { AudioCodec, CodecOptions } from './codec.js';
 import { CodecError } from './errors.js';
 import type { CodecDescriptor } from './registry.js';
@@ -63,8 +63,10 @@ export class OpusCodec implements AudioCodec {
   readonly #glue: number;
   readonly #pcm: number;
   readonly #packet: number;
-  readonly #encoded = new Uint8Array(MAX_PACKET_BYTES);
+  readonly #encoded = new GrowableUint8(MAX_PACKET_BYTES);
   readonly #decoded: GrowableInt16;
+  #memoryView: Int16Array | undefined;
+  #memoryViewOf: Int16Array | undefined;
   readonly #dtx: boolean;
   #closed = false;
 
@@ -123,8 +125,11 @@ export class OpusCodec implements AudioCodec {
     if (length < 0) throw opusError('encode', length);
     // With DTX, packets of 2 bytes or less need not be sent (libopus opus_encode docs).
     const sent = this.#dtx && length <= 2 ? 0 : length;
-    const out = output ? outputView(output, sent, 'opus encode') : this.#encoded.subarray(0, sent);
-    out.set(lib.u8.subarray(this.#packet, this.#packet + sent));
+    const out = output ? outputView(output, sent, 'opus encode') : this.#encoded.view(sent);
+    // A loop rather than a view of wasm memory per packet (packets are small).
+    const memory = lib.u8;
+    const packet = this.#packet;
+    for (let i = 0; i < sent; i++) out[i] = memory[packet + i]!;
     return out;
   }
 
@@ -180,9 +185,22 @@ export class OpusCodec implements AudioCodec {
     if (samples < 0) throw opusError(what, samples);
     const count = samples * this.channels;
     const out = output ? outputView(output, count, `opus ${what}`) : this.#decoded.view(count);
-    const start = this.#pcm >> 1;
-    out.set(lib.i16.subarray(start, start + count));
+    out.set(this.#decodedInMemory(lib.i16, count));
     return out;
+  }
+
+  /** The decoder's output in wasm memory, through a view kept while memory and length stay. */
+  #decodedInMemory(memory: Int16Array, count: number): Int16Array {
+    if (
+      this.#memoryView === undefined ||
+      this.#memoryViewOf !== memory ||
+      this.#memoryView.length !== count
+    ) {
+      const start = this.#pcm >> 1;
+      this.#memoryView = memory.subarray(start, start + count);
+      this.#memoryViewOf = memory;
+    }
+    return this.#memoryView;
   }
 
   #checkLossSamples(samples: number): void {

@@ -257,8 +257,9 @@ class AudioPath {
   onTick: () => void = () => {};
   /** PCM at the source rate read from the jitter buffer per tick. */
   sourceFrame = new Int16Array(0);
-  /** The first frame's worth of `pending` (see #produceFrame). */
+  /** The first frame's worth of `pending` (see #produceFrame), and the array it views. */
   pendingHead = new Int16Array(0);
+  pendingHeadOf: Int16Array | undefined;
   /** PCM at the target rate waiting to be encoded. */
   pending = new Int16Array(0);
   pendingLength = 0;
@@ -955,8 +956,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       const pending = path.pending;
       // A native copy through a view of the pending audio kept while the frame length repeats.
       let head = path.pendingHead;
-      if (head.buffer !== pending.buffer || head.length !== frame.length) {
+      if (path.pendingHeadOf !== pending || head.length !== frame.length) {
         head = path.pendingHead = pending.subarray(0, frame.length);
+        path.pendingHeadOf = pending;
       }
       frame.set(head);
       pending.copyWithin(0, frame.length, path.pendingLength);
