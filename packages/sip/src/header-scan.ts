@@ -253,6 +253,16 @@ export const scanCallId: Scanner<string> = (src, start, end) => {
   return src.text.substring(start, end);
 };
 
+/** Host name bytes (§25.1 hostname; "_" too, as `parseUri` allows): letters, "-", "_"; digits. */
+const HOST_NAME_CHAR = 1;
+const HOST_DIGIT = 2;
+const HOST_BYTE = new Uint8Array(256);
+for (let c = 0; c < 128; c++) {
+  const cls = CHAR_CLASS[c]!;
+  if ((cls & ALPHA) !== 0 || c === 45 || c === 95) HOST_BYTE[c] = HOST_NAME_CHAR;
+  else if ((cls & DIGIT) !== 0) HOST_BYTE[c] = HOST_DIGIT;
+}
+
 const USER_BYTE = new Uint8Array(256);
 const URI_PARAM_BYTE = new Uint8Array(256);
 for (let c = 0; c < 128; c++) {
@@ -295,6 +305,7 @@ export function scanSipUri(src: MessageSource, start: number, end: number): SipU
   let labelFirst = -1;
   let prevLabelFirst = -1;
   let numeric = true;
+  const hostByte = HOST_BYTE; // a local: module bindings are re-checked on each use in a loop
   for (; i < end; i++) {
     const c = bytes[base + i]!;
     if (c === 58 || c === 59) break;
@@ -304,9 +315,9 @@ export function scanSipUri(src: MessageSource, start: number, end: number): SipU
       labelStart = i + 1;
       continue;
     }
-    const cls = c < 128 ? CHAR_CLASS[c]! : 0;
-    if ((cls & ALPHA) !== 0 || c === 45 || c === 95) numeric = false;
-    else if ((cls & DIGIT) === 0) return undefined;
+    const kind = hostByte[c]!;
+    if (kind === HOST_NAME_CHAR) numeric = false;
+    else if (kind !== HOST_DIGIT) return undefined;
     if (i === labelStart) labelFirst = c;
   }
   if (i === hostStart || (labelStart === i && labelStart - 1 === hostStart)) return undefined;

@@ -194,6 +194,9 @@ export function parseMessage(
   const nameTrie = NAME_TRIE;
   const tokenSymbol = TOKEN_SYMBOL;
   const lwsByte = LWS_BYTE;
+  const idAtState = NAME_ID_AT_STATE;
+  const idContentLength = ID_CONTENT_LENGTH;
+  const maxHeaderLineLength = lim.maxHeaderLineLength;
   let n = 0; // numbers written to scratch
   let contentLength = -1;
   let i = startLineEnd + 1;
@@ -224,7 +227,7 @@ export function parseMessage(
     colon -= base;
     nl = text.indexOf('\n', colon);
     if (nl === -1) break;
-    const id = NAME_ID_AT_STATE[state]!;
+    const id = idAtState[state]!;
     // Folding (§7.3.1): following lines starting with SP/HTAB belong to this header.
     let folded = 0;
     let lineEnd = nl; // LF of the last physical line
@@ -238,7 +241,7 @@ export function parseMessage(
     }
     // Value: without the whitespace around it (and the CR/LF of folding at its ends).
     let valueEnd = lineEnd > 0 && bytes[base + lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-    if (valueEnd - i > lim.maxHeaderLineLength) {
+    if (valueEnd - i > maxHeaderLineLength) {
       throw fail(
         'HEADER_LINE_TOO_LONG',
         `a header line is longer than ${lim.maxHeaderLineLength} bytes`,
@@ -251,7 +254,7 @@ export function parseMessage(
     let valueStart = colon + 1;
     while (valueStart < valueEnd && lwsByte[bytes[base + valueStart]!] === 1) valueStart++;
     while (valueEnd > valueStart && lwsByte[bytes[base + valueEnd - 1]!] === 1) valueEnd--;
-    if (id === ID_CONTENT_LENGTH) {
+    if (id === idContentLength) {
       const value = contentLengthOf(bytes, base + valueStart, base + valueEnd, isResponse);
       if (contentLength !== -1 && value !== contentLength) {
         throw fail(
