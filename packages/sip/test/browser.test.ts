@@ -1,0 +1,145 @@
+// The SIP message layer in headless Chromium through the package's browser entry,
+// `@callbridge/sip/messages`: its TypeScript sources, transpiled file by file and served as ES
+// modules (no bundler), load without any Node module and parse and serialise the same bytes as
+// under Node.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { parseMessage, serialize, SipParseError } from '@callbridge/sip';
+import {
+  CHROMIUM_TEST_ORIGIN,
+  launchChromium,
+  needsPeers,
+  PEERS,
+  type LaunchedChromium,
+} from '@callbridge/testkit';
+
+const sipPackage = fileURLToPath(new URL('../', import.meta.url));
+
+const PAGE = `<!doctype html><title>sip</title>
+<script type="importmap">{"imports": {"@callbridge/sip/messages": "/sip/messages.js"}}</script>
+<script type="module">
+  import('@callbridge/sip/messages').then(
+    (sip) => { globalThis.CallbridgeSip = sip; },
+    (error) => { globalThis.CallbridgeSipError = String(error); },
+  );
+</script>`;
+
+const INVITE = [
+  'INVITE sip:bob@biloxi.example.com SIP/2.0',
+  'Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashds7;rport',
+  'Max-Forwards: 70',
+  't: Bob <sip:bob@biloxi.example.com>',
+  'f: "Alice" <sip:alice@atlanta.example.com>;tag=1928301774',
+  'i: a84b4c76e66710@pc33.atlanta.example.com',
+  'CSeq: 314159 INVITE',
+  'Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>',
+  'Content-Type: application/sdp',
+  'Content-Length: 4',
+  '',
+  'v=0\n',
+].join('\r\n');
+
+interface Parsed {
+  readonly method: string;
+  readonly branch: string | undefined;
+  readonly fromTag: string | undefined;
+  readonly callId: string | undefined;
+  readonly serialized: number[];
+  readonly error: { name: string; code: string; status: number | undefined } | undefined;
+}
+
+describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Chromium', () => {
+  let browser: LaunchedChromium;
+  let page: Page;
+  const served: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    await page.route(CHROMIUM_TEST_ORIGIN, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
+    );
+    // Serves src/<file>.ts as /sip/<file>.js: the browser asks only for what the entry imports.
+    await page.route(`${CHROMIUM_TEST_ORIGIN}sip/**`, async (route) => {
+      const match = /^\/sip\/([\w-]+)\.js$/.exec(new URL(route.request().url()).pathname);
+      if (!match) return route.fulfill({ status: 404 });
+      served.push(match[1]!);
+      const source = readFileSync(`${sipPackage}src/${match[1]!}.ts`, 'utf8');
+      const { outputText } = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+      });
+      return route.fulfill({ status: 200, contentType: 'text/javascript', body: outputText });
+    });
+    await page.goto(CHROMIUM_TEST_ORIGIN);
+    await page.waitForFunction(
+      () => 'CallbridgeSip' in globalThis || 'CallbridgeSipError' in globalThis,
+    );
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('is the entry the package exports for it', () => {
+    const manifest = JSON.parse(readFileSync(`${sipPackage}package.json`, 'utf8')) as {
+      exports: Record<string, { default: string }>;
+    };
+    expect(manifest.exports['./messages']?.default).toBe('./dist/messages.js');
+  });
+
+  it('loads as plain ES modules, none of them from Node', async () => {
+    // A Node import (node:crypto, node:dgram, …) cannot be resolved by the page and fails the load.
+    expect(
+      await page.evaluate(() => (globalThis as { CallbridgeSipError?: string }).CallbridgeSipError),
+    ).toBeUndefined();
+    expect(served).toContain('parser');
+    expect(served).not.toContain('index');
+  });
+
+  it('parses, reads and serialises a message as Node does; bad input is a SipParseError', async () => {
+    const inBrowser = await page.evaluate((text): Parsed => {
+      type Sip = typeof import('@callbridge/sip');
+      const sip = (globalThis as unknown as { CallbridgeSip: Sip }).CallbridgeSip;
+      const message = sip.parseMessage(new TextEncoder().encode(text));
+      if (message.kind !== 'request') throw new Error('not a request');
+      let error: Parsed['error'];
+      try {
+        sip.parseMessage(new TextEncoder().encode('INVITE sip:a@b SIP/3.0\r\n\r\n'));
+      } catch (thrown) {
+        const e = thrown as InstanceType<Sip['SipParseError']>;
+        error = { name: e.name, code: e.code, status: e.response?.status };
+      }
+      return {
+        method: message.method,
+        branch: message.topVia?.branch,
+        fromTag: message.from?.tag,
+        callId: message.callId,
+        serialized: [...sip.serialize(message)],
+        error,
+      };
+    }, INVITE);
+
+    const inNode = parseMessage(new TextEncoder().encode(INVITE));
+    if (inNode.kind !== 'request') throw new Error('not a request');
+    expect(inBrowser.method).toBe('INVITE');
+    expect(inBrowser.branch).toBe(inNode.topVia?.branch);
+    expect(inBrowser.fromTag).toBe('1928301774');
+    expect(inBrowser.callId).toBe(inNode.callId);
+    expect(Uint8Array.from(inBrowser.serialized)).toEqual(serialize(inNode));
+    let nodeError: SipParseError | undefined;
+    try {
+      parseMessage(new TextEncoder().encode('INVITE sip:a@b SIP/3.0\r\n\r\n'));
+    } catch (thrown) {
+      nodeError = thrown as SipParseError;
+    }
+    expect(inBrowser.error).toEqual({
+      name: nodeError?.name,
+      code: nodeError?.code,
+      status: nodeError?.response?.status,
+    });
+    expect(inBrowser.error?.status).toBe(505);
+  });
+});
