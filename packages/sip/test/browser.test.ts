@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { parseMessage, serialize, SipParseError } from '@callbridge/sip';
+import { parseMessage, serialize, type SipParseError } from '@callbridge/sip';
+import type * as SipMessages from '@callbridge/sip';
 import {
   CHROMIUM_TEST_ORIGIN,
   launchChromium,
@@ -101,7 +102,7 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Ch
 
   it('parses, reads and serialises a message as Node does; bad input is a SipParseError', async () => {
     const inBrowser = await page.evaluate((text): Parsed => {
-      type Sip = typeof import('@callbridge/sip');
+      type Sip = typeof SipMessages;
       const sip = (globalThis as unknown as { CallbridgeSip: Sip }).CallbridgeSip;
       const message = sip.parseMessage(new TextEncoder().encode(text));
       if (message.kind !== 'request') throw new Error('not a request');
