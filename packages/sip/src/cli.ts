@@ -2,7 +2,7 @@
  * `callbridge-sip`: command-line access to the parser, for conformance suites and for people
  * debugging a capture.
  *
- *   callbridge-sip parse FILE...   one JSON object per file and line:
+ *   callbridge-sip parse FILE...   one line of JSON per file:
  *     {"file","ok":true,"kind","method","requestUri","status","reason","headers":[[name,value]],"bodyLength"}
  *     {"file","ok":false,"code","message","response":400}   (response null for responses)
  *   A request has "status" and "reason" null, a response "method" and "requestUri" null.

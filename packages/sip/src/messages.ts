@@ -6,7 +6,7 @@
  * ```ts
  * const msg = parseMessage(datagram);              // SipRequest | SipResponse, or SipParseError
  * if (msg.kind === 'request') {
- *   const verdict = validateRequest(msg, { role: 'uas' }); // 400/416/420/415/483/501... or undefined
+ *   const verdict = validateRequest(msg, { role: 'uas' }); // 400/416/420/415/501... (483 for role 'proxy') or undefined
  *   msg.topVia?.branch; msg.from?.tag; msg.to?.tag; msg.callId; msg.cseq?.seq;
  *   socket.send(serialize(createResponse(msg, 180, undefined, { toTag: newTag() })));
  * }
