@@ -14,7 +14,7 @@ import {
 } from '@callbridge/rtp';
 import type { RtcpPacket, RtpPacketInit, TelephoneEventNotice } from '@callbridge/rtp';
 import { SrtpContext, SrtpError } from '@callbridge/srtp';
-import { codecRegistry, createResampler } from '@callbridge/codecs';
+import { codecRegistry, createResampler, parseFmtp } from '@callbridge/codecs';
 import type { AudioCodec, CodecRegistry, Resampler, ResamplerOptions } from '@callbridge/codecs';
 import { systemClock } from './clock.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -216,8 +216,27 @@ function sameFormat(a: PayloadFormat, b: PayloadFormat): boolean {
   return (
     a.name.toLowerCase() === b.name.toLowerCase() &&
     a.clockRate === b.clockRate &&
-    (a.channels ?? 1) === (b.channels ?? 1)
+    (a.channels ?? 1) === (b.channels ?? 1) &&
+    (a.name.toUpperCase() !== 'H264' || sameH264Stream(a, b))
   );
+}
+
+/**
+ * Whether H.264 relayed from one format can be sent as the other: RFC 6184 §8.2.2 makes formats
+ * with another packetization-mode (default 0) or another profile (profile_idc, the first octet
+ * of profile-level-id, default 0x42) different streams; the level may differ.
+ */
+function sameH264Stream(a: PayloadFormat, b: PayloadFormat): boolean {
+  const params = (format: PayloadFormat) => {
+    const fmtp = parseFmtp(format.fmtp);
+    return {
+      mode: fmtp['packetization-mode'] ?? '0',
+      profile: (fmtp['profile-level-id'] ?? '42000a').slice(0, 2).toLowerCase(),
+    };
+  };
+  const x = params(a);
+  const y = params(b);
+  return x.mode === y.mode && x.profile === y.profile;
 }
 
 interface MutablePacketInit extends RtpPacketInit {

@@ -578,6 +578,80 @@ describe('MediaSession RTCP and video', () => {
   });
 });
 
+describe('MediaSession H.264 relay', () => {
+  it('maps H.264 payload types by packetization mode and profile, and forwards keyframe requests', async () => {
+    // The browser offers constrained baseline in both packetization modes and high profile; the
+    // SIP side answered its own payload types in another order (RFC 6184 §8.2.2: another mode or
+    // profile is another format, another level is not).
+    const browser = [
+      {
+        payloadType: 102,
+        name: 'H264',
+        clockRate: 90000,
+        fmtp: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+      },
+      {
+        payloadType: 127,
+        name: 'H264',
+        clockRate: 90000,
+        fmtp: 'level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f',
+      },
+      {
+        payloadType: 123,
+        name: 'H264',
+        clockRate: 90000,
+        fmtp: 'packetization-mode=1;profile-level-id=640032',
+      },
+    ];
+    const phone = [
+      { payloadType: 97, name: 'H264', clockRate: 90000, fmtp: 'profile-level-id=42e00d' },
+      {
+        payloadType: 99,
+        name: 'H264',
+        clockRate: 90000,
+        fmtp: 'packetization-mode=1;profile-level-id=42e016',
+      },
+    ];
+    const c = await call(
+      (t) => ({ transport: t, video: { formats: browser } }),
+      (t) => ({ transport: t, video: { formats: phone } }),
+    );
+    const send = (payloadType: number, i: number) =>
+      c.session.receiveRtp(
+        'a',
+        createRtpPacket({
+          payloadType,
+          sequenceNumber: 200 + i,
+          timestamp: 3000 * i,
+          ssrc: 0x88,
+          marker: true,
+          payload: Uint8Array.of(0x65, i), // an IDR slice NAL unit
+        }).bytes,
+      );
+    send(102, 0); // mode 1 → the phone's mode 1 format
+    send(127, 1); // mode 0 → the phone's format without a mode (0)
+    send(123, 2); // high profile: the phone has none, so nothing is sent
+    expect(c.b.rtp.map((p) => p.payloadType)).toEqual([99, 97]);
+    expect(c.b.rtp.map((p) => p.payload[1])).toEqual([0, 1]);
+    // A FIR from the phone (RFC 5104 §4.3.1) becomes a keyframe request towards the browser.
+    c.session.receiveRtcp(
+      'b',
+      serializeRtcp([
+        {
+          type: 'fir',
+          senderSsrc: 5,
+          mediaSsrc: 0,
+          entries: [{ ssrc: c.b.rtp[0]!.ssrc, sequenceNumber: 1 }],
+        },
+      ]),
+    );
+    expect(c.a.rtcp.flat()).toContainEqual(
+      expect.objectContaining({ type: 'pli', mediaSsrc: 0x88 }),
+    );
+    expect(c.events.pictureFastUpdate).toEqual([{ leg: 'a' }]);
+  });
+});
+
 describe('MediaSession with the WebAssembly Opus codec', () => {
   const OPUS = {
     payloadType: 111,
