@@ -4,9 +4,9 @@
 // behind (calls, RTP ports, sockets, timers).
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
-import { embeddedDemo } from '../src/demo/index.js';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
+import { REST_API_ARGV, startB2buaGateway } from './support/b2bua-harness.js';
 import { WebRtcPeer } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
 
@@ -16,26 +16,10 @@ let gateway: RunningGateway;
 let backend: B2buaBackend | undefined;
 
 beforeAll(async () => {
-  const config = loadConfig({
-    argv: [
-      '--listen-host',
-      '127.0.0.1',
-      '--listen-port',
-      '0',
-      '--api-tokens',
-      'test-token-0123456789abcdef',
-      '--media-rtp-ports',
-      `${RTP_PORTS.min}-${RTP_PORTS.max}`,
-    ],
-    env: {},
-  });
-  gateway = await startGateway({
-    config,
-    logger: silentLogger,
-    staticMounts: {},
-    demoFactory: embeddedDemo,
-    backendFactory: (context) => (backend = new B2buaBackend(context)),
-  });
+  ({ gateway, backend } = await startB2buaGateway(
+    [...REST_API_ARGV, '--media-rtp-ports', `${RTP_PORTS.min}-${RTP_PORTS.max}`],
+    { demo: true },
+  ));
 });
 
 afterAll(async () => {

@@ -6,9 +6,10 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpPacket, parseRtcp, writeRtcp, writeRtpPacket, type RtcpPacket } from '@callbridge/rtp';
 import { Registerer, UdpTransport, UserAgent, type InviteSession } from '@callbridge/sip';
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
-import { DEMO_DOMAIN, embeddedDemo } from '../src/demo/index.js';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
+import { DEMO_DOMAIN } from '../src/demo/index.js';
+import { REST_API_ARGV, startB2buaGateway } from './support/b2bua-harness.js';
 import { TestSocket } from './support/ws-client.js';
 
 const { PeerConnection, Audio, Video } = nodeDataChannel;
@@ -40,25 +41,10 @@ const bobRequests: { method: string; contentType: string; body: string }[] = [];
 let inviteSdp = '';
 
 beforeAll(async () => {
-  gateway = await startGateway({
-    config: loadConfig({
-      argv: [
-        '--listen-host',
-        '127.0.0.1',
-        '--listen-port',
-        '0',
-        '--api-tokens',
-        'test-token-0123456789abcdef',
-        '--media-sip-codecs',
-        'PCMU,telephone-event,VP8',
-      ],
-      env: {},
-    }),
-    logger: silentLogger,
-    staticMounts: {},
-    demoFactory: embeddedDemo,
-    backendFactory: (context) => (backend = new B2buaBackend(context)),
-  });
+  ({ gateway, backend } = await startB2buaGateway(
+    [...REST_API_ARGV, '--media-sip-codecs', 'PCMU,telephone-event,VP8'],
+    { demo: true },
+  ));
   bobAudio = await udp();
   bobVideo = await udp();
   bobVideoRtcp = await udp();

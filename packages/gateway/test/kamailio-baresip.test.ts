@@ -2,8 +2,8 @@
 // digest authentication (401 on REGISTER, 407 on INVITE), baresip as the phone, and libdatachannel
 // (node-datachannel) as the browser over the WebSocket protocol.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
 import {
   PEERS,
   needsPeers,
@@ -12,6 +12,13 @@ import {
   type Baresip,
   type Kamailio,
 } from '@callbridge/testkit';
+import {
+  REST_API_ARGV,
+  sipSideArgv,
+  startB2bua,
+  startB2buaGateway,
+  type B2buaHarness,
+} from './support/b2bua-harness.js';
 import { WebRtcPeer } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
 
@@ -39,27 +46,10 @@ describe.skipIf(peers.skip)('gateway with Kamailio (digest auth) and baresip', (
     domain = '127.0.0.1';
     proxy = `127.0.0.1:${kamailio.port}`;
     baresip = await startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU,PCMA' });
-    const config = loadConfig({
-      argv: [
-        '--listen-host',
-        '127.0.0.1',
-        '--listen-port',
-        '0',
-        '--api-tokens',
-        'test-token-0123456789abcdef',
-        '--sip-domain',
-        domain,
-        '--sip-outbound-proxy',
-        proxy,
-      ],
-      env: {},
-    });
-    gateway = await startGateway({
-      config,
-      logger: silentLogger,
-      staticMounts: {},
-      backendFactory: (context) => (backend = new B2buaBackend(context)),
-    });
+    ({ gateway, backend } = await startB2buaGateway([
+      ...REST_API_ARGV,
+      ...sipSideArgv(kamailio.port),
+    ]));
     socket = await TestSocket.open(gateway.websocketUrl);
     const connected = await socket.request({
       type: 'session.connect',
@@ -199,47 +189,21 @@ describe.skipIf(peers.skip)('gateway with Kamailio (digest auth) and baresip', (
 describe.skipIf(peers.skip)('gateway over SIP/TCP with Kamailio and baresip', () => {
   let kamailio: Kamailio;
   let baresip: Baresip;
-  let gateway: RunningGateway;
+  let b2bua: B2buaHarness | undefined;
   let socket: TestSocket;
 
   beforeAll(async () => {
     kamailio = await startKamailio();
     baresip = await startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU' });
-    const proxy = `127.0.0.1:${kamailio.port}`;
-    gateway = await startGateway({
-      config: loadConfig({
-        argv: [
-          '--listen-host',
-          '127.0.0.1',
-          '--listen-port',
-          '0',
-          '--api-tokens',
-          'test-token-0123456789abcdef',
-          '--sip-domain',
-          '127.0.0.1',
-          '--sip-outbound-proxy',
-          proxy,
-          '--sip-transport',
-          'TCP',
-        ],
-        env: {},
-      }),
-      logger: silentLogger,
-      staticMounts: {},
-      backendFactory: (context) => new B2buaBackend(context),
-    });
-    socket = await TestSocket.open(gateway.websocketUrl);
-    await socket.request({
-      type: 'session.connect',
-      protocolVersion: 1,
+    ({ socket } = b2bua = await startB2bua({
+      argv: [...REST_API_ARGV, ...sipSideArgv(kamailio.port, 'TCP')],
       sipOptions: { login: 'gateway', password: 'gateway-secret', domain: '127.0.0.1' },
-    });
-    await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 10_000);
+      ready: 'REGISTERED',
+    }));
   }, 40_000);
 
   afterAll(async () => {
-    await socket?.close();
-    await gateway?.stop();
+    await b2bua?.stop();
     await baresip?.stop();
     await kamailio?.stop();
   });
@@ -279,7 +243,7 @@ describe.skipIf(peers.skip)('transfers with two baresip phones', () => {
   let kamailio: Kamailio;
   let transferor: Baresip;
   let target: Baresip;
-  let gateway: RunningGateway;
+  let b2bua: B2buaHarness | undefined;
   let backend: B2buaBackend | undefined;
   let socket: TestSocket;
 
@@ -289,39 +253,15 @@ describe.skipIf(peers.skip)('transfers with two baresip phones', () => {
       startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU', user: 'phone' }),
       startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU', user: 'phone2' }),
     ]);
-    const proxy = `127.0.0.1:${kamailio.port}`;
-    gateway = await startGateway({
-      config: loadConfig({
-        argv: [
-          '--listen-host',
-          '127.0.0.1',
-          '--listen-port',
-          '0',
-          '--api-tokens',
-          'test-token-0123456789abcdef',
-          '--sip-domain',
-          '127.0.0.1',
-          '--sip-outbound-proxy',
-          proxy,
-        ],
-        env: {},
-      }),
-      logger: silentLogger,
-      staticMounts: {},
-      backendFactory: (context) => (backend = new B2buaBackend(context)),
-    });
-    socket = await TestSocket.open(gateway.websocketUrl);
-    await socket.request({
-      type: 'session.connect',
-      protocolVersion: 1,
+    ({ backend, socket } = b2bua = await startB2bua({
+      argv: [...REST_API_ARGV, ...sipSideArgv(kamailio.port)],
       sipOptions: { login: 'gateway', password: 'gateway-secret', domain: '127.0.0.1' },
-    });
-    await socket.waitFor({ type: 'session.status', status: 'REGISTERED' }, 10_000);
+      ready: 'REGISTERED',
+    }));
   }, 40_000);
 
   afterAll(async () => {
-    await socket?.close();
-    await gateway?.stop();
+    await b2bua?.stop();
     await transferor?.stop();
     await target?.stop();
     await kamailio?.stop();

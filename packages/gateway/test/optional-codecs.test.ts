@@ -11,11 +11,12 @@ import {
   sipOfferToBrowser,
   type GatewayMediaConfig,
 } from '@callbridge/sdp';
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
+import { silentLogger, type RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
 import { implementedCodecs } from '../src/b2bua/capabilities.js';
 import type { CallMedia } from '../src/b2bua/call-media.js';
 import type { Logger } from '../src/log.js';
+import { startB2buaGateway } from './support/b2bua-harness.js';
 
 const chromiumOffer = readFileSync(
   new URL('../../sdp/test/fixtures/chromium-audio-offer.sdp', import.meta.url),
@@ -71,26 +72,10 @@ describe('G.729 when its package is missing', () => {
         warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`),
         child: () => logger,
       };
-      gateway = await startGateway({
-        config: loadConfig({
-          argv: [
-            '--listen-host',
-            '127.0.0.1',
-            '--listen-port',
-            '0',
-            '--sip-domain',
-            '127.0.0.1',
-            '--media-sip-codecs',
-            'G729,PCMU,telephone-event',
-          ],
-          env: {},
-        }),
-        logger,
-        staticMounts: {},
-        backendFactory: (context) =>
-          (backend = new B2buaBackend(context, { codecs: Promise.resolve(codecs) })),
-      });
-      if (!backend) throw new Error('the gateway did not create its B2BUA');
+      ({ gateway, backend } = await startB2buaGateway(
+        ['--sip-domain', '127.0.0.1', '--media-sip-codecs', 'G729,PCMU,telephone-event'],
+        { logger, backendOptions: { codecs: Promise.resolve(codecs) } },
+      ));
       media = await backend.openMedia('server', undefined, false);
       return media;
     }

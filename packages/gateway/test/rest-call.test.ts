@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeG711, encodeG711 } from '@callbridge/codecs';
 import { RtpPacket, writeRtpPacket } from '@callbridge/rtp';
 import { Registerer, UdpTransport, UserAgent, type InviteSession } from '@callbridge/sip';
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
 import { parseWav } from '../src/b2bua/server-call.js';
-import { DEMO_DOMAIN, embeddedDemo } from '../src/demo/index.js';
-import { restClient, type RestPost } from './support/gateway-harness.js';
+import { DEMO_DOMAIN } from '../src/demo/index.js';
+import { REST_API_ARGV, startB2buaGateway } from './support/b2bua-harness.js';
+import { API_TOKEN, restClient, type RestPost } from './support/gateway-harness.js';
 
-const TOKEN = 'test-token-0123456789abcdef';
 let gateway: RunningGateway;
 let backend: B2buaBackend | undefined;
 let bob: UserAgent;
@@ -54,25 +54,9 @@ beforeAll(async () => {
     Math.round(7000 * Math.sin((2 * Math.PI * 700 * i) / 8000)),
   );
   writeFileSync(join(files, 'welcome.wav'), wav(tone));
-  gateway = await startGateway({
-    config: loadConfig({
-      argv: [
-        '--listen-host',
-        '127.0.0.1',
-        '--listen-port',
-        '0',
-        '--api-tokens',
-        TOKEN,
-        '--media-files-dir',
-        files,
-      ],
-      env: {},
-    }),
-    logger: silentLogger,
-    staticMounts: {},
-    demoFactory: embeddedDemo,
-    backendFactory: (context) => (backend = new B2buaBackend(context)),
-  });
+  ({ gateway, backend } = await startB2buaGateway([...REST_API_ARGV, '--media-files-dir', files], {
+    demo: true,
+  }));
   const server = gateway.demo!.sipServer;
   rtp = createSocket('udp4');
   await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
@@ -117,7 +101,7 @@ afterAll(async () => {
 });
 
 function post(path: string, body: unknown): ReturnType<RestPost> {
-  return restClient(gateway.url)(path, body, TOKEN);
+  return restClient(gateway.url)(path, body, API_TOKEN);
 }
 
 /** The next `packets` PCMU packets arriving at bob's RTP socket, decoded (up to `timeoutMs`). */

@@ -3,8 +3,8 @@
 // it; DTMF, hold/unhold, find/find_all, a blind transfer the phone follows, and hangups from
 // either side, all controlled and observed over HTTP only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
 import {
   PEERS,
   needsPeers,
@@ -13,7 +13,8 @@ import {
   type Baresip,
   type Kamailio,
 } from '@callbridge/testkit';
-import { restClient, testConfig, type RestPost } from './support/gateway-harness.js';
+import { REST_API_ARGV, sipSideArgv, startB2buaGateway } from './support/b2bua-harness.js';
+import { restClient, type RestPost } from './support/gateway-harness.js';
 import { until } from './support/webrtc-peer.js';
 
 const peers = needsPeers(PEERS.kamailio, PEERS.baresip, PEERS.sox);
@@ -40,12 +41,10 @@ describe.skipIf(peers.skip)('REST API with Kamailio (digest auth) and baresip ph
       startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU', user: 'phone' }),
       startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU', user: 'phone2' }),
     ]);
-    gateway = await startGateway({
-      config: testConfig(['--sip-domain', '127.0.0.1', '--sip-outbound-proxy', proxy]),
-      logger: silentLogger,
-      staticMounts: {},
-      backendFactory: (context) => (backend = new B2buaBackend(context)),
-    });
+    ({ gateway, backend } = await startB2buaGateway([
+      ...REST_API_ARGV,
+      ...sipSideArgv(kamailio.port),
+    ]));
     post = restClient(gateway.url);
   }, 40_000);
 

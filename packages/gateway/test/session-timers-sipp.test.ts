@@ -15,9 +15,10 @@ import {
   udpPortBound,
   type RunningProcess,
 } from '@callbridge/testkit';
-import { silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
-import { API_TOKEN, testConfig } from './support/gateway-harness.js';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
+import { REST_API_ARGV, startB2buaGateway } from './support/b2bua-harness.js';
+import { API_TOKEN } from './support/gateway-harness.js';
 import { WebRtcPeer } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
 const SPEED = 10;
@@ -42,19 +43,18 @@ let gateway: RunningGateway;
 let backend: B2buaBackend | undefined;
 
 beforeAll(async () => {
-  gateway = await startGateway({
-    config: testConfig([
+  ({ gateway, backend } = await startB2buaGateway(
+    [
+      ...REST_API_ARGV,
       '--sip-domain',
       '127.0.0.1',
       '--sip-listen-host',
       '127.0.0.1',
       '--sip-session-expires',
       '90',
-    ]),
-    logger: silentLogger,
-    staticMounts: {},
-    backendFactory: (context) => (backend = new B2buaBackend(context, { sipClock: fastClock })),
-  });
+    ],
+    { backendOptions: { sipClock: fastClock } },
+  ));
 });
 
 afterAll(async () => {

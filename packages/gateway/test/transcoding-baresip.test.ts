@@ -2,8 +2,8 @@
 // a G.722-only baresip forces transcoding (and audio still arrives both ways); a PCMU phone called
 // by a browser that also offers PCMU stays on relay. Kamailio with digest auth in between.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../src/index.js';
-import { B2buaBackend } from '../src/b2bua/backend.js';
+import type { RunningGateway } from '../src/index.js';
+import type { B2buaBackend } from '../src/b2bua/backend.js';
 import {
   PEERS,
   needsPeers,
@@ -14,7 +14,13 @@ import {
 } from '@callbridge/testkit';
 import { WebRtcPeer, type PeerCodec } from './support/webrtc-peer.js';
 import { TestSocket } from './support/ws-client.js';
-import { establishWithTone, placeCall } from './support/b2bua-harness.js';
+import {
+  REST_API_ARGV,
+  establishWithTone,
+  placeCall,
+  sipSideArgv,
+  startB2buaGateway,
+} from './support/b2bua-harness.js';
 
 const peers = needsPeers(PEERS.kamailio, PEERS.baresip, PEERS.sox);
 
@@ -41,27 +47,10 @@ describe.skipIf(peers.skip)('transcoding and relay with baresip phones', () => {
       startBaresip({ kamailioPort: kamailio.port, codecs: 'PCMU', user: 'phone2' }),
     ]);
     const proxy = `127.0.0.1:${kamailio.port}`;
-    const config = loadConfig({
-      argv: [
-        '--listen-host',
-        '127.0.0.1',
-        '--listen-port',
-        '0',
-        '--api-tokens',
-        'test-token-0123456789abcdef',
-        '--sip-domain',
-        '127.0.0.1',
-        '--sip-outbound-proxy',
-        proxy,
-      ],
-      env: {},
-    });
-    gateway = await startGateway({
-      config,
-      logger: silentLogger,
-      staticMounts: {},
-      backendFactory: (context) => (backend = new B2buaBackend(context)),
-    });
+    ({ gateway, backend } = await startB2buaGateway([
+      ...REST_API_ARGV,
+      ...sipSideArgv(kamailio.port),
+    ]));
     socket = await TestSocket.open(gateway.websocketUrl);
     await socket.request({
       type: 'session.connect',

@@ -1,7 +1,15 @@
 // The real B2BUA behind a gateway on 127.0.0.1, with one protocol client whose session is
 // connected to a SIP account: the set-up every test of a browser-to-SIP call starts from.
-import { loadConfig, silentLogger, startGateway, type RunningGateway } from '../../src/index.js';
-import { B2buaBackend } from '../../src/b2bua/backend.js';
+import {
+  loadConfig,
+  silentLogger,
+  startGateway,
+  type Logger,
+  type RunningGateway,
+} from '../../src/index.js';
+import { B2buaBackend, type B2buaBackendOptions } from '../../src/b2bua/backend.js';
+import { embeddedDemo } from '../../src/demo/index.js';
+import { API_TOKEN } from './gateway-harness.js';
 import type { WebRtcPeer } from './webrtc-peer.js';
 import { TestSocket } from './ws-client.js';
 
@@ -23,17 +31,52 @@ export interface B2buaHarnessOptions {
   readonly ready?: 'ESTABLISHED' | 'REGISTERED';
 }
 
-export async function startB2bua(options: B2buaHarnessOptions): Promise<B2buaHarness> {
+/** CLI arguments that turn on the REST API with the test token (`API_TOKEN`). */
+export const REST_API_ARGV: readonly string[] = ['--api-tokens', API_TOKEN];
+
+export interface B2buaGatewayOptions {
+  /** Runs the embedded demo (its SIP server and accounts) beside the gateway. */
+  readonly demo?: boolean;
+  /** Options for the B2BUA itself (e.g. a `sipClock` for its SIP timers, codecs). */
+  readonly backendOptions?: B2buaBackendOptions;
+  /** Where the gateway logs; silent unless a test reads the log. */
+  readonly logger?: Logger;
+}
+
+export interface B2buaGateway {
+  readonly gateway: RunningGateway;
+  /** The B2BUA the gateway created. */
+  readonly backend: B2buaBackend;
+}
+
+/**
+ * A gateway on 127.0.0.1 with an OS-chosen port in front of the real B2BUA; `argv` goes after
+ * the listen address. No static mounts, and no environment: only `argv` configures it.
+ */
+export async function startB2buaGateway(
+  argv: readonly string[] = [],
+  options: B2buaGatewayOptions = {},
+): Promise<B2buaGateway> {
   let backend: B2buaBackend | undefined;
   const gateway = await startGateway({
     config: loadConfig({
-      argv: ['--listen-host', '127.0.0.1', '--listen-port', '0', ...(options.argv ?? [])],
+      argv: ['--listen-host', '127.0.0.1', '--listen-port', '0', ...argv],
       env: {},
     }),
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     staticMounts: {},
-    backendFactory: (context) => (backend = new B2buaBackend(context)),
+    ...(options.demo ? { demoFactory: embeddedDemo } : {}),
+    backendFactory: (context) => (backend = new B2buaBackend(context, options.backendOptions)),
   });
+  if (!backend) {
+    await gateway.stop();
+    throw new Error('the gateway did not create its B2BUA');
+  }
+  return { gateway, backend };
+}
+
+export async function startB2bua(options: B2buaHarnessOptions): Promise<B2buaHarness> {
+  const { gateway, backend } = await startB2buaGateway(options.argv ?? []);
   const socket = await TestSocket.open(gateway.websocketUrl);
   await socket.request({
     type: 'session.connect',
@@ -41,11 +84,9 @@ export async function startB2bua(options: B2buaHarnessOptions): Promise<B2buaHar
     sipOptions: options.sipOptions,
   });
   await socket.waitFor({ type: 'session.status', status: options.ready ?? 'ESTABLISHED' }, 10_000);
-  if (!backend) throw new Error('the gateway did not create its B2BUA');
-  const created = backend;
   return {
     gateway,
-    backend: created,
+    backend,
     socket,
     async stop() {
       await socket.close();
@@ -91,16 +132,15 @@ export async function establishWithTone(
 
 /**
  * CLI arguments for a SIP side on 127.0.0.1: domain 127.0.0.1, the outbound proxy on
- * `proxyPort`, and the transport (`--sip-tls-ca` and the like go after them).
+ * `proxyPort`, and the transport when given (`--sip-tls-ca` and the like go after them).
  */
-export function sipSideArgv(proxyPort: number, transport: 'UDP' | 'TCP' | 'TLS' | 'WS'): string[] {
+export function sipSideArgv(proxyPort: number, transport?: 'UDP' | 'TCP' | 'TLS' | 'WS'): string[] {
   return [
     '--sip-domain',
     '127.0.0.1',
     '--sip-outbound-proxy',
     `127.0.0.1:${proxyPort}`,
-    '--sip-transport',
-    transport,
+    ...(transport ? ['--sip-transport', transport] : []),
   ];
 }
 
