@@ -99,5 +99,10 @@ export function toGatewayError(
 ): GatewayError {
   if (error instanceof GatewayError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new GatewayError(fallback, message, { cause: error });
+  // The backend's own stable code (e.g. the B2BUA's DTMF_REFUSED) goes to the client as detail.
+  const code = (error as { code?: unknown } | null)?.code;
+  return new GatewayError(fallback, message, {
+    cause: error,
+    ...(typeof code === 'string' ? { details: { backendCode: code } } : {}),
+  });
 }

@@ -170,6 +170,13 @@ describe('REST click-to-call with a server media source', () => {
   it('plays a tone to the called party', async () => {
     await startCall('rest-tone', { kind: 'tone', frequencyHz: 440 });
     expect((await receive(25)).rms).toBeGreaterThan(2000);
+    // bob's answer has no telephone-event: RFC 4733 DTMF is refused with the B2BUA's reason.
+    const dtmf = await post('/call/send_dtmf', { callId: 'rest-tone', digits: '1' });
+    expect(dtmf.status).toBe(502);
+    expect(dtmf.json['error']).toMatchObject({
+      code: 'BACKEND_ERROR',
+      details: { backendCode: 'DTMF_REFUSED' },
+    });
     await terminate('rest-tone');
     expect(answered[0]?.state).toBe('terminated');
   }, 20_000);

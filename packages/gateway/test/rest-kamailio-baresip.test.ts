@@ -74,7 +74,11 @@ describe.skipIf(peers.skip)('REST API with Kamailio (digest auth) and baresip ph
     }
   }
 
-  async function startToneCall(callId: string): Promise<void> {
+  /** Click-to-call to the phone with server-side media (a 440 Hz tone unless told). */
+  async function startServerCall(
+    callId: string,
+    mediaSource: Record<string, unknown> = { kind: 'tone', frequencyHz: 440 },
+  ): Promise<void> {
     const started = await post('/call/startup', {
       callId,
       callee: 'phone',
@@ -85,7 +89,7 @@ describe.skipIf(peers.skip)('REST API with Kamailio (digest auth) and baresip ph
         outboundProxy: proxy,
         registerRequired: false,
       },
-      mediaSource: { kind: 'tone', frequencyHz: 440 },
+      mediaSource,
     });
     expect(started.status).toBe(200);
     expect((started.json['call'] as CallInfo).id).toBe(callId);
@@ -93,7 +97,7 @@ describe.skipIf(peers.skip)('REST API with Kamailio (digest auth) and baresip ph
   }
 
   it('click-to-call: tone heard by the phone, DTMF, hold/unhold, find, hangup over REST', async () => {
-    await startToneCall('rest-k1');
+    await startServerCall('rest-k1');
     // The INVITE went through Kamailio's 407 challenge with the account's credentials.
     expect(kamailio.process.output()).toMatch(/CHALLENGE 407 INVITE from=gateway\n/);
 
@@ -138,15 +142,34 @@ describe.skipIf(peers.skip)('REST API with Kamailio (digest auth) and baresip ph
     await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
   }, 60_000);
 
+  it('an echo call refuses RFC 4733 DTMF (it has no stream of its own) and sends INFO', async () => {
+    await startServerCall('rest-echo', { kind: 'echo' });
+    const refused = await post('/call/send_dtmf', { callId: 'rest-echo', digits: '4' });
+    expect(refused.status).toBe(502);
+    expect(refused.json['error']).toMatchObject({
+      code: 'BACKEND_ERROR',
+      details: { backendCode: 'DTMF_REFUSED' },
+    });
+    // The call is unharmed: INFO still goes through, and it ends normally.
+    expect(
+      (await post('/call/send_dtmf', { callId: 'rest-echo', digits: '4', dtmfType: 'INFO' }))
+        .status,
+    ).toBe(200);
+    await reaches('rest-echo', 'ESTABLISHED');
+    expect((await post('/call/terminate', { callId: 'rest-echo' })).status).toBe(200);
+    await reaches('rest-echo', 'FINISH');
+    await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
+  }, 30_000);
+
   it('the phone hangs up: /call/find reports FINISH', async () => {
-    await startToneCall('rest-k2');
+    await startServerCall('rest-k2');
     await phone.command('/hangup');
     await reaches('rest-k2', 'FINISH', 10_000);
     await until(() => backend?.activeCalls === 0, 'no call left in the B2BUA');
   }, 30_000);
 
   it('blind transfer: the phone follows the REFER and calls phone2; the gateway’s call ends', async () => {
-    await startToneCall('rest-k3');
+    await startServerCall('rest-k3');
     const transferred = await post('/call/transfer', {
       callId: 'rest-k3',
       target: 'sip:phone2@127.0.0.1',

@@ -187,7 +187,10 @@ export class ServerMediaCall extends BridgedCall {
 
   protected override sendDtmfEvent(digit: DtmfDigit, durationMs: number): void {
     if (this.#eventPayloadType === undefined) {
-      throw new B2buaError('DTMF_REFUSED', 'the SIP side accepted no telephone-event (RFC 4733)');
+      throw new B2buaError(
+        'DTMF_REFUSED',
+        'the SIP side accepted no telephone-event (RFC 4733): send DTMF as INFO instead',
+      );
     }
     if (!this.#rtp?.sendDtmf(digit, durationMs, this.#eventPayloadType)) {
       throw new B2buaError(
