@@ -30,7 +30,7 @@ import {
   type SipLeg,
   type SipLegEmit,
 } from '../backend.js';
-import type { GatewayConfig } from '../config.js';
+import type { CodecName, GatewayConfig } from '../config.js';
 import { implementedCodecs, legCodecs } from './capabilities.js';
 import { bridgeCodecs } from './codecs.js';
 import { CallMedia, type CallMediaContext } from './call-media.js';
@@ -320,21 +320,20 @@ export class B2buaBackend implements CallBackend {
   /** The codecs each leg offers: the configured ones the bridge can transcode. */
   #legCodecs(registry: CodecRegistry): CallMediaContext['offered'] {
     if (this.#offered) return this.#offered;
-    const { browserCodecs, sipCodecs } = this.#context.config.media;
-    for (const [setting, names] of [
-      ['media.browserCodecs', browserCodecs],
-      ['media.sipCodecs', sipCodecs],
-    ] as const) {
-      const missing = names.filter((n) => !implementedCodecs(names, registry).includes(n));
+    const usable = (setting: string, names: readonly CodecName[]): CodecName[] => {
+      const implemented = implementedCodecs(names, registry);
+      const missing = names.filter((name) => !implemented.includes(name));
       if (missing.length > 0)
         this.logger.warn('codecs left out: their implementation is not installed', {
           setting,
           codecs: missing,
         });
-    }
+      return implemented;
+    };
+    const { browserCodecs, sipCodecs } = this.#context.config.media;
     this.#offered = {
-      webrtc: legCodecs(implementedCodecs(browserCodecs, registry), 'webrtc'),
-      sip: legCodecs(implementedCodecs(sipCodecs, registry), 'sip'),
+      webrtc: legCodecs(usable('media.browserCodecs', browserCodecs), 'webrtc'),
+      sip: legCodecs(usable('media.sipCodecs', sipCodecs), 'sip'),
     };
     return this.#offered;
   }

@@ -149,7 +149,8 @@ export class DemoMedia {
       if (event) {
         const packet = event.packets[event.next++];
         if (event.next >= event.packets.length) event = undefined;
-        if (packet) transmit({ ...packet, sequenceNumber }, remote);
+        // The train was numbered from the stream's next sequence number, as transmit() counts.
+        if (packet) transmit(packet, remote);
         frame++;
         return;
       }
