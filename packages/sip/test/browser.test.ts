@@ -4,7 +4,6 @@
 // under Node.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { parseMessage, serialize, type SipParseError } from '@callbridge/sip';
@@ -14,13 +13,15 @@ import {
   launchChromium,
   needsPeers,
   PEERS,
+  servePackageSources,
   type LaunchedChromium,
 } from '@callbridge/testkit';
 
-const sipPackage = fileURLToPath(new URL('../', import.meta.url));
+const packages = fileURLToPath(new URL('../../', import.meta.url));
+const sipPackage = `${packages}sip/`;
 
 const PAGE = `<!doctype html><title>sip</title>
-<script type="importmap">{"imports": {"@callbridge/sip/messages": "/sip/messages.js"}}</script>
+<script type="importmap">{"imports": {"@callbridge/sip/messages": "/pkg/sip/messages.js"}}</script>
 <script type="module">
   import('@callbridge/sip/messages').then(
     (sip) => { globalThis.CallbridgeSip = sip; },
@@ -63,17 +64,7 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Ch
     await page.route(CHROMIUM_TEST_ORIGIN, (route) =>
       route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
     );
-    // Serves src/<file>.ts as /sip/<file>.js: the browser asks only for what the entry imports.
-    await page.route(`${CHROMIUM_TEST_ORIGIN}sip/**`, async (route) => {
-      const match = /^\/sip\/([\w-]+)\.js$/.exec(new URL(route.request().url()).pathname);
-      if (!match) return route.fulfill({ status: 404 });
-      served.push(match[1]!);
-      const source = readFileSync(`${sipPackage}src/${match[1]!}.ts`, 'utf8');
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-      });
-      return route.fulfill({ status: 200, contentType: 'text/javascript', body: outputText });
-    });
+    await servePackageSources(page, packages, served);
     await page.goto(CHROMIUM_TEST_ORIGIN);
     await page.waitForFunction(
       () => 'CallbridgeSip' in globalThis || 'CallbridgeSipError' in globalThis,
@@ -96,8 +87,9 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Ch
     expect(
       await page.evaluate(() => (globalThis as { CallbridgeSipError?: string }).CallbridgeSipError),
     ).toBeUndefined();
-    expect(served).toContain('parser');
-    expect(served).not.toContain('index');
+    expect(served).toContain('sip/parser');
+    expect(served).not.toContain('sip/index');
+    expect(served.every((file) => file.startsWith('sip/'))).toBe(true);
   });
 
   it('parses, reads and serialises a message as Node does; bad input is a SipParseError', async () => {

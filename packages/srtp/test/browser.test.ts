@@ -1,9 +1,7 @@
 // @callbridge/srtp in headless Chromium: its TypeScript sources, transpiled file by file and
 // served as ES modules (no bundler, nothing Node-specific), run on the WebAssembly core with
 // TypeScript AES and produce the very bytes Node does.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createRtpPacket } from '@callbridge/rtp';
@@ -14,27 +12,11 @@ import {
   launchChromium,
   needsPeers,
   PEERS,
+  servePackageSources,
   type LaunchedChromium,
 } from '@callbridge/testkit';
 
 const packages = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Serves packages/<name>/src/<file>.ts as /pkg/<name>/<file>.js, transpiled to JavaScript. */
-async function servePackages(page: Page, served: string[]): Promise<void> {
-  await page.route(`${CHROMIUM_TEST_ORIGIN}pkg/**`, async (route) => {
-    const match = /\/pkg\/([a-z0-9-]+)\/([\w-]+)\.js$/.exec(
-      new URL(route.request().url()).pathname,
-    );
-    if (!match) return route.fulfill({ status: 404 });
-    const [, name, file] = match;
-    served.push(`${name}/${file}`);
-    const source = readFileSync(`${packages}${name}/src/${file}.ts`, 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-    });
-    return route.fulfill({ status: 200, contentType: 'text/javascript', body: outputText });
-  });
-}
 
 const PAGE = `<!doctype html><title>srtp</title>
 <script type="importmap">{"imports": {
@@ -58,7 +40,7 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('SRTP in Chromium', () => {
     await page.route(CHROMIUM_TEST_ORIGIN, (route) =>
       route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
     );
-    await servePackages(page, served);
+    await servePackageSources(page, packages, served);
     await page.goto(CHROMIUM_TEST_ORIGIN);
     await page.waitForFunction(
       () => 'CallbridgeSrtp' in globalThis || 'CallbridgeSrtpError' in globalThis,

@@ -1,10 +1,11 @@
 // Headless Chromium for interop tests, launched with exactly the flags that are known to work on
 // this kind of machine (shared/peers/README.md): a persistent profile in a fresh temp dir, fake
 // camera and microphone, and loopback ICE candidates allowed. Nothing is downloaded.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import ts from 'typescript';
 
 export const CHROMIUM_EXECUTABLE = '/usr/bin/chromium';
 
@@ -83,4 +84,30 @@ export async function launchChromium(
       }
     },
   };
+}
+
+/**
+ * Serves the workspace's package sources to `page` as plain ES modules, the way a browser would
+ * load an unbundled build: `packages/<name>/src/<file>.ts` at `/pkg/<name>/<file>.js` under
+ * CHROMIUM_TEST_ORIGIN, transpiled file by file. Each file served is recorded in `served` as
+ * `<name>/<file>`, so a test can tell which modules a browser entry pulled in.
+ */
+export async function servePackageSources(
+  page: Page,
+  packagesDir: string,
+  served: string[],
+): Promise<void> {
+  await page.route(`${CHROMIUM_TEST_ORIGIN}pkg/**`, async (route) => {
+    const match = /^\/pkg\/([a-z0-9-]+)\/([\w-]+)\.js$/.exec(
+      new URL(route.request().url()).pathname,
+    );
+    if (!match) return route.fulfill({ status: 404 });
+    const [, name, file] = match;
+    served.push(`${name}/${file}`);
+    const source = readFileSync(join(packagesDir, name!, 'src', `${file!}.ts`), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
+    return route.fulfill({ status: 200, contentType: 'text/javascript', body: outputText });
+  });
 }

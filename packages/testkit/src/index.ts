@@ -300,6 +300,7 @@ export {
   CHROMIUM_EXECUTABLE,
   CHROMIUM_TEST_ORIGIN,
   launchChromium,
+  servePackageSources,
   type LaunchChromiumOptions,
   type LaunchedChromium,
 } from './chromium.js';
