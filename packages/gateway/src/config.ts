@@ -667,8 +667,9 @@ export function demoEnabled(config: GatewayConfig): boolean {
 /**
  * Whether browsers are given only a loopback address for WebRTC media: the media socket binds
  * `listen.host` and announces it unless `media.publicAddress` is set. Chromium pairs its own
- * loopback candidates with it, but Firefox gathers none and never pairs a loopback remote
- * candidate with its own, so its calls fail ICE against such a gateway even on the same host.
+ * loopback candidates with it, but a stock Firefox gathers none (only with the
+ * media.peerconnection.ice.loopback preference), so its calls fail ICE against such a gateway
+ * even on the same host.
  */
 export function mediaOnLoopbackOnly(config: GatewayConfig): boolean {
   const announced = config.media.publicAddress ?? config.listen.host;

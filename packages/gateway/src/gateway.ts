@@ -203,9 +203,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   });
   if (mediaOnLoopbackOnly(config)) {
     logger.warn(
-      'WebRTC media is announced on a loopback address: calls from Firefox fail ICE (it does not ' +
-        'pair with loopback candidates); listen on a routable address (e.g. --listen-host 0.0.0.0) ' +
-        'or set --media-public-address to call from Firefox',
+      'WebRTC media is announced on a loopback address: calls from Firefox fail ICE (it gathers ' +
+        'no loopback candidate unless media.peerconnection.ice.loopback is set); listen on a ' +
+        'routable address (e.g. --listen-host 0.0.0.0) or set --media-public-address to call ' +
+        'from Firefox',
       { address: config.media.publicAddress ?? config.listen.host },
     );
   }

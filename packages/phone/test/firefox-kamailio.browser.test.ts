@@ -48,12 +48,10 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.kamailio, PEERS.baresip, PEERS.s
       baresip = await startBaresip({ kamailioPort: kamailio.port, maxCalls: 1, toneHz: 440 });
       const rtpMin = 40000 + 2 * Math.floor(Math.random() * 5000);
       gateway = await startGateway({
-        // WebRTC media on this host's own address (Firefox pairs nothing with loopback), SIP and
-        // its RTP on 127.0.0.1.
+        // Everything on 127.0.0.1: WebRTC media (the test profile lets Firefox gather loopback
+        // candidates), SIP and its RTP.
         config: loadConfig({
           argv: [
-            '--listen-host',
-            '0.0.0.0',
             '--listen-port',
             '0',
             '--demo-enabled',

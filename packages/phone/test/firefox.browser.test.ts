@@ -8,7 +8,6 @@
 // Firefox encodes H.264 only with the OpenH264 plugin it downloads at run time, which Debian
 // does not package (its libopenh264 is the bare codec, not Firefox's plugin).
 import { mkdirSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page as ChromiumPage } from 'playwright-core';
@@ -53,17 +52,10 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
   beforeAll(async () => {
     requireBuiltPhone();
     mkdirSync(screenshots, { recursive: true });
-    const hostAddresses = Object.values(networkInterfaces())
-      .flat()
-      .filter((i) => i && i.family === 'IPv4' && !i.internal);
-    if (hostAddresses.length === 0)
-      throw new Error('Firefox needs a non-loopback IPv4 interface address to reach the gateway');
     gateway = await startGateway({
-      // WebRTC media listens where HTTP does. Firefox gathers no loopback candidate (not even
-      // with media.peerconnection.ice.loopback) and pairs none of its own with a loopback one,
-      // so the gateway listens on every address and announces this host's own interface
-      // addresses; packets to them stay on this host.
-      config: loadConfig({ argv: ['--listen-host', '0.0.0.0', '--listen-port', '0'], env: {} }),
+      // Everything on 127.0.0.1: the test profile lets Firefox gather loopback candidates
+      // (FIREFOX_PREFS in @callbridge/testkit).
+      config: loadConfig({ argv: ['--listen-port', '0'], env: {} }),
       backendFactory: callBackendFactory,
       demoFactory: embeddedDemoFactory,
       logger: createJsonLogger({ level: 'debug', write: (line) => gatewayLog.push(line) }),
@@ -132,14 +124,15 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
     );
     await page.screenshot({ path: `${screenshots}echo-established.png` });
     // Firefox offered (a=setup:actpass), the gateway answered active: Firefox is the DTLS
-    // server, on DTLS 1.2, and reached the gateway from an mDNS-named host candidate.
+    // server, on DTLS 1.2, and the media runs between loopback candidates.
     expect(await page.evaluate(readTransport)).toMatchObject({
       dtlsState: 'connected',
       dtlsRole: 'server',
       iceRole: 'controlling',
       tlsVersion: 'FEFD',
       srtpCipher: expect.stringMatching(/^SRTP_(AEAD_AES_128_GCM|AES128_CM_HMAC_SHA1_80)$/),
-      localAddress: expect.stringMatching(/\.local$/),
+      localAddress: '127.0.0.1',
+      remoteAddress: '127.0.0.1',
     });
 
     // Dial pad during the call: RFC 4733 events to the echo phone, whose echo comes back.

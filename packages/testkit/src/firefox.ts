@@ -12,15 +12,20 @@ export const FIREFOX_EXECUTABLE = '/usr/bin/firefox-esr';
 
 /**
  * Preferences for a test profile (puppeteer adds its own automation defaults under these).
- * Media: the fake devices (a tone and a moving test picture) and no permission prompt; host
- * candidates stay hidden behind mDNS names as for any user. Firefox gathers no loopback
- * candidate here (media.peerconnection.ice.loopback changes nothing) and pairs none of its own
- * with a loopback one, so a gateway under test must announce one of this host's interface
- * addresses, not 127.0.0.1. Network: nothing may phone home while a test runs.
+ * Media: the fake devices (a tone and a moving test picture), camera and microphone allowed as
+ * if the user had clicked Allow, and loopback candidates gathered, so tests run on 127.0.0.1
+ * only. Both are needed: Firefox gathers only its default-route address while a page has no
+ * camera or microphone permission (media.navigator.permission.disabled skips the prompt but
+ * grants nothing, so it counts as none), and never gathers 127.0.0.1 without
+ * media.peerconnection.ice.loopback. A granted permission also shows host addresses as they
+ * are instead of mDNS names, as for a user in a call. Network: nothing may phone home while a
+ * test runs.
  */
 export const FIREFOX_PREFS: Readonly<Record<string, string | number | boolean>> = {
   'media.navigator.streams.fake': true,
-  'media.navigator.permission.disabled': true,
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
+  'media.peerconnection.ice.loopback': true,
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
   // Updates, add-ons, plugins (OpenH264 would be downloaded by the GMP manager).

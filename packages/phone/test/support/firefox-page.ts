@@ -117,8 +117,9 @@ export interface TransportStats {
   readonly iceRole: string | null;
   readonly tlsVersion: string | null;
   readonly srtpCipher: string | null;
-  /** The local candidate of the selected pair. */
+  /** The addresses of the selected pair's local and remote candidates. */
   readonly localAddress: string | null;
+  readonly remoteAddress: string | null;
 }
 
 /** Runs in the page: the newest connection's transport stats (webrtc-stats RTCTransportStats). */
@@ -131,6 +132,7 @@ export async function readTransport(): Promise<TransportStats> {
     tlsVersion: null as string | null,
     srtpCipher: null as string | null,
     localAddress: null as string | null,
+    remoteAddress: null as string | null,
   };
   if (!pc) return result;
   const report = await pc.getStats();
@@ -147,7 +149,10 @@ export async function readTransport(): Promise<TransportStats> {
       Record<string, unknown> | undefined;
     const local = report.get(String(pair?.['localCandidateId'])) as
       Record<string, unknown> | undefined;
+    const remote = report.get(String(pair?.['remoteCandidateId'])) as
+      Record<string, unknown> | undefined;
     result.localAddress = text(local, 'address');
+    result.remoteAddress = text(remote, 'address');
   });
   return result;
 }
