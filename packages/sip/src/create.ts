@@ -2,13 +2,13 @@
  * Building messages in code: `createRequest()` (RFC 3261 §8.1.1) and `createResponse()`
  * (§8.2.6), plus random tags, branches and Call-IDs.
  */
-import { SipError } from './errors.js';
 import {
   HeaderField,
   SipRequest,
   SipResponse,
   checkMethod,
   checkReason,
+  checkStatus,
   type HeaderValue,
 } from './message.js';
 import { encodeUtf8 } from './text.js';
@@ -90,10 +90,8 @@ export function createResponse(
   reason: string = reasonPhrase(status),
   options: ResponseOptions = {},
 ): SipResponse {
+  checkStatus(status);
   checkReason(reason);
-  if (!Number.isInteger(status) || status < 100 || status > 699) {
-    throw new SipError('BAD_HEADER_INPUT', `status ${status} is not a SIP status code (100–699)`);
-  }
   const fields: HeaderField[] = [];
   for (const f of request.headers) {
     const key = f.key;

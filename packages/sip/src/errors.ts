@@ -1,7 +1,8 @@
 /**
  * Errors of `@callbridge/sip`. Every error the package throws is a {@link SipError} with a stable
  * string `code`; parse failures are {@link SipParseError}s that also carry the byte offset and,
- * for requests, the response a server should send (RFC 3261 §8.2, §16.3, §21.4).
+ * for requests, the response a server should send (RFC 3261 §8.2, §16.3, §21.4); arguments
+ * refused by the message builders and setters are {@link SipInputError}s.
  */
 
 /** Base class of every error thrown by `@callbridge/sip`. `code` is stable across releases. */
@@ -45,7 +46,7 @@ export interface ParseErrorResponse {
 
 /** Options of {@link SipParseError}. */
 export interface SipParseErrorOptions {
-  /** Byte offset in the input where the problem was found. */
+  /** Byte offset in the input where the problem was found (see {@link SipParseError.offset}). */
   offset?: number;
   /** The response a server should send; omit when the input is a response (never answered). */
   response?: ParseErrorResponse;
@@ -57,13 +58,23 @@ export interface SipParseErrorOptions {
 }
 
 /**
- * A message, header value or URI could not be parsed. `offset` is the byte offset in the parsed
- * input (or in the header value / URI text for errors from typed accessors), `response` says
- * what a server should answer when the input was a request (`undefined` for responses, which
- * are dropped, RFC 3261 §16.7 and §18.1.2).
+ * A message, header value or URI could not be parsed. `response` says what a server should
+ * answer when the input was a request (`undefined` for responses, which are dropped, RFC 3261
+ * §16.7 and §18.1.2).
  */
 export class SipParseError extends SipError {
   declare readonly code: SipParseErrorCode;
+  /**
+   * Byte offset of the problem in the parsed input (for errors of `SipStreamFramer`, in the
+   * error item's `bytes`, which start at the message; for a header value or URI parsed on its
+   * own, in that text).
+   *
+   * When a limit was exceeded (`limit` is set), it is the first byte beyond the limit: the
+   * limit's value for `maxMessageSize` and `maxBufferedBytes` (past the bytes received when a
+   * stream message's Content-Length declares more), the start line's first byte plus
+   * `maxStartLineLength`, the header line's first byte plus `maxHeaderLineLength`, and the first
+   * byte of the first header line over `maxHeaders`.
+   */
   readonly offset: number;
   readonly response: ParseErrorResponse | undefined;
   readonly header: string | undefined;
@@ -76,6 +87,33 @@ export class SipParseError extends SipError {
     this.response = options.response;
     this.header = options.header;
     this.limit = options.limit;
+  }
+}
+
+/** Stable codes of {@link SipInputError}. */
+export type SipInputErrorCode =
+  /** A header name that is no token, or a header value holding CR, LF or NUL. */
+  | 'BAD_HEADER_INPUT'
+  /** Another argument: a method that is no token, a status code outside 100–699, a reason
+   *  phrase holding CR, LF or NUL. */
+  | 'INVALID_ARGUMENT';
+
+/** What a {@link SipInputError} refused. */
+export type SipInputArgument = 'header' | 'method' | 'status' | 'reason';
+
+/**
+ * A message builder (`createRequest`, `createResponse`, header edits) or start-line setter
+ * refused an argument. Text from outside (a display name from a web form, say) could otherwise
+ * inject lines into the message (RFC 3261 §7.3.1, §25.1).
+ */
+export class SipInputError extends SipError {
+  declare readonly code: SipInputErrorCode;
+  readonly argument: SipInputArgument;
+
+  constructor(code: SipInputErrorCode, argument: SipInputArgument, message: string) {
+    super(code, message);
+    this.name = 'SipInputError';
+    this.argument = argument;
   }
 }
 

@@ -127,7 +127,7 @@ export class SipStreamFramer {
         items,
         new SipParseError(
           'BUFFER_LIMIT',
-          `more than ${this.#maxBuffered} bytes buffered without a complete message`,
+          `more than maxBufferedBytes (${this.#maxBuffered}) bytes buffered without a complete message`,
           { offset: this.#maxBuffered, limit: 'maxBufferedBytes', response: TOO_LARGE },
         ),
       );
@@ -146,8 +146,8 @@ export class SipStreamFramer {
           items,
           new SipParseError(
             'MESSAGE_TOO_LARGE',
-            `no end of headers within ${this.#limits.maxMessageSize} bytes`,
-            { offset: buf.length, limit: 'maxMessageSize', response: TOO_LARGE },
+            `no end of headers within maxMessageSize (${this.#limits.maxMessageSize} bytes)`,
+            { offset: this.#limits.maxMessageSize, limit: 'maxMessageSize', response: TOO_LARGE },
           ),
         );
       }
@@ -166,8 +166,8 @@ export class SipStreamFramer {
         items,
         new SipParseError(
           'MESSAGE_TOO_LARGE',
-          `the message is ${total} bytes, over the limit of ${this.#limits.maxMessageSize}`,
-          { offset: 0, limit: 'maxMessageSize', response: TOO_LARGE },
+          `Content-Length ${contentLength} makes the message ${total} bytes, over maxMessageSize (${this.#limits.maxMessageSize})`,
+          { offset: this.#limits.maxMessageSize, limit: 'maxMessageSize', response: TOO_LARGE },
         ),
       );
       return undefined;

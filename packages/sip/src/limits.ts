@@ -1,7 +1,8 @@
 /**
- * Limits against abuse. Exceeding one raises a `SipParseError` whose `limit` names the field
- * below and whose `response` is `513 Message Too Large` (RFC 3261 §21.5.14) for the whole
- * message or `400 Bad Request` naming the limit otherwise.
+ * Limits against abuse. Exceeding one raises a `SipParseError` whose `limit` (and message) names
+ * the field below, whose `offset` is the first byte beyond the limit, and whose `response` is
+ * `513 Message Too Large` (RFC 3261 §21.5.14) for the whole message or `400 Bad Request` naming
+ * the limit otherwise.
  */
 export interface ParseLimits {
   /** Largest message (start line, headers and body) in bytes. Default 65536. */

@@ -12,7 +12,7 @@
  * of them once, for servers that want a verdict up front.
  */
 import { isToken } from './chars.js';
-import { SipError, SipParseError, badRequest } from './errors.js';
+import { SipInputError, SipParseError, badRequest } from './errors.js';
 import {
   HEADER_KEYS,
   HEADER_NAMES,
@@ -107,8 +107,9 @@ export class HeaderField {
     // Fields made in code: a name that is no token or a value with a line break would let
     // text (say, a display name from a web form) inject headers of its own.
     if (source === undefined && (!isToken(name) || /[\r\n\0]/.test(value ?? ''))) {
-      throw new SipError(
+      throw new SipInputError(
         'BAD_HEADER_INPUT',
+        'header',
         `header ${JSON.stringify(name)} has an invalid name or a line break in its value`,
       );
     }
@@ -829,15 +830,32 @@ function parseAt<T>(
 
 /** @internal Method = token (RFC 3261 §25.1). */
 export function checkMethod(method: string): void {
-  if (!isToken(method))
-    throw new SipError('BAD_HEADER_INPUT', `invalid method ${JSON.stringify(method)}`);
+  if (!isToken(method)) {
+    throw new SipInputError(
+      'INVALID_ARGUMENT',
+      'method',
+      `method ${JSON.stringify(method)} is not a token`,
+    );
+  }
+}
+
+/** @internal Status-Code = 3DIGIT, 100–699 (RFC 3261 §7.2, §21). */
+export function checkStatus(status: number): void {
+  if (!Number.isInteger(status) || status < 100 || status > 699) {
+    throw new SipInputError(
+      'INVALID_ARGUMENT',
+      'status',
+      `status ${status} is not a SIP status code (100–699)`,
+    );
+  }
 }
 
 /** @internal Reason-Phrase has no line breaks (RFC 3261 §25.1). */
 export function checkReason(reason: string): void {
   if (/[\r\n\0]/.test(reason)) {
-    throw new SipError(
-      'BAD_HEADER_INPUT',
+    throw new SipInputError(
+      'INVALID_ARGUMENT',
+      'reason',
       `reason phrase ${JSON.stringify(reason)} has a line break`,
     );
   }
@@ -953,6 +971,7 @@ export class SipResponse extends SipMessage {
   }
 
   set status(status: number) {
+    checkStatus(status);
     this.#status = status;
     this.changedStartLine();
   }

@@ -13,7 +13,9 @@
  * ```
  * On `SipParseError`, `error.response` is what to answer (`{ status: 400, reason }`, 505, 513)
  * when the input was a request, `undefined` for responses (dropped). `error.code` is stable,
- * `error.offset` is the byte offset, `error.limit` names an exceeded `ParseLimits` field.
+ * `error.offset` is the byte offset (for an exceeded limit, of the first byte beyond it),
+ * `error.limit` names an exceeded `ParseLimits` field. Builders and setters refuse input that
+ * would corrupt a message with `SipInputError` (`BAD_HEADER_INPUT`, `INVALID_ARGUMENT`).
  *
  * Typed accessors (parsed on first access, cached): `via`, `topVia`, `from`, `to`, `callId`,
  * `cseq`, `contact` (`'*'` or addresses; `contacts` for addresses only, with `expires`/`q`),
@@ -34,8 +36,14 @@
  * keep-alive pings and pongs. URIs: `parseUri` (sip, sips, tel, others), `uriEquals`
  * (RFC 3261 §19.1.4), `escapeUser`/`unescapeUri`.
  */
-export { SipError, SipParseError, badRequest } from './errors.js';
-export type { SipParseErrorCode, ParseErrorResponse, SipParseErrorOptions } from './errors.js';
+export { SipError, SipInputError, SipParseError, badRequest } from './errors.js';
+export type {
+  SipInputArgument,
+  SipInputErrorCode,
+  SipParseErrorCode,
+  ParseErrorResponse,
+  SipParseErrorOptions,
+} from './errors.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { ParseLimits } from './limits.js';
 export { canonicalHeaderName, compactHeaderName, headerKey } from './header-names.js';

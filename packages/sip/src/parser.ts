@@ -62,7 +62,7 @@ export function parseMessage(
   if (length > lim.maxMessageSize) {
     throw new SipParseError(
       'MESSAGE_TOO_LARGE',
-      `the message is ${length} bytes, over the limit of ${lim.maxMessageSize}`,
+      `the message is ${length} bytes, over maxMessageSize (${lim.maxMessageSize})`,
       {
         offset: lim.maxMessageSize,
         limit: 'maxMessageSize',
@@ -92,9 +92,9 @@ export function parseMessage(
   if (startContentEnd > lim.maxStartLineLength) {
     throw new SipParseError(
       'START_LINE_TOO_LONG',
-      `the start line is longer than ${lim.maxStartLineLength} bytes`,
+      `the start line is longer than maxStartLineLength (${lim.maxStartLineLength} bytes)`,
       {
-        offset: headStart,
+        offset: headStart + lim.maxStartLineLength,
         limit: 'maxStartLineLength',
         ...optional(isResponse ? undefined : badRequest('Start Line Too Long')),
       },
@@ -244,8 +244,8 @@ export function parseMessage(
     if (valueEnd - i > maxHeaderLineLength) {
       throw fail(
         'HEADER_LINE_TOO_LONG',
-        `a header line is longer than ${lim.maxHeaderLineLength} bytes`,
-        headStart + i,
+        `a header line is longer than maxHeaderLineLength (${maxHeaderLineLength} bytes)`,
+        headStart + i + maxHeaderLineLength,
         isResponse,
         HEADER_TOO_LONG,
         { limit: 'maxHeaderLineLength' },
@@ -281,8 +281,9 @@ export function parseMessage(
   if (n > lim.maxHeaders * RAW_STRIDE) {
     throw fail(
       'TOO_MANY_HEADERS',
-      `the message has more than ${lim.maxHeaders} headers`,
-      headStart,
+      `the message has more than maxHeaders (${lim.maxHeaders}) headers`,
+      // The first header line over the count.
+      headStart + scratch[lim.maxHeaders * RAW_STRIDE + 1]!,
       isResponse,
       badRequest('Too Many Headers'),
       { limit: 'maxHeaders' },

@@ -70,24 +70,68 @@ describe('SipStreamFramer', () => {
     expect(kinds(framer.push(enc.encode(msg('x'))))).toEqual(['message:a:x']);
   });
 
-  it('bounds what it buffers', () => {
+  it('bounds what it buffers; the error points at the first byte beyond the limit', () => {
+    // The error's offset is into its bytes, which start at the message (after keep-alive CRLFs).
+    const limitError = (items: SipStreamItem[]) => {
+      const [item] = items;
+      if (item?.kind !== 'error') throw new Error(`expected an error item, got ${item?.kind}`);
+      const { code, limit, offset, response, message } = item.error;
+      return { fatal: item.fatal, code, limit, offset, status: response?.status, message };
+    };
     const framer = new SipStreamFramer({ limits: { maxMessageSize: 1000 } });
-    const items = framer.push(enc.encode(`OPTIONS sip:a@b.c SIP/2.0\r\nX: ${'a'.repeat(1200)}`));
-    const [item] = items;
-    expect(item?.kind === 'error' && [item.fatal, item.error.limit]).toEqual([
-      true,
-      'maxMessageSize',
+    framer.push(enc.encode('\r\n\r\n'));
+    const noHeadEnd = limitError(
+      framer.push(enc.encode(`OPTIONS sip:a@b.c SIP/2.0\r\nX: ${'a'.repeat(1200)}`)),
+    );
+    expect(noHeadEnd).toMatchObject({
+      fatal: true,
+      code: 'MESSAGE_TOO_LARGE',
+      limit: 'maxMessageSize',
+      offset: 1000,
+      status: 513,
+    });
+    expect(noHeadEnd.message).toContain('maxMessageSize (1000');
+    const declared = limitError(
+      new SipStreamFramer({ limits: { maxMessageSize: 1000 } }).push(
+        enc.encode('OPTIONS sip:a@b.c SIP/2.0\r\nContent-Length: 5000\r\n\r\n'),
+      ),
+    );
+    expect(declared).toMatchObject({
+      fatal: true,
+      code: 'MESSAGE_TOO_LARGE',
+      limit: 'maxMessageSize',
+      offset: 1000,
+      status: 513,
+    });
+    expect(declared.message).toContain('Content-Length 5000');
+    expect(declared.message).toContain('maxMessageSize (1000');
+    const buffered = limitError(
+      new SipStreamFramer({ maxBufferedBytes: 100 }).push(
+        enc.encode('OPTIONS sip:a@b.c SIP/2.0\r\nContent-Length: 500\r\n\r\n' + 'x'.repeat(80)),
+      ),
+    );
+    expect(buffered).toMatchObject({
+      fatal: true,
+      code: 'BUFFER_LIMIT',
+      limit: 'maxBufferedBytes',
+      offset: 100,
+      status: 513,
+    });
+    expect(buffered.message).toContain('maxBufferedBytes (100)');
+  });
+
+  it('passes the parser limits on, offsets counted from the message', () => {
+    const framer = new SipStreamFramer({ limits: { maxHeaderLineLength: 50 } });
+    const text = msg('x'.repeat(3)).replace('Call-ID: a', `Call-ID: ${'a'.repeat(60)}`);
+    const items = framer.push(enc.encode(msg('first') + text));
+    expect(items.map((i) => i.kind)).toEqual(['message', 'error']);
+    const [, item] = items;
+    expect(item?.kind === 'error' && [item.fatal, item.error.code, item.error.limit]).toEqual([
+      false,
+      'HEADER_LINE_TOO_LONG',
+      'maxHeaderLineLength',
     ]);
-    const declared = new SipStreamFramer({ limits: { maxMessageSize: 1000 } });
-    const [big] = declared.push(
-      enc.encode('OPTIONS sip:a@b.c SIP/2.0\r\nContent-Length: 5000\r\n\r\n'),
-    );
-    expect(big?.kind === 'error' && big.error.code).toBe('MESSAGE_TOO_LARGE');
-    const buffered = new SipStreamFramer({ maxBufferedBytes: 100 });
-    const [over] = buffered.push(
-      enc.encode('OPTIONS sip:a@b.c SIP/2.0\r\nContent-Length: 500\r\n\r\n' + 'x'.repeat(80)),
-    );
-    expect(over?.kind === 'error' && over.error.limit).toBe('maxBufferedBytes');
+    expect(item?.kind === 'error' && item.error.offset).toBe(text.indexOf('Call-ID') + 50);
   });
 
   it('copies what it keeps, even from a Node Buffer the caller reuses', () => {

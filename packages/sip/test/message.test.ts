@@ -3,6 +3,7 @@ import {
   AuthValue,
   NameAddr,
   SipError,
+  SipInputError,
   SipParseError,
   SipUri,
   Via,
@@ -12,6 +13,9 @@ import {
   parseMessage,
   parseUri,
   serialize,
+  type ParseLimits,
+  type SipInputArgument,
+  type SipInputErrorCode,
   type SipRequest,
   type SipResponse,
 } from '@callbridge/sip';
@@ -348,29 +352,117 @@ describe('parseMessage', () => {
 });
 
 describe('limits', () => {
-  it('rejects messages over the size limit with 513', () => {
+  // Every limit error names the limit (field and message) and points at the first byte beyond
+  // it. Two leading CRLFs (skipped, §7.5) and a non-ASCII header keep byte offsets honest.
+  const lead = '\r\n\r\n';
+  const head = `${lead}OPTIONS sip:a@example.com SIP/2.0\r\nSubject: größer\r\n`;
+  const byteOffset = (text: string, part: string): number => {
+    const index = text.indexOf(part);
+    expect(index).toBeGreaterThanOrEqual(0);
+    return enc.encode(text.slice(0, index)).length;
+  };
+  function expectLimit(
+    text: string,
+    limits: Partial<ParseLimits>,
+    expected: { code: string; limit: keyof ParseLimits; offset: number; status: number },
+  ): void {
+    const e = catchError(() => parseMessage(enc.encode(text), limits));
+    expect([e.code, e.limit, e.offset, e.response?.status]).toEqual([
+      expected.code,
+      expected.limit,
+      expected.offset,
+      expected.status,
+    ]);
+    expect(e.message).toContain(`${expected.limit} (${limits[expected.limit]}`);
+  }
+
+  it('maxMessageSize: 513, offset at the limit', () => {
+    const text = `${head}X: ${'a'.repeat(300)}\r\n\r\n`;
+    expectLimit(
+      text,
+      { maxMessageSize: 200 },
+      {
+        code: 'MESSAGE_TOO_LARGE',
+        limit: 'maxMessageSize',
+        offset: 200,
+        status: 513,
+      },
+    );
     const big = bytes(['OPTIONS sip:a@example.com SIP/2.0', `X: ${'a'.repeat(70000)}`]);
-    const e = catchError(() => parseMessage(big));
-    expect(e.code).toBe('MESSAGE_TOO_LARGE');
-    expect(e.limit).toBe('maxMessageSize');
-    expect(e.response).toEqual({ status: 513, reason: 'Message Too Large' });
+    expect(catchError(() => parseMessage(big)).limit).toBe('maxMessageSize');
     expect(() =>
       parseMessage(big, { maxMessageSize: 100000, maxHeaderLineLength: 100000 }),
     ).not.toThrow();
   });
 
-  it('limits header count and header line length', () => {
-    const many = bytes([
-      'OPTIONS sip:a@example.com SIP/2.0',
-      ...Array.from({ length: 20 }, (_, i) => `X${i}: y`),
+  it('maxStartLineLength: offset in the start line, the limit past its first byte', () => {
+    expectLimit(
+      `${head}\r\n`,
+      { maxStartLineLength: 10 },
+      {
+        code: 'START_LINE_TOO_LONG',
+        limit: 'maxStartLineLength',
+        offset: lead.length + 10,
+        status: 400,
+      },
+    );
+  });
+
+  it('maxHeaderLineLength: offset in the long line, folding included', () => {
+    const text = `${head}X: ${'a'.repeat(300)}\r\nY: b\r\n\r\n`;
+    expectLimit(
+      text,
+      { maxHeaderLineLength: 200 },
+      {
+        code: 'HEADER_LINE_TOO_LONG',
+        limit: 'maxHeaderLineLength',
+        offset: byteOffset(text, 'X: ') + 200,
+        status: 400,
+      },
+    );
+    const folded = `${head}X: ${'a'.repeat(150)}\r\n ${'b'.repeat(100)}\r\n\r\n`;
+    expectLimit(
+      folded,
+      { maxHeaderLineLength: 200 },
+      {
+        code: 'HEADER_LINE_TOO_LONG',
+        limit: 'maxHeaderLineLength',
+        offset: byteOffset(folded, 'X: ') + 200,
+        status: 400,
+      },
+    );
+    // The limit is crossed in the continuation line.
+    expect(enc.encode(folded)[byteOffset(folded, 'X: ') + 200]).toBe('b'.charCodeAt(0));
+  });
+
+  it('maxHeaders: offset at the first header line over the count', () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `X${i}: y\r\n`).join('');
+    const text = `${head}${lines}\r\n`;
+    // Subject is the first header: X9 is the 11th.
+    expectLimit(
+      text,
+      { maxHeaders: 10 },
+      {
+        code: 'TOO_MANY_HEADERS',
+        limit: 'maxHeaders',
+        offset: byteOffset(text, 'X9: '),
+        status: 400,
+      },
+    );
+    expect(() => parseMessage(enc.encode(text), { maxHeaders: 21 })).not.toThrow();
+  });
+
+  it('answers nothing for a response over a limit', () => {
+    const e = catchError(() =>
+      parseMessage(enc.encode(`SIP/2.0 200 OK\r\nX: ${'a'.repeat(300)}\r\n\r\n`), {
+        maxHeaderLineLength: 100,
+      }),
+    );
+    expect([e.code, e.offset, e.response]).toEqual([
+      'HEADER_LINE_TOO_LONG',
+      'SIP/2.0 200 OK\r\n'.length + 100,
+      undefined,
     ]);
-    const e = catchError(() => parseMessage(many, { maxHeaders: 10 }));
-    expect([e.code, e.limit]).toEqual(['TOO_MANY_HEADERS', 'maxHeaders']);
-    const long = bytes(['OPTIONS sip:a@example.com SIP/2.0', `X: ${'a'.repeat(300)}`]);
-    const e2 = catchError(() => parseMessage(long, { maxHeaderLineLength: 200 }));
-    expect([e2.code, e2.limit]).toEqual(['HEADER_LINE_TOO_LONG', 'maxHeaderLineLength']);
-    const e3 = catchError(() => parseMessage(long, { maxStartLineLength: 10 }));
-    expect(e3.limit).toBe('maxStartLineLength');
   });
 });
 
@@ -569,27 +661,66 @@ describe('comments', () => {
 });
 
 describe('input checks for messages built in code', () => {
-  it('refuses header names, values, methods and reasons that would inject lines', () => {
+  it('refuses header names, values, methods, status codes and reasons that would inject lines', () => {
     const m = request(INVITE);
-    for (const f of [
-      () => m.setHeader('X-Evil', 'a\r\nInjected: b'),
-      () => m.appendHeader('Bad Name', 'x'),
-      () => m.setHeader('From', new NameAddr(parseUri('sip:a@b.c'), undefined, 'Eve\r\nX: y')),
-      () => {
-        m.method = 'INVITE sip:x SIP/2.0\r\n';
-      },
-      () => createRequest({ method: 'BAD METHOD', uri: 'sip:a@b.c' }),
-      () => createResponse(m, 200, 'OK\r\nX: y'),
-      () => createResponse(m, 99),
-    ]) {
+    const r = createResponse(m, 200);
+    const cases: [() => unknown, SipInputErrorCode, SipInputArgument][] = [
+      [() => m.setHeader('X-Evil', 'a\r\nInjected: b'), 'BAD_HEADER_INPUT', 'header'],
+      [() => m.appendHeader('Bad Name', 'x'), 'BAD_HEADER_INPUT', 'header'],
+      [
+        () => m.setHeader('From', new NameAddr(parseUri('sip:a@b.c'), undefined, 'Eve\r\nX: y')),
+        'BAD_HEADER_INPUT',
+        'header',
+      ],
+      [
+        () => createRequest({ method: 'OPTIONS', uri: 'sip:a@b.c', headers: { 'X\0': 'y' } }),
+        'BAD_HEADER_INPUT',
+        'header',
+      ],
+      [
+        () => {
+          m.method = 'INVITE sip:x SIP/2.0\r\n';
+        },
+        'INVALID_ARGUMENT',
+        'method',
+      ],
+      [
+        () => createRequest({ method: 'BAD METHOD', uri: 'sip:a@b.c' }),
+        'INVALID_ARGUMENT',
+        'method',
+      ],
+      [() => createResponse(m, 200, 'OK\r\nX: y'), 'INVALID_ARGUMENT', 'reason'],
+      [
+        () => {
+          r.reason = 'OK\nX: y';
+        },
+        'INVALID_ARGUMENT',
+        'reason',
+      ],
+      [() => createResponse(m, 99), 'INVALID_ARGUMENT', 'status'],
+      [() => createResponse(m, 200.5), 'INVALID_ARGUMENT', 'status'],
+      [
+        () => {
+          r.status = 700;
+        },
+        'INVALID_ARGUMENT',
+        'status',
+      ],
+    ];
+    for (const [f, code, argument] of cases) {
       try {
         f();
         expect.unreachable();
       } catch (e) {
+        expect(e).toBeInstanceOf(SipInputError);
         expect(e).toBeInstanceOf(SipError);
-        expect((e as SipError).code).toBe('BAD_HEADER_INPUT');
+        expect([(e as SipInputError).code, (e as SipInputError).argument]).toEqual([
+          code,
+          argument,
+        ]);
       }
     }
     expect(serialize(m)).toEqual(INVITE);
+    expect([r.status, r.reason]).toEqual([200, 'OK']);
   });
 });
