@@ -7,92 +7,53 @@
 // offering and then answering: each browser decodes the other's fake camera. No H.264 here:
 // Firefox encodes H.264 only with the OpenH264 plugin it downloads at run time, which Debian
 // does not package (its libopenh264 is the bare codec, not Firefox's plugin).
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page as ChromiumPage } from 'playwright-core';
-import type { Page } from 'puppeteer-core';
-import type { MediaStats } from './support/firefox-page.js';
-import { PHONE_MOUNTS, requireBuiltPhone } from './support/phone-mounts.js';
+import { PEERS, needsPeers } from '@callbridge/testkit';
+import {
+  button,
+  callStatus as chromiumCallStatus,
+  dial as chromiumDial,
+  logInToDemo,
+} from './support/chromium-page.js';
 import {
   click,
-  describePeer,
   dial,
-  instrumentPage,
   logInToDemo as logInToDemoFirefox,
-  readStats,
-  readTransport,
   showsStatus,
   waitUntil,
 } from './support/firefox-page.js';
-import type { RunningGateway } from '@callbridge/gateway';
 import {
-  callBackendFactory,
-  embeddedDemoFactory,
-  createJsonLogger,
-  loadConfig,
-  startGateway,
-} from '@callbridge/gateway';
-import { PEERS, launchChromium, launchFirefox, needsPeers } from '@callbridge/testkit';
-import type { LaunchedChromium, LaunchedFirefox } from '@callbridge/testkit';
-import { callStatus as chromiumCallStatus, logInToDemo } from './support/demo-page.js';
-
-const dir = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
-const screenshots = dir('../../../test-results/phone-firefox/');
+  describePeer,
+  readRemoteSdp,
+  readStats,
+  readTransport,
+  type MediaStats,
+} from './support/page-probes.js';
+import { startPhone, type PhoneHarness } from './support/phone-harness.js';
 
 describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Firefox', () => {
-  let gateway: RunningGateway;
-  /** The gateway's log lines, shown when a wait fails. */
-  const gatewayLog: string[] = [];
-  /** The Phone UI's address: on 127.0.0.1, a secure context for getUserMedia. */
-  let phoneUrl: string;
-  const firefoxes: LaunchedFirefox[] = [];
-  let chromium: LaunchedChromium | undefined;
+  let phone: PhoneHarness;
+  let screenshots: string;
 
   beforeAll(async () => {
-    requireBuiltPhone();
-    mkdirSync(screenshots, { recursive: true });
-    gateway = await startGateway({
-      // Everything on 127.0.0.1: the test profile lets Firefox gather loopback candidates
-      // (FIREFOX_PREFS in @callbridge/testkit).
-      config: loadConfig({ argv: ['--listen-port', '0'], env: {} }),
-      backendFactory: callBackendFactory,
-      demoFactory: embeddedDemoFactory,
-      logger: createJsonLogger({ level: 'debug', write: (line) => gatewayLog.push(line) }),
-      staticMounts: PHONE_MOUNTS,
-    });
-    phoneUrl = `http://127.0.0.1:${new URL(gateway.url).port}/`;
+    phone = await startPhone({ results: 'phone-firefox', demo: true });
+    screenshots = phone.results;
   });
 
   /** What a page's connection went through (see describePeer), and the gateway's latest log. */
   async function explain(fromPage: Promise<string>): Promise<string> {
-    return `${await fromPage}\ngateway log:\n${gatewayLog.slice(-60).join('\n')}`;
+    return `${await fromPage}\ngateway log:\n${phone.logTail(60)}`;
   }
 
   // Each test's browsers go when it ends: a loaded 2-core machine runs one Firefox at a time.
-  afterEach(async () => {
-    for (const f of firefoxes.splice(0)) await f.close();
-    await chromium?.close();
-    chromium = undefined;
-  });
+  afterEach(() => phone.closeBrowsers());
 
-  afterAll(async () => {
-    await gateway?.stop();
-  });
-
-  /** A Firefox tab on the Phone UI, instrumented, with a fresh browser (and profile) each. */
-  async function openFirefoxPhone(): Promise<Page> {
-    const firefox = await launchFirefox();
-    firefoxes.push(firefox);
-    const page = await firefox.newPage();
-    await page.evaluateOnNewDocument(instrumentPage);
-    await page.goto(phoneUrl, { waitUntil: 'load', timeout: 60_000 });
-    return page;
-  }
+  afterAll(() => phone?.stop());
 
   it('alice calls the echo: Established, audio both ways, DTMF, hold/unhold, hangup; 102 is busy', async () => {
-    const domain = gateway.demo!.domain;
-    const page = await openFirefoxPhone();
+    const domain = phone.info.demo!.domain;
+    const page = await phone.openFirefox();
     expect(await page.evaluate(() => navigator.userAgent)).toMatch(/Firefox\//);
     await logInToDemoFirefox(page, 'alice', domain);
     await dial(page, '100', 'Voice call');
@@ -167,17 +128,12 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
   }, 120_000);
 
   it('a video call to the echo (no video there) goes on as a voice call', async () => {
-    const page = await openFirefoxPhone();
-    await logInToDemoFirefox(page, 'alice', gateway.demo!.domain);
+    const page = await phone.openFirefox();
+    await logInToDemoFirefox(page, 'alice', phone.info.demo!.domain);
     await dial(page, '100', 'Video call');
     await showsStatus(page, 'Call status', 'Established');
     // The answer refuses the bundled m=video (port 0); Firefox keeps the audio going.
-    const remote = await page.evaluate(
-      () =>
-        (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections.at(-1)
-          ?.remoteDescription?.sdp ?? '',
-    );
-    expect(remote).toMatch(/^m=video 0 /m);
+    expect(await page.evaluate(readRemoteSdp)).toMatch(/^m=video 0 /m);
     const start = await page.evaluate(readStats, 'audio');
     await waitUntil(
       'the echo of the audio',
@@ -191,12 +147,9 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
   }, 120_000);
 
   it('VP8 video calls between Firefox (alice) and Chromium (bob), each way: both decode the other camera', async () => {
-    const domain = gateway.demo!.domain;
-    const alice = await openFirefoxPhone();
-    chromium = await launchChromium();
-    await chromium.context.addInitScript(instrumentPage);
-    const bob: ChromiumPage = await chromium.context.newPage();
-    await bob.goto(phoneUrl);
+    const domain = phone.info.demo!.domain;
+    const alice = await phone.openFirefox();
+    const bob: ChromiumPage = await phone.openChromium();
     await logInToDemoFirefox(alice, 'alice', domain);
     await logInToDemo(bob, 'bob', domain);
 
@@ -238,7 +191,7 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
     // Firefox offers (a=setup:actpass; the gateway answers as DTLS client).
     await dial(alice, 'bob', 'Video call');
     await chromiumCallStatus(bob, /^Incoming call from /);
-    await bob.getByRole('button', { name: 'Answer', exact: true }).click();
+    await button(bob, 'Answer').click();
     await chromiumCallStatus(bob, 'Established');
     await showsStatus(alice, 'Call status', 'Established');
     await expectVideoBothWays('firefox-calls');
@@ -247,8 +200,7 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
     await showsStatus(alice, 'Call status', 'Finished');
 
     // Firefox answers the gateway's offer (the gateway is then the DTLS server) and hangs up last.
-    await bob.getByPlaceholder('Enter your number here').fill('alice');
-    await bob.getByRole('button', { name: 'Video call', exact: true }).click();
+    await chromiumDial(bob, 'alice', 'Video call');
     await showsStatus(alice, 'Call status', /^Incoming call from /);
     await click(alice, 'Answer');
     await showsStatus(alice, 'Call status', 'Established');
@@ -260,7 +212,7 @@ describe.skipIf(needsPeers(PEERS.firefox, PEERS.chromium).skip)('Phone UI in Fir
       dtlsRole: 'client',
       iceRole: 'controlling',
     });
-    await bob.getByRole('button', { name: 'Hangup', exact: true }).click();
+    await button(bob, 'Hangup').click();
     await showsStatus(alice, 'Call status', 'Finished');
     await chromiumCallStatus(bob, 'Finished');
   }, 240_000);

@@ -1,94 +1,34 @@
 // The Phone UI in headless Chromium, served by a running gateway. The gateway runs in front of
 // the call-backend TEST DOUBLE (packages/gateway/test/support): this test checks the page and
 // the SDK (controls, login, status display, what the browser sends), not calls end to end.
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import type { RunningGateway } from '@callbridge/gateway';
-import { loadConfig, silentLogger, startGateway } from '@callbridge/gateway';
-import { PEERS, needsPeers, tempDir } from '@callbridge/testkit';
-import type { TempDir } from '@callbridge/testkit';
+import type { Page } from 'playwright-core';
+import { PEERS, needsPeers } from '@callbridge/testkit';
 import { BackendDouble } from '../../gateway/test/support/backend-double.js';
-
-const dir = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
-const mounts = {
-  '/': dir('../web/'),
-  '/app/': dir('../dist/'),
-  '/sdk/': dir('../../client/dist/'),
-};
-const screenshots = dir('../../../test-results/phone/');
-
-/** The recipe of /work/shared/peers/README.md; `permissionFlag` grants or denies the microphone. */
-function launch(
-  profileDir: string,
-  permissionFlag: '--use-fake-ui-for-media-stream' | '--deny-permission-prompts',
-): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profileDir, {
-    executablePath: PEERS.chromium.command,
-    headless: true,
-    viewport: { width: 390, height: 844 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      permissionFlag,
-      '--allow-loopback-in-peer-connection',
-    ],
-  });
-}
-
-async function logIn(page: Page, login: string): Promise<void> {
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.getByLabel('login', { exact: true }).fill(login);
-  await page.getByLabel('domain', { exact: true }).fill('example.test');
-  await page.getByRole('button', { name: 'log in', exact: true }).click();
-  await page.getByRole('status', { name: 'Session status' }).getByText('Connected').waitFor();
-}
+import { logIn } from './support/chromium-page.js';
+import { startPhone, type PhoneHarness } from './support/phone-harness.js';
 
 describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
-  let gateway: RunningGateway;
-  let backend: BackendDouble;
-  let profile: TempDir;
-  let context: BrowserContext;
+  const backend = new BackendDouble();
+  let phone: PhoneHarness;
+  let screenshots: string;
   let page: Page;
 
   beforeAll(async () => {
-    for (const built of [`${mounts['/app/']}main.js`, `${mounts['/sdk/']}index.js`]) {
-      if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
-    }
-    mkdirSync(screenshots, { recursive: true });
-    backend = new BackendDouble();
-    const config = loadConfig({
-      argv: ['--listen-host', '127.0.0.1', '--listen-port', '0', '--sip-domain', 'example.test'],
-    });
-    gateway = await startGateway({
-      config,
+    phone = await startPhone({
+      results: 'phone',
       backendFactory: () => backend,
-      logger: silentLogger,
-      staticMounts: mounts,
+      argv: ['--sip-domain', 'example.test'],
     });
-    profile = tempDir('phone-chromium');
-    context = await launch(profile.path, '--use-fake-ui-for-media-stream');
-    page = context.pages()[0] ?? (await context.newPage());
+    screenshots = phone.results;
     const pageErrors: string[] = [];
+    page = await phone.openChromium();
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${gateway.url}/`);
+    await page.reload();
     expect(pageErrors).toEqual([]);
   });
 
-  afterAll(async () => {
-    await context?.close();
-    await gateway?.stop();
-    profile?.remove();
-  });
+  afterAll(() => phone?.stop());
 
   it('names every control as the issue asks', async () => {
     for (const name of [
@@ -257,12 +197,9 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
   });
 
   it('says clearly when the microphone is denied', async () => {
-    const deniedProfile = tempDir('phone-denied');
-    const denied = await launch(deniedProfile.path, '--deny-permission-prompts');
+    const p = await phone.openChromium({ mediaPermission: 'denied' });
     try {
-      const p = denied.pages()[0] ?? (await denied.newPage());
-      await p.goto(`${gateway.url}/`);
-      await logIn(p, 'dave');
+      await logIn(p, { login: 'dave', domain: 'example.test' }, 'Connected');
       await p.getByPlaceholder('Enter your number here').fill('100');
       await p.getByRole('button', { name: 'Voice call', exact: true }).click();
       await p.getByRole('alert').getByText('Microphone access was denied').waitFor();
@@ -272,8 +209,7 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
         .waitFor();
       await p.screenshot({ path: `${screenshots}microphone-denied.png` });
     } finally {
-      await denied.close();
-      deniedProfile.remove();
+      await p.close();
     }
   });
 

@@ -42,6 +42,12 @@ export interface LaunchedChromium {
 export interface LaunchChromiumOptions {
   /** Launch timeout in milliseconds (default 30000). */
   readonly timeoutMs?: number;
+  /**
+   * What the browser answers when a page asks for camera or microphone: `granted` (the default,
+   * `--use-fake-ui-for-media-stream`) or `denied` (`--deny-permission-prompts`), as when a
+   * person refuses.
+   */
+  readonly mediaPermission?: 'granted' | 'denied';
 }
 
 /** Launches headless Chromium with a fresh profile; always call close() (e.g. in afterAll). */
@@ -55,7 +61,12 @@ export async function launchChromium(
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM_EXECUTABLE,
       headless: true,
-      args: [...CHROMIUM_ARGS],
+      args:
+        options.mediaPermission === 'denied'
+          ? CHROMIUM_ARGS.map((arg) =>
+              arg === '--use-fake-ui-for-media-stream' ? '--deny-permission-prompts' : arg,
+            )
+          : [...CHROMIUM_ARGS],
       timeout: options.timeoutMs ?? 30_000,
     });
   } catch (error) {

@@ -48,6 +48,25 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('launchChromium', () => {
     await page.close();
   });
 
+  it('refuses camera and microphone when launched with mediaPermission denied', async () => {
+    const denied = await launchChromium({ mediaPermission: 'denied' });
+    try {
+      const page = await denied.newPage();
+      const outcome = await page.evaluate(() =>
+        navigator.mediaDevices.getUserMedia({ audio: true }).then(
+          (stream) => {
+            for (const track of stream.getTracks()) track.stop();
+            return 'granted';
+          },
+          (error: unknown) => (error instanceof DOMException ? error.name : String(error)),
+        ),
+      );
+      expect(outcome).toBe('NotAllowedError');
+    } finally {
+      await denied.close();
+    }
+  });
+
   it('removes the profile directory on close, and close is idempotent', async () => {
     const second = await launchChromium();
     const dir = second.profileDir;
