@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { PEERS, needsPeers } from '@callbridge/testkit';
 import { BackendDouble } from '../../gateway/test/support/backend-double.js';
-import { logIn } from './support/chromium-page.js';
+import { button, callStatus, dial, logIn } from './support/chromium-page.js';
 import { startPhone, type PhoneHarness } from './support/phone-harness.js';
 
 describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
@@ -60,20 +60,18 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
       '00:00',
     );
 
-    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await button(page, 'Log in').click();
     for (const label of ['login', 'auth. name', 'password', 'domain', 'outbound proxy', 'port']) {
       await expect(page.getByLabel(label, { exact: true }).isVisible()).resolves.toBe(true);
     }
-    await expect(
-      page.getByRole('button', { name: 'log in', exact: true }).isVisible(),
-    ).resolves.toBe(true);
-    await page.getByRole('button', { name: 'cancel', exact: true }).click();
+    await expect(button(page, 'log in').isVisible()).resolves.toBe(true);
+    await button(page, 'cancel').click();
     await expect(page.getByLabel('login', { exact: true }).isVisible()).resolves.toBe(false);
     await page.screenshot({ path: `${screenshots}idle.png` });
   });
 
   it('logs in by keyboard, shows the session status, and remembers only non-secret fields', async () => {
-    await page.getByRole('button', { name: 'Log in', exact: true }).focus();
+    await button(page, 'Log in').focus();
     await page.keyboard.press('Enter');
     // The form takes focus on its first field; Tab walks the fields in order.
     for (const value of [
@@ -116,8 +114,8 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
 
   it('sends a real WebRTC offer for a voice call and shows the statuses the gateway reports', async () => {
     await page.getByPlaceholder('Enter your number here').fill('10');
-    await page.getByRole('button', { name: '2', exact: true }).click(); // the dial pad types when idle
-    await page.getByRole('button', { name: 'Voice call', exact: true }).click();
+    await button(page, '2').click(); // the dial pad types when idle
+    await button(page, 'Voice call').click();
     await expect.poll(() => backend.lastAccount().legs.length, { timeout: 10_000 }).toBe(1);
     const request = backend.lastLeg().request!;
     expect(request.callee).toBe('102');
@@ -130,54 +128,39 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
     expect(request.media.offer.sdp).toMatch(/a=fingerprint:sha-256 /);
     expect(request.media.offer.sdp).toMatch(/a=candidate:.* 127\.0\.0\.1 /);
 
-    const callStatus = page.getByRole('status', { name: 'Call status' });
     backend.lastLeg().emit('progress', { status: 'RING', sipStatus: 180, sipReason: 'Ringing' });
-    await callStatus.getByText('Ringing', { exact: true }).waitFor();
-    await expect(
-      page.getByRole('button', { name: 'Hangup', exact: true }).isEnabled(),
-    ).resolves.toBe(true);
+    await callStatus(page, 'Ringing');
+    await expect(button(page, 'Hangup').isEnabled()).resolves.toBe(true);
     await page.screenshot({ path: `${screenshots}ringing.png` });
     backend.lastLeg().emit('ended', { kind: 'busy', sipStatus: 486, sipReason: 'Busy Here' });
-    await callStatus.getByText('Failed: busy', { exact: true }).waitFor();
-    await expect(
-      page.getByRole('button', { name: 'Hangup', exact: true }).isEnabled(),
-    ).resolves.toBe(false);
+    await callStatus(page, 'Failed: busy');
+    await expect(button(page, 'Hangup').isEnabled()).resolves.toBe(false);
     await page.screenshot({ path: `${screenshots}busy.png` });
   });
 
   it('shows SIP failures with their status line', async () => {
-    await page.getByPlaceholder('Enter your number here').fill('999');
-    await page.getByRole('button', { name: 'Voice call', exact: true }).click();
+    await dial(page, '999');
     await expect.poll(() => backend.lastAccount().legs.length, { timeout: 10_000 }).toBe(2);
     backend.lastLeg().emit('ended', {
       kind: 'failed',
       failure: { reason: 'SIP_ERROR', sipStatus: 404, sipReason: 'Not Found' },
     });
-    await page
-      .getByRole('status', { name: 'Call status' })
-      .getByText('Failed: 404 Not Found', { exact: true })
-      .waitFor();
+    await callStatus(page, 'Failed: 404 Not Found');
   });
 
   it('alerts an incoming call with Answer and Reject, and rejects it', async () => {
     const leg = backend.lastAccount().ring({ caller: 'carol' });
-    await page
-      .getByRole('status', { name: 'Call status' })
-      .getByText('Incoming call from carol')
-      .waitFor();
-    await expect(
-      page.getByRole('button', { name: 'Answer', exact: true }).isEnabled(),
-    ).resolves.toBe(true);
+    await callStatus(page, /^Incoming call from carol/);
+    await expect(button(page, 'Answer').isEnabled()).resolves.toBe(true);
     await page.screenshot({ path: `${screenshots}incoming.png` });
-    await page.getByRole('button', { name: 'Reject', exact: true }).click();
+    await button(page, 'Reject').click();
     await expect.poll(() => leg.actions).toEqual([{ op: 'reject', sipStatus: 603 }]);
-    await page.getByRole('status', { name: 'Call status' }).getByText('Finished').waitFor();
+    await callStatus(page, 'Finished');
   });
 
   it('offers video for a video call and shows both video elements', async () => {
     const before = backend.lastAccount().legs.length;
-    await page.getByPlaceholder('Enter your number here').fill('100');
-    await page.getByRole('button', { name: 'Video call', exact: true }).click();
+    await dial(page, '100', 'Video call');
     await expect
       .poll(() => backend.lastAccount().legs.length, { timeout: 10_000 })
       .toBe(before + 1);
@@ -188,11 +171,8 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
     expect(request.media.offer.sdp).toMatch(/a=rtpmap:\d+ VP8\/90000/);
     await expect(page.getByLabel('Local video').isVisible()).resolves.toBe(true);
     await page.screenshot({ path: `${screenshots}video-call.png` });
-    await page.getByRole('button', { name: 'Hangup', exact: true }).click();
-    await page
-      .getByRole('status', { name: 'Call status' })
-      .getByText('Finished', { exact: true })
-      .waitFor();
+    await button(page, 'Hangup').click();
+    await callStatus(page, 'Finished');
     expect(backend.lastLeg().actions).toEqual([{ op: 'hangup' }]);
   });
 
@@ -200,13 +180,9 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
     const p = await phone.openChromium({ mediaPermission: 'denied' });
     try {
       await logIn(p, { login: 'dave', domain: 'example.test' }, 'Connected');
-      await p.getByPlaceholder('Enter your number here').fill('100');
-      await p.getByRole('button', { name: 'Voice call', exact: true }).click();
+      await dial(p, '100');
       await p.getByRole('alert').getByText('Microphone access was denied').waitFor();
-      await p
-        .getByRole('status', { name: 'Call status' })
-        .getByText('Failed: media permission denied')
-        .waitFor();
+      await callStatus(p, /^Failed: media permission denied/);
       await p.screenshot({ path: `${screenshots}microphone-denied.png` });
     } finally {
       await p.close();
@@ -216,17 +192,14 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
   it('drives the controls of a call the gateway reports established: DTMF pad, hold, mute, transfer', async () => {
     const alice = backend.accounts.find((a) => a.account.login === 'alice')!;
     const before = alice.legs.length;
-    await page.getByPlaceholder('Enter your number here').fill('101');
-    await page.getByRole('button', { name: 'Voice call', exact: true }).click();
+    await dial(page, '101');
     await expect.poll(() => alice.legs.length, { timeout: 10_000 }).toBe(before + 1);
     const leg = alice.legs.at(-1)!;
     leg.emit('established', { mediaMode: 'relay' });
-    const callStatus = page.getByRole('status', { name: 'Call status' });
-    await callStatus.getByText('Established', { exact: true }).waitFor();
+    await callStatus(page, 'Established');
     await page.getByRole('timer', { name: 'Call duration' }).getByText('00:01').waitFor();
 
-    for (const key of ['1', '#'])
-      await page.getByRole('button', { name: key, exact: true }).click();
+    for (const key of ['1', '#']) await button(page, key).click();
     await expect
       .poll(() => leg.actions.filter((a) => a.op === 'dtmf'))
       .toEqual([
@@ -235,28 +208,26 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('Phone UI in Chromium', () => {
       ]);
     expect(await page.getByPlaceholder('Enter your number here').inputValue()).toBe('101');
 
-    await page.getByRole('button', { name: 'Hold', exact: true }).click();
-    await callStatus.getByText('On hold', { exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Unhold', exact: true }).click();
-    await callStatus.getByText('Established', { exact: true }).waitFor();
+    await button(page, 'Hold').click();
+    await callStatus(page, 'On hold');
+    await button(page, 'Unhold').click();
+    await callStatus(page, 'Established');
 
-    const mute = page.getByRole('button', { name: 'Mute', exact: true });
+    const mute = button(page, 'Mute');
     await mute.click();
-    await expect(
-      page.getByRole('button', { name: 'Unmute', exact: true }).getAttribute('aria-pressed'),
-    ).resolves.toBe('true');
+    await expect(button(page, 'Unmute').getAttribute('aria-pressed')).resolves.toBe('true');
     expect(await page.evaluate(() => document.querySelector('#mute')?.textContent)).toBe('Unmute');
 
     await page.getByPlaceholder('Enter your number here').fill('200');
-    await page.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await button(page, 'Transfer').click();
     await expect
       .poll(() => leg.actions.at(-1))
       .toEqual({ op: 'transfer', target: { kind: 'blind', target: '200' } });
     leg.emit('transferProgress', { sipStatus: 100, sipReason: 'Trying', final: false });
-    await callStatus.getByText('Transfer: 100 Trying').waitFor();
+    await callStatus(page, /^Transfer: 100 Trying/);
     // The transferee reports success: the page ends its call (RFC 5589 §6.1).
     leg.emit('transferProgress', { sipStatus: 200, sipReason: 'OK', final: true });
-    await callStatus.getByText('Finished', { exact: true }).waitFor();
+    await callStatus(page, 'Finished');
     expect(
       leg.actions.filter((a) => ['hold', 'unhold', 'hangup'].includes(a.op)).map((a) => a.op),
     ).toEqual(['hold', 'unhold', 'hangup']);
