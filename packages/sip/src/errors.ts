@@ -4,6 +4,7 @@
  * for requests, the response a server should send (RFC 3261 §8.2, §16.3, §21.4); arguments
  * refused by the message builders and setters are {@link SipInputError}s.
  */
+import type { ParseLimits } from './limits.js';
 
 /** Base class of every error thrown by `@callbridge/sip`. `code` is stable across releases. */
 export class SipError extends Error {
@@ -38,6 +39,9 @@ export type SipParseErrorCode =
   | 'BAD_URI'
   | 'BUFFER_LIMIT';
 
+/** A limit a {@link SipParseError} can name: a `ParseLimits` field or the framer's buffer. */
+export type SipLimitName = keyof ParseLimits | 'maxBufferedBytes';
+
 /** The response a server should send for an unparsable request. */
 export interface ParseErrorResponse {
   readonly status: number;
@@ -52,8 +56,8 @@ export interface SipParseErrorOptions {
   response?: ParseErrorResponse;
   /** Header whose value was malformed, canonical spelling. */
   header?: string;
-  /** Name of the limit that was exceeded (see `ParseLimits`). */
-  limit?: string;
+  /** Name of the limit that was exceeded. */
+  limit?: SipLimitName;
   cause?: unknown;
 }
 
@@ -78,7 +82,8 @@ export class SipParseError extends SipError {
   readonly offset: number;
   readonly response: ParseErrorResponse | undefined;
   readonly header: string | undefined;
-  readonly limit: string | undefined;
+  /** The limit that was exceeded, if that is the problem. */
+  readonly limit: SipLimitName | undefined;
 
   constructor(code: SipParseErrorCode, message: string, options: SipParseErrorOptions = {}) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -40,6 +40,7 @@ export { SipError, SipInputError, SipParseError, badRequest } from './errors.js'
 export type {
   SipInputArgument,
   SipInputErrorCode,
+  SipLimitName,
   SipParseErrorCode,
   ParseErrorResponse,
   SipParseErrorOptions,

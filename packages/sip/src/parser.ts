@@ -14,6 +14,7 @@ import {
   SipParseError,
   badRequest,
   type ParseErrorResponse,
+  type SipLimitName,
   type SipParseErrorCode,
 } from './errors.js';
 import { commonWord, scanSipUri } from './header-scan.js';
@@ -379,7 +380,7 @@ function fail(
   offset: number,
   isResponse: boolean,
   response: ParseErrorResponse,
-  extra: { limit?: string; header?: string } = {},
+  extra: { limit?: SipLimitName; header?: string } = {},
 ): SipParseError {
   return new SipParseError(code, message, {
     offset,
