@@ -249,8 +249,9 @@ console.log(
 console.log(
   'Measured per message: parse, then read the top Via branch, From tag, To tag, Call-ID, CSeq number\n' +
     'and method, and the Request-URI or status from the parsed object (what a SIP stack always needs).\n' +
-    'callbridge parses bytes (parseMessage(Uint8Array)): one pass records header offsets (names\n' +
-    'recognised while scanned), and header values are parsed on first access, so these reads make\n' +
+    'callbridge parses bytes (parseMessage(Uint8Array)): one pass records header offsets (a\n' +
+    'WebAssembly SIMD scanner finds lines and recognises names; TypeScript handles the start line\n' +
+    'and every error), and header values are parsed on first access, so these reads make\n' +
     'it do that work (parameters are checked, then looked up in the wire text without splitting);\n' +
     'peers parse a ready-made string (no decoding cost for them).\n' +
     '"parse only" skips the reads; "all headers" parses and checks every known header and URI.\n',

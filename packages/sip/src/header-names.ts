@@ -184,9 +184,15 @@ for (let n = 0; n < TOKEN_ALPHABET.length; n++) {
 /** The state the trie starts in; state 0 is dead (no known name has this prefix). */
 export const NAME_TRIE_ROOT = 1;
 
-function buildNameTrie(): { next: Uint16Array; idAt: Uint8Array } {
+/** Every known spelling in lower case (keys and compact forms) with its header id. */
+export function knownHeaderSpellings(): [string, number][] {
   const names: [string, number][] = HEADER_KEYS.slice(1).map((key, n) => [key, n + 1]);
   for (const [short, key] of Object.entries(COMPACT)) names.push([short, HEADER_KEYS.indexOf(key)]);
+  return names;
+}
+
+function buildNameTrie(): { next: Uint16Array; idAt: Uint8Array } {
+  const names = knownHeaderSpellings();
   let states = 2;
   const edges = new Map<number, number>(); // state * NAME_TRIE_WIDTH + symbol → state
   const ids = new Map<number, number>();

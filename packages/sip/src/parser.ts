@@ -34,6 +34,7 @@ import {
   type MessageSource,
   type RawHeaders,
 } from './message.js';
+import { wasmHeaderScanner } from './header-scan-wasm.js';
 import { decodeLatin1, decodeUtf8 } from './text.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -202,6 +203,22 @@ export function parseMessage(
   let contentLength = -1;
   let i = startLineEnd + 1;
   let bodyStart = -1; // the header section ends with an empty line (CRLF, or a bare LF)
+  // The WebAssembly scanner takes well-formed sections; it returns -1 for anything else, and
+  // the loop below (the reference) parses the message and reports the error.
+  const wasm = wasmHeaderScanner();
+  let lines = -1;
+  if (wasm !== undefined && length <= wasm.input.length) {
+    wasm.input.set(bytes);
+    lines = wasm.scan(length, base + i, base, maxHeaderLineLength, idContentLength);
+  }
+  if (lines >= 0) {
+    const table = wasm!.table;
+    n = lines * RAW_STRIDE;
+    for (let k = 0; k < n; k++) scratch[k] = table[k]!;
+    bodyStart = wasm!.bodyStart();
+    contentLength = wasm!.contentLength();
+    i = textLength; // skips the loop
+  }
   while (i < textLength) {
     const first = bytes[base + i]!;
     if (first === LF || (first === CR && bytes[base + i + 1] === LF)) {

@@ -92,6 +92,16 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Ch
     expect(served.every((file) => file.startsWith('sip/'))).toBe(true);
   });
 
+  it('scans header sections with the WebAssembly scanner on the main thread', async () => {
+    // Chromium compiles modules up to 4 KB synchronously on the main thread; a larger scanner
+    // would silently leave browsers on the TypeScript loop.
+    // As a string: vitest would rewrite an import() inside a function passed to the page.
+    const loaded = await page.evaluate<boolean>(
+      "import('/pkg/sip/header-scan-wasm.js').then((m) => m.wasmHeaderScanner() !== undefined)",
+    );
+    expect(loaded).toBe(true);
+  });
+
   it('parses, reads and serialises a message as Node does; bad input is a SipParseError', async () => {
     const inBrowser = await page.evaluate((text): Parsed => {
       type Sip = typeof SipMessages;

@@ -1,0 +1,90 @@
+/**
+ * The header-section scanner in WebAssembly (wasm/sip/header_scan.c): finds line ends, checks
+ * names and recognises the known ones 16 bytes at a time, and writes the same offset table as
+ * the TypeScript loop in `parser.ts`. It accepts well-formed sections only; for anything else it
+ * answers "undecided" and the TypeScript loop parses the message and reports the error, so both
+ * paths give the same messages and the same errors (a test runs the corpora through both).
+ *
+ * Instantiated synchronously on first use; where that is impossible (no WebAssembly or SIMD, a
+ * CSP without 'wasm-unsafe-eval', a browser refusing synchronous compilation) the TypeScript
+ * loop serves alone.
+ */
+import { HEADER_SCAN_WASM_BASE64 } from './header-scan-wasm-binary.js';
+import { knownHeaderSpellings } from './header-names.js';
+
+interface ScanExports {
+  readonly memory: WebAssembly.Memory;
+  input(this: void): number;
+  table(this: void): number;
+  capacity(this: void): number;
+  max_lines(this: void): number;
+  body_start(this: void): number;
+  content_length(this: void): number;
+  add_name(this: void, length: number, id: number): number;
+  scan(
+    this: void,
+    length: number,
+    pos: number,
+    base: number,
+    maxLineLength: number,
+    contentLengthId: number,
+  ): number;
+}
+
+/** A scanner instance: the exports and views of its input area and offset table. */
+export interface WasmHeaderScanner {
+  readonly scan: ScanExports['scan'];
+  readonly bodyStart: () => number;
+  readonly contentLength: () => number;
+  /** The input area: copy the message to its start. */
+  readonly input: Uint8Array;
+  /** The offset table, {@link RAW_STRIDE} numbers per header line. */
+  readonly table: Int32Array;
+}
+
+let instance: WasmHeaderScanner | null | undefined;
+let enabled = true;
+
+/** The scanner, or `undefined` when WebAssembly is unavailable (or switched off). */
+export function wasmHeaderScanner(): WasmHeaderScanner | undefined {
+  if (!enabled) return undefined;
+  if (instance === undefined) instance = instantiate();
+  return instance ?? undefined;
+}
+
+/**
+ * @internal Switches the WebAssembly path off (`false`) or back on, for tests that compare it
+ * with the TypeScript loop. Returns whether it was on.
+ */
+export function useWasmHeaderScanner(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+function instantiate(): WasmHeaderScanner | null {
+  try {
+    const binary = Uint8Array.from(atob(HEADER_SCAN_WASM_BASE64), (c) => c.charCodeAt(0));
+    const fn = new WebAssembly.Instance(new WebAssembly.Module(binary), {})
+      .exports as unknown as ScanExports;
+    const buffer = fn.memory.buffer;
+    const memory = new Uint8Array(buffer);
+    const input = memory.subarray(fn.input(), fn.input() + fn.capacity());
+    const encoder = new TextEncoder();
+    for (const [name, id] of knownHeaderSpellings()) {
+      const bytes = encoder.encode(name);
+      input.set(bytes, 0);
+      if (fn.add_name(bytes.length, id) !== 1) return null;
+    }
+    input.fill(0, 0, 64);
+    return {
+      scan: fn.scan,
+      bodyStart: fn.body_start,
+      contentLength: fn.content_length,
+      input,
+      table: new Int32Array(buffer, fn.table(), fn.max_lines() * 6),
+    };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,227 @@
+// The WebAssembly header scanner (wasm/sip/header_scan.c) is a faster path for well-formed
+// header sections; the TypeScript loop in parser.ts is the reference. Every message here is
+// parsed both ways and everything observable must be the same: the header lines (names, ids,
+// values, byte ranges, folding), the body, or the error (code, offset, message, response).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SipParseError, parseMessage, type ParseLimits } from '@callbridge/sip';
+import { useWasmHeaderScanner, wasmHeaderScanner } from '../src/header-scan-wasm.js';
+
+const encoder = new TextEncoder();
+const conformance = fileURLToPath(new URL('../../../../shared/conformance/', import.meta.url));
+
+/** Everything the parse decides, or the error it throws. */
+function observe(bytes: Uint8Array, limits?: Partial<ParseLimits>): unknown {
+  try {
+    const m = parseMessage(bytes, limits);
+    return {
+      start: m.startLine,
+      headers: m.headers.map((h) => [
+        h.name,
+        h.key,
+        h.value,
+        h.lineStart,
+        h.lineEnd,
+        h.valueStart,
+        h.valueEnd,
+        h.folded,
+      ]),
+      body: [...m.body],
+    };
+  } catch (e) {
+    if (!(e instanceof SipParseError)) throw e;
+    return { code: e.code, offset: e.offset, message: e.message, response: e.response };
+  }
+}
+
+/** The observation with the WebAssembly scanner on, and with the TypeScript loop alone. */
+function bothWays(bytes: Uint8Array, limits?: Partial<ParseLimits>): [unknown, unknown] {
+  useWasmHeaderScanner(true);
+  const fast = observe(bytes, limits);
+  useWasmHeaderScanner(false);
+  const reference = observe(bytes, limits);
+  useWasmHeaderScanner(true);
+  return [fast, reference];
+}
+
+function expectSame(bytes: Uint8Array, limits?: Partial<ParseLimits>): void {
+  const [fast, reference] = bothWays(bytes, limits);
+  expect(fast).toEqual(reference);
+}
+
+const base = [
+  'INVITE sip:bob@biloxi.example.com SIP/2.0',
+  'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds',
+  'Max-Forwards: 70',
+  'To: Bob <sip:bob@biloxi.example.com>',
+  'From: Alice <sip:alice@atlanta.example.com>;tag=1928301774',
+  'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
+  'CSeq: 314159 INVITE',
+  'P-Preferred-Identity: <sip:alice@atlanta.example.com>',
+  'Content-Type: application/sdp',
+  'Content-Length: 4',
+  '',
+  'v=0\r\n',
+].join('\r\n');
+
+afterEach(() => {
+  useWasmHeaderScanner(true);
+});
+
+describe('WebAssembly header scanner', () => {
+  it('loads in Node and takes a usual message', () => {
+    const scanner = wasmHeaderScanner();
+    expect(scanner).toBeDefined();
+    const bytes = encoder.encode(base);
+    scanner!.input.set(bytes);
+    const start = bytes.indexOf(10) + 1;
+    // 9 header lines; the TypeScript loop is not involved.
+    expect(scanner!.scan(bytes.length, start, 0, 16384, 16)).toBe(9);
+    expect(scanner!.bodyStart()).toBe(bytes.length - 5);
+    expect(scanner!.contentLength()).toBe(4);
+    expectSame(bytes);
+  });
+
+  it('gives the TypeScript results on the RFC 4475 and RFC 5118 messages', () => {
+    let files = 0;
+    for (const dir of ['rfc4475', 'rfc5118', 'rfc5118/wire']) {
+      const path = `${conformance}${dir}/`;
+      if (!existsSync(path)) continue;
+      for (const entry of readdirSync(path, { withFileTypes: true })) {
+        if (!entry.isFile() || entry.name.endsWith('.json')) continue;
+        const bytes = new Uint8Array(readFileSync(path + entry.name));
+        expectSame(bytes);
+        // The same with CRLF line ends where the file has bare LFs.
+        const text = new TextDecoder('latin1').decode(bytes);
+        if (/[^\r]\n/.test(text)) expectSame(encoder.encode(text.replace(/\r?\n/g, '\r\n')));
+        files++;
+      }
+    }
+    if (existsSync(`${conformance}rfc4475/`)) expect(files).toBeGreaterThan(40);
+  });
+
+  it('gives the TypeScript results on the JAIN-SIP torture messages', () => {
+    const path = `${conformance}extra/jain-sip-torture.xml`;
+    if (!existsSync(path)) return;
+    const xml = readFileSync(path, 'latin1');
+    const re = /<message>\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*<\/message>/g;
+    let n = 0;
+    for (const m of xml.matchAll(re)) {
+      const text = m[1]!;
+      const crlf = text.replace(/\r?\n/g, '\r\n');
+      for (const variant of [text, crlf, `${crlf}\r\n`]) expectSame(encoder.encode(variant));
+      n++;
+    }
+    expect(n).toBeGreaterThan(300);
+  });
+
+  it('recognises every header name byte as the TypeScript loop does', () => {
+    for (let byte = 0; byte < 256; byte++) {
+      for (const at of [0, 3, 15, 16, 17, 31, 33]) {
+        const name = `${'X'.repeat(at)}\u0000Y`;
+        const line = encoder.encode(`${name}: v\r\n`);
+        line[at] = byte;
+        const head = encoder.encode('OPTIONS sip:a@b SIP/2.0\r\n');
+        const bytes = new Uint8Array([...head, ...line, 13, 10]);
+        expectSame(bytes);
+      }
+    }
+  });
+
+  it('recognises known names in any case and their compact forms, not their neighbours', () => {
+    const names = [
+      'via',
+      'VIA',
+      'v',
+      'V',
+      'Call-Id',
+      'CALL-ID',
+      'i',
+      'content-length',
+      'l',
+      'WWW-Authenticate',
+      'Www-Authenticatf',
+      'P-Preferred-Identity',
+      'P-Preferred-Identitx',
+      'Request-Disposition',
+      'Subscription-State',
+      'Subscription-Statee',
+      'Session-Expires',
+      'x',
+      'xx',
+      'Toe',
+      'T',
+      'Via-',
+      'X-Header-Name-Longer-Than-Thirty-Two-Bytes',
+    ];
+    for (const name of names) {
+      expectSame(encoder.encode(`OPTIONS sip:a@b SIP/2.0\r\n${name}: value\r\n\r\n`));
+    }
+  });
+
+  it('gives the TypeScript results on generated sections and byte mutations', () => {
+    const piece = fc.constantFrom(
+      'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n',
+      'v: SIP/2.0/TCP h\r\n',
+      'To : <sip:a@b>\r\n',
+      'From:\t<sip:a@b>;tag=1\r\n',
+      'Call-ID: x\r\n',
+      'CSeq: 1 OPTIONS\r\n',
+      'Subject: folded\r\n  over lines\r\n\tand more\r\n',
+      'Content-Length: 0\r\n',
+      'Content-Length: 00000000000\r\n',
+      'Content-Length: 4294967296\r\n',
+      'l: 3\r\n',
+      'Content-Length: x\r\n',
+      'X-Empty:\r\n',
+      'X-Spaces:   \r\n',
+      'Bare-LF: yes\n',
+      'No-Colon\r\n',
+      ': no name\r\n',
+      'Bad Name: x\r\n',
+      'Bad\u00e9: x\r\n',
+      ' leading: space\r\n',
+      'Long-Value: ' + 'a'.repeat(40) + '\r\n',
+    );
+    const message = fc
+      .tuple(
+        fc.constantFrom(
+          'OPTIONS sip:a@b SIP/2.0\r\n',
+          'SIP/2.0 200 OK\r\n',
+          '\r\nBYE sip:x SIP/2.0\n',
+        ),
+        fc.array(piece, { maxLength: 12 }),
+        fc.constantFrom('\r\n', '\n', '', '\r\nabc', '\r\n\u00ff\u0000'),
+      )
+      .map(([start, lines, end]) => encoder.encode(start + lines.join('') + end));
+    const edit = fc.record({ at: fc.nat(), byte: fc.nat(255), kind: fc.constantFrom(0, 1, 2) });
+    fc.assert(
+      fc.property(
+        message,
+        fc.array(edit, { maxLength: 3 }),
+        fc.constantFrom(undefined, { maxHeaderLineLength: 20 }, { maxHeaders: 3 }),
+        (bytes, edits, limits) => {
+          let out = Array.from(bytes);
+          for (const e of edits) {
+            const at = out.length === 0 ? 0 : e.at % out.length;
+            if (e.kind === 0) out[at] = e.byte;
+            else if (e.kind === 1) out.splice(at, 0, e.byte);
+            else out = out.slice(0, at);
+          }
+          const [fast, reference] = bothWays(new Uint8Array(out), limits);
+          expect(fast).toEqual(reference);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('leaves messages larger than its input area, and views into larger buffers, to the same results', () => {
+    const big = encoder.encode(base.replace('v=0\r\n', 'x'.repeat(70000)).replace('4', '70000'));
+    expectSame(big, { maxMessageSize: 1 << 20 });
+    const inside = new Uint8Array(encoder.encode(`junk${base}junk`).buffer, 4, base.length);
+    expectSame(inside);
+  });
+});

@@ -1,0 +1,192 @@
+/*
+ * SIP header-section scanner for @callbridge/sip (our own code; no libc).
+ *
+ * Finds the header lines of one message 16 bytes at a time (WebAssembly SIMD128) and writes the
+ * same offset table as the TypeScript loop in packages/sip/src/parser.ts: per line the header id,
+ * name start, name end, value start, value end (offsets from the start line) and
+ * `lineEnd * 2 + folded`. It only accepts: anything unusual (a bad name, a missing colon, an
+ * unterminated section, a bad or conflicting Content-Length, a line over the limit, more lines
+ * than the table holds) returns -1, and the TypeScript loop parses the message and reports the
+ * error. So this is a faster path for well-formed messages, never a second grammar.
+ *
+ * RFC 3261 §7.3.1: field-name = token, then optional SP/HTAB, ":"; a line starting with SP/HTAB
+ * continues the previous one (folding); the header section ends with an empty line.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(name)))
+
+#define CAPACITY 65536 /* largest message scanned here; larger ones take the TypeScript path */
+#define PADDING 32     /* zero bytes after the message: vector loads never see stale bytes */
+#define MAX_LINES 256
+#define STRIDE 6
+#define SLOTS 256 /* known-name hash table (open addressing) */
+#define NAME_ROOM 32
+
+static uint8_t input[CAPACITY + PADDING] __attribute__((aligned(16)));
+static int32_t table[MAX_LINES * STRIDE];
+/* Known names, lower case, zero padded; slot_length 0 marks an empty slot. */
+static uint8_t slot_name[SLOTS][NAME_ROOM] __attribute__((aligned(16)));
+static uint8_t slot_length[SLOTS];
+static uint8_t slot_id[SLOTS];
+static int32_t body_start;
+static int32_t content_length;
+
+EXPORT("input") uint8_t *input_address(void) { return input; }
+EXPORT("table") int32_t *table_address(void) { return table; }
+EXPORT("capacity") int32_t capacity(void) { return CAPACITY; }
+EXPORT("max_lines") int32_t max_lines(void) { return MAX_LINES; }
+EXPORT("body_start") int32_t get_body_start(void) { return body_start; }
+EXPORT("content_length") int32_t get_content_length(void) { return content_length; }
+
+static inline uint32_t name_hash(const uint8_t *name, uint32_t length) {
+  return ((name[0] | 0x20) * 33u + (name[length - 1] | 0x20) + length * 7u) & (SLOTS - 1);
+}
+
+/* Adds the known name in input[0, length) (lower case, token chars) with header id `id`. */
+EXPORT("add_name") int32_t add_name(uint32_t length, uint32_t id) {
+  if (length == 0 || length > NAME_ROOM || id == 0 || id > 255) return 0;
+  uint32_t slot = name_hash(input, length);
+  while (slot_length[slot] != 0) slot = (slot + 1) & (SLOTS - 1);
+  for (uint32_t k = 0; k < NAME_ROOM; k++) slot_name[slot][k] = k < length ? input[k] : 0;
+  slot_length[slot] = (uint8_t)length;
+  slot_id[slot] = (uint8_t)id;
+  return 1;
+}
+
+/* Bits set in `mask` for the first `length` lanes (length ≤ 16). */
+static inline uint32_t low_lanes(uint32_t length) { return length >= 16 ? 0xffff : (1u << length) - 1; }
+
+/*
+ * Id of the token name at `name` (0 when unknown). Letters compare case-insensitively by OR-ing
+ * 0x20; for token bytes against known names (letters and "-") that matches exactly the letter
+ * in either case and "-" itself.
+ */
+static inline uint32_t lookup(const uint8_t *name, uint32_t length) {
+  if (length > NAME_ROOM) return 0;
+  const v128_t fold = wasm_i8x16_splat(0x20);
+  v128_t lo = wasm_v128_or(wasm_v128_load(name), fold);
+  v128_t hi = wasm_v128_or(wasm_v128_load(name + 16), fold);
+  for (uint32_t slot = name_hash(name, length);; slot = (slot + 1) & (SLOTS - 1)) {
+    uint32_t known = slot_length[slot];
+    if (known == 0) return 0;
+    if (known != length) continue;
+    uint32_t eq = wasm_i8x16_bitmask(wasm_i8x16_eq(lo, wasm_v128_load(slot_name[slot])));
+    uint32_t want = low_lanes(length);
+    if ((eq & want) != want) continue;
+    if (length > 16) {
+      eq = wasm_i8x16_bitmask(wasm_i8x16_eq(hi, wasm_v128_load(slot_name[slot] + 16)));
+      want = low_lanes(length - 16);
+      if ((eq & want) != want) continue;
+    }
+    return slot_id[slot];
+  }
+}
+
+/*
+ * Lanes that are token chars (RFC 3261 §25.1 token = alphanum / "-.!%*_+`'~"): each byte's high
+ * nibble selects a bit (0x2_ → 1, 0x3_ → 2, ... 0x7_ → 32, others 0), its low nibble the set of
+ * high nibbles that form a token char with it; a token char has the bit in both.
+ */
+static inline uint32_t token_lanes(v128_t v) {
+  const v128_t by_high = wasm_i8x16_const(0, 0, 1, 2, 4, 8, 16, 32, 0, 0, 0, 0, 0, 0, 0, 0);
+  const v128_t by_low =
+      wasm_i8x16_const(58, 63, 62, 62, 62, 63, 62, 63, 62, 62, 61, 21, 20, 21, 53, 28);
+  v128_t high = wasm_i8x16_swizzle(by_high, wasm_u8x16_shr(v, 4));
+  v128_t low = wasm_i8x16_swizzle(by_low, wasm_v128_and(v, wasm_i8x16_splat(0x0f)));
+  v128_t both = wasm_v128_and(high, low);
+  return wasm_i8x16_bitmask(wasm_i8x16_ne(both, wasm_i8x16_splat(0)));
+}
+
+/* End of the token run starting at `p` (stops at the zero padding at the latest). */
+static inline uint32_t token_end(uint32_t p) {
+  for (;;) {
+    uint32_t stop = ~token_lanes(wasm_v128_load(input + p)) & 0xffff;
+    if (stop != 0) return p + __builtin_ctz(stop);
+    p += 16;
+  }
+}
+
+/* First LF at or after `p` and before `length`, or -1. */
+static inline int32_t find_lf(uint32_t p, uint32_t length) {
+  const v128_t lf = wasm_i8x16_splat('\n');
+  for (; p < length; p += 16) {
+    uint32_t hit = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(input + p), lf));
+    if (hit != 0) {
+      uint32_t at = p + __builtin_ctz(hit);
+      return at < length ? (int32_t)at : -1;
+    }
+  }
+  return -1;
+}
+
+static inline int is_lws(uint32_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/*
+ * Scans the header lines of the message in input[0, length), from byte `pos` (just after the
+ * start line); offsets are written relative to `base` (the start of the start line). Returns
+ * the number of lines (the table holds STRIDE numbers each; body_start and content_length are
+ * set), or -1 when the TypeScript loop must decide.
+ */
+EXPORT("scan")
+int32_t scan(uint32_t length, uint32_t pos, uint32_t base, uint32_t max_line_length,
+             uint32_t content_length_id) {
+  if (length > CAPACITY) return -1;
+  const v128_t zero = wasm_i8x16_splat(0);
+  wasm_v128_store(input + length, zero);
+  wasm_v128_store(input + length + 16, zero);
+  int32_t declared = -1;
+  uint32_t n = 0;
+  while (pos < length) {
+    uint32_t first = input[pos];
+    if (first == '\n' || (first == '\r' && input[pos + 1] == '\n')) {
+      body_start = (int32_t)(pos + (first == '\n' ? 1 : 2));
+      content_length = declared;
+      return (int32_t)n;
+    }
+    uint32_t name_end = token_end(pos);
+    uint32_t colon = name_end;
+    while (input[colon] == ' ' || input[colon] == '\t') colon++;
+    if (name_end == pos || input[colon] != ':' || n == MAX_LINES) return -1;
+    int32_t nl = find_lf(colon + 1, length);
+    if (nl < 0) return -1;
+    uint32_t line_end = (uint32_t)nl;
+    uint32_t folded = 0;
+    while (input[line_end + 1] == ' ' || input[line_end + 1] == '\t') {
+      folded = 1;
+      nl = find_lf(line_end + 1, length);
+      if (nl < 0) return -1;
+      line_end = (uint32_t)nl;
+    }
+    uint32_t value_end = input[line_end - 1] == '\r' ? line_end - 1 : line_end;
+    if (value_end - pos > max_line_length) return -1;
+    uint32_t value_start = colon + 1;
+    while (value_start < value_end && is_lws(input[value_start])) value_start++;
+    while (value_end > value_start && is_lws(input[value_end - 1])) value_end--;
+    uint32_t id = lookup(input + pos, name_end - pos);
+    if (id == content_length_id) {
+      /* §20.14: 1*DIGIT; at most 10 digits, as the TypeScript loop accepts. */
+      uint32_t digits = value_end - value_start;
+      if (digits == 0 || digits > 10) return -1;
+      int64_t value = 0;
+      for (uint32_t k = value_start; k < value_end; k++) {
+        uint32_t d = input[k] - '0';
+        if (d > 9) return -1;
+        value = value * 10 + d;
+      }
+      if (value > 0x7fffffff || (declared != -1 && value != declared)) return -1;
+      declared = (int32_t)value;
+    }
+    int32_t *row = table + n * STRIDE;
+    row[0] = (int32_t)id;
+    row[1] = (int32_t)(pos - base);
+    row[2] = (int32_t)(name_end - base);
+    row[3] = (int32_t)(value_start - base);
+    row[4] = (int32_t)(value_end - base);
+    row[5] = (int32_t)((line_end + 1 - base) * 2 + folded);
+    n++;
+    pos = line_end + 1;
+  }
+  return -1; /* no empty line: unterminated */
+}
