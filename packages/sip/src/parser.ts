@@ -211,10 +211,20 @@ export function parseMessage(
     wasm.input.set(bytes);
     lines = wasm.scan(length, base + i, base, maxHeaderLineLength, idContentLength);
   }
+  let raw: RawHeaders | undefined;
   if (lines >= 0) {
     const table = wasm!.table;
     n = lines * RAW_STRIDE;
-    for (let k = 0; k < n; k++) scratch[k] = table[k]!;
+    // Straight into the message's own array, a line per step (RAW_STRIDE is 6).
+    raw = new Array<number>(n);
+    for (let k = 0; k < n; k += 6) {
+      raw[k] = table[k]!;
+      raw[k + 1] = table[k + 1]!;
+      raw[k + 2] = table[k + 2]!;
+      raw[k + 3] = table[k + 3]!;
+      raw[k + 4] = table[k + 4]!;
+      raw[k + 5] = table[k + 5]!;
+    }
     bodyStart = wasm!.bodyStart();
     contentLength = wasm!.contentLength();
     i = textLength; // skips the loop
@@ -301,7 +311,7 @@ export function parseMessage(
       'TOO_MANY_HEADERS',
       `the message has more than maxHeaders (${lim.maxHeaders}) headers`,
       // The first header line over the count.
-      headStart + scratch[lim.maxHeaders * RAW_STRIDE + 1]!,
+      headStart + (raw ?? scratch)[lim.maxHeaders * RAW_STRIDE + 1]!,
       isResponse,
       badRequest('Too Many Headers'),
       { limit: 'maxHeaders' },
@@ -324,7 +334,7 @@ export function parseMessage(
     }
     bodyEnd = bodyStart + contentLength;
   }
-  const raw: RawHeaders = scratch.slice(0, n);
+  raw ??= scratch.slice(0, n);
   // The body view is made on first access.
   const lineEnd = headStart + startLineEnd + 1;
   if (isResponse) {
