@@ -212,6 +212,8 @@ export class AdaptiveJitterBuffer {
   #playing = false;
   #highestExtSeq = -1;
   #referenceExtTs = 0;
+  /** `#referenceExtTs` modulo 2^32 (kept apart: a floating-point modulo per packet is slow). */
+  #referenceTs = 0;
   /** Next sequence number to play. */
   #nextSeq = 0;
   /** RTP timestamp (extended) of the next sample to be produced. */
@@ -263,11 +265,11 @@ export class AdaptiveJitterBuffer {
   #readMs = 0;
   readonly #staging: Uint8Array;
   readonly #stagingViews: (Uint8Array | undefined)[] = [];
-  /** The array packets last came in, and a view of their payload in it (see #copyPayload). */
-  #lastArray: Uint8Array | undefined;
-  #payloadArray: Uint8Array | undefined;
-  #payloadOffset = -1;
-  #payloadView: Uint8Array = new Uint8Array(0);
+  /** The memory packets last came in, and views of their payloads in it (see #copyPayload). */
+  #lastMemory: ArrayBufferLike | undefined;
+  #viewedMemory: ArrayBufferLike | undefined;
+  #viewedStart = -1;
+  readonly #payloadViews: (Uint8Array | undefined)[] = [];
 
   constructor(options: JitterBufferOptions) {
     const capacity = options.capacityPackets ?? 128;
@@ -482,7 +484,9 @@ export class AdaptiveJitterBuffer {
     }
     if (this.#readView.length !== needed) this.#readView = this.#sync.subarray(0, needed);
     out.set(this.#readView);
-    this.#sync.copyWithin(0, needed, this.#syncLength);
+    // Usually a read takes all there is (a decoded frame per read): copyWithin is a call into
+    // the runtime, not worth making to move nothing.
+    if (this.#syncLength > needed) this.#sync.copyWithin(0, needed, this.#syncLength);
     this.#syncLength -= needed;
     if (this.#playing) this.#samplesPlayed += needed;
     else this.#startupSamples += needed;
@@ -552,6 +556,7 @@ export class AdaptiveJitterBuffer {
     // Extended numbers start far from zero so unwrapping never goes negative.
     this.#highestExtSeq = sequenceNumber + 0x10000 * 16;
     this.#referenceExtTs = timestamp + TWO_32 * 16;
+    this.#referenceTs = timestamp >>> 0;
     this.#started = false;
     // The new stream builds up its own jitter protection before it plays.
     this.#playing = false;
@@ -565,11 +570,13 @@ export class AdaptiveJitterBuffer {
   }
 
   #unwrapTs(ts: number): number {
-    let delta = ts - (this.#referenceExtTs % TWO_32);
-    if (delta >= TWO_32 / 2) delta -= TWO_32;
-    else if (delta < -TWO_32 / 2) delta += TWO_32;
+    // The difference modulo 2^32 as a signed 32-bit number: within ±2^31 of the reference.
+    const delta = ((ts >>> 0) - this.#referenceTs) | 0;
     const ext = this.#referenceExtTs + delta;
-    if (ext > this.#referenceExtTs) this.#referenceExtTs = ext;
+    if (delta > 0) {
+      this.#referenceExtTs = ext;
+      this.#referenceTs = ts >>> 0;
+    }
     return ext;
   }
 
@@ -918,29 +925,34 @@ export class AdaptiveJitterBuffer {
   }
 
   /**
-   * Copies a payload into a slot. A native copy needs a view of the payload: one is kept for the
-   * last packet array seen, so a caller that receives into a reused buffer (the session's SRTP
-   * buffer, views cached per length) costs neither a loop nor an allocation; any other array is
-   * copied by a loop rather than allocate a view per packet.
+   * Copies a payload into a slot. A native copy needs a view of the payload: views (one per
+   * length, as Opus payload lengths vary) are kept of the memory the last packets came in, so a
+   * caller that receives into a reused buffer (a socket's, the session's SRTP buffer) costs
+   * neither a loop nor an allocation, whatever view of it each packet comes in; packets each in
+   * fresh memory are copied by a loop rather than allocate a view per packet.
    */
   #copyPayload(target: Uint8Array, bytes: Uint8Array, offset: number, length: number): void {
-    if (bytes === this.#payloadArray && offset === this.#payloadOffset) {
-      if (this.#payloadView.length !== length) {
-        this.#payloadView = bytes.subarray(offset, offset + length);
+    const memory = bytes.buffer;
+    const start = bytes.byteOffset + offset;
+    if (memory === this.#viewedMemory && start === this.#viewedStart) {
+      let view = this.#payloadViews[length];
+      if (view === undefined) {
+        view = this.#payloadViews[length] = new Uint8Array(memory, start, length);
       }
-      target.set(this.#payloadView);
+      target.set(view);
       return;
     }
-    if (bytes !== this.#lastArray) {
-      // A new array: remember it; if the next packet comes in it too, cut a view then.
-      this.#lastArray = bytes;
+    if (memory !== this.#lastMemory) {
+      // New memory: remember it; if the next packet comes in it too, cut views of it then.
+      this.#lastMemory = memory;
       for (let i = 0; i < length; i++) target[i] = bytes[offset + i]!;
       return;
     }
-    this.#payloadArray = bytes;
-    this.#payloadOffset = offset;
-    this.#payloadView = bytes.subarray(offset, offset + length);
-    target.set(this.#payloadView);
+    this.#viewedMemory = memory;
+    this.#viewedStart = start;
+    this.#payloadViews.length = 0;
+    const view = (this.#payloadViews[length] = new Uint8Array(memory, start, length));
+    target.set(view);
   }
 
   /**

@@ -100,6 +100,15 @@ interface Counters {
   suppressed: number;
 }
 
+/** What an RTP payload type carries on a leg (`Leg.payloadKinds`). */
+type PayloadKind =
+  typeof NO_PAYLOAD | typeof AUDIO_PAYLOAD | typeof EVENT_PAYLOAD | typeof VIDEO_PAYLOAD;
+const NO_PAYLOAD = 0;
+/** A codec format of the leg, or RFC 3389 comfort noise. */
+const AUDIO_PAYLOAD = 1;
+const EVENT_PAYLOAD = 2;
+const VIDEO_PAYLOAD = 3;
+
 /** The runtime state of one leg. */
 class Leg {
   readonly id: LegId;
@@ -112,12 +121,28 @@ class Leg {
   videoFormats = new Map<number, PayloadFormat>();
   telephoneEvents = new Map<number, TelephoneEventFormat>();
   comfortNoisePayloadType = -1;
+  /**
+   * What each RTP payload type carries (a `PayloadKind`) and its clock rate: one array read per
+   * packet instead of a lookup in each format map.
+   */
+  readonly payloadKinds = new Uint8Array(128);
+  readonly payloadClockRates = new Int32Array(128);
+  /** Derived from `config` by applyConfig (read per packet and per frame). */
+  primaryAudio: PayloadFormat | undefined;
+  ptime = 20;
+  dtmfMode: DtmfMode = 'inband';
+  /** Whether its SDP lets us send it audio at all (a held leg may still hear a hold tone). */
+  acceptsAudio = true;
+  /** Whether its SDP says it sends media. */
+  sendsMedia = true;
   held = false;
   /** While held: the leg that hears the hold tone (when the session plays one). */
   holdToneTo: LegId | 'none' = 'none';
   lastReceivedAt: number;
   inactiveReported = false;
   readonly reception = new Map<number, ReceiverStatistics>();
+  /** The entry of `reception` the last packet counted in (packets come in runs per source). */
+  lastReception: ReceiverStatistics | undefined;
   audioSender: SenderStatistics;
 
   videoSourceSsrc = -1;
@@ -167,30 +192,44 @@ class Leg {
       (config.audio?.telephoneEvents ?? []).map((t) => [t.payloadType, t]),
     );
     this.comfortNoisePayloadType = config.audio?.comfortNoisePayloadType ?? -1;
+    this.primaryAudio = config.audio?.formats[0];
+    this.ptime = config.audio?.ptime ?? 20;
+    this.dtmfMode = config.dtmf ?? (this.telephoneEvents.size > 0 ? 'rfc4733' : 'inband');
+    const direction = config.direction ?? 'sendrecv';
+    this.acceptsAudio = direction === 'sendrecv' || direction === 'recvonly';
+    this.sendsMedia = direction === 'sendrecv' || direction === 'sendonly';
+    // Later kinds win where payload types clash, as the maps were consulted video first.
+    this.payloadKinds.fill(NO_PAYLOAD);
+    this.#mapPayloadTypes(this.audioFormats.values(), AUDIO_PAYLOAD);
+    if (this.comfortNoisePayloadType >= 0 && this.comfortNoisePayloadType < 128) {
+      const pt = this.comfortNoisePayloadType;
+      if (this.payloadKinds[pt] === NO_PAYLOAD) {
+        this.payloadKinds[pt] = AUDIO_PAYLOAD;
+        this.payloadClockRates[pt] = 8000;
+      }
+    }
+    this.#mapPayloadTypes(this.telephoneEvents.values(), EVENT_PAYLOAD);
+    this.#mapPayloadTypes(this.videoFormats.values(), VIDEO_PAYLOAD);
   }
 
-  get primaryAudio(): PayloadFormat | undefined {
-    return this.config.audio?.formats[0];
+  #mapPayloadTypes(
+    formats: Iterable<{ readonly payloadType: number; readonly clockRate: number }>,
+    kind: PayloadKind,
+  ): void {
+    for (const { payloadType, clockRate } of formats) {
+      if (payloadType < 0 || payloadType > 127) continue;
+      this.payloadKinds[payloadType] = kind;
+      this.payloadClockRates[payloadType] = clockRate;
+    }
   }
-  get ptime(): number {
-    return this.config.audio?.ptime ?? 20;
-  }
-  get dtmfMode(): DtmfMode {
-    return this.config.dtmf ?? (this.telephoneEvents.size > 0 ? 'rfc4733' : 'inband');
-  }
+
   /** Whether the leg may send us media (its SDP says so and it is not held). */
   get sends(): boolean {
-    const d = this.config.direction ?? 'sendrecv';
-    return !this.held && (d === 'sendrecv' || d === 'sendonly');
+    return !this.held && this.sendsMedia;
   }
   /** Whether we may send the leg media. */
   get receives(): boolean {
     return !this.held && this.acceptsAudio;
-  }
-  /** Whether its SDP lets us send it audio at all (a held leg may still hear a hold tone). */
-  get acceptsAudio(): boolean {
-    const d = this.config.direction ?? 'sendrecv';
-    return d === 'sendrecv' || d === 'recvonly';
   }
   /** The telephone-event format to send, preferring the audio clock rate (RFC 4733 §2.1). */
   telephoneEventOut(): TelephoneEventFormat | undefined {
@@ -445,28 +484,21 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
     const payloadType = packet.payloadType;
     const path = from === this.#a ? this.#aToB : this.#bToA;
-    const video = from.videoFormats.get(payloadType);
-    if (video !== undefined) {
-      this.#count(from, packet, video.clockRate);
+    const kind = from.payloadKinds[payloadType];
+    if (kind === AUDIO_PAYLOAD) {
+      this.#count(from, packet, from.payloadClockRates[payloadType]!);
+      from.audioSourceSsrc = packet.ssrc;
+      this.#onAudio(path, packet);
+    } else if (kind === VIDEO_PAYLOAD) {
+      this.#count(from, packet, from.payloadClockRates[payloadType]!);
       from.videoSourceSsrc = packet.ssrc;
       this.#relayVideo(path, packet);
-      return;
-    }
-    const event = from.telephoneEvents.get(payloadType);
-    if (event !== undefined) {
-      this.#count(from, packet, event.clockRate);
-      this.#onTelephoneEvent(path, packet, event);
-      return;
-    }
-    const audio = from.audioFormats.get(payloadType);
-    if (audio === undefined && payloadType !== from.comfortNoisePayloadType) {
+    } else if (kind === EVENT_PAYLOAD) {
+      this.#count(from, packet, from.payloadClockRates[payloadType]!);
+      this.#onTelephoneEvent(path, packet, from.telephoneEvents.get(payloadType)!);
+    } else {
       from.counters.discarded++;
-      return;
     }
-    this.#count(from, packet, audio?.clockRate ?? 8000);
-    from.audioSourceSsrc = packet.ssrc;
-
-    this.#onAudio(path, packet);
   }
 
   /** Hands the session one RTCP (or SRTCP) compound packet received on `leg`. */
@@ -816,13 +848,15 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
 
   #count(from: Leg, packet: RtpPacket, clockRate: number): void {
     const ssrc = packet.ssrc;
-    let stats = from.reception.get(ssrc);
+    let stats = from.lastReception;
+    if (stats?.ssrc !== ssrc) stats = from.reception.get(ssrc);
     if (stats === undefined) {
       // Sources come and go with re-INVITEs and transfers; report on the latest few only.
       if (from.reception.size >= 8) from.reception.delete(from.reception.keys().next().value!);
       stats = new ReceiverStatistics(ssrc, clockRate);
       from.reception.set(ssrc, stats);
     }
+    from.lastReception = stats;
     stats.receive(packet.sequenceNumber, packet.timestamp, this.#clock.now(), packet.payloadLength);
   }
 
@@ -956,6 +990,18 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (target === undefined) return;
     const tone = path.generator?.busy === true || path.holdTone !== undefined;
     if (path.mode === 'transcode') {
+      const frame = path.targetFrame;
+      if (
+        path.resampler === undefined &&
+        path.pendingLength === 0 &&
+        path.sourceFrame.length === target.frameSamples &&
+        frame.length === target.frameSamples
+      ) {
+        // The usual case: a read is one frame of the target codec; no detour through pending.
+        path.jitterBuffer!.read(frame);
+        this.#encodeFrame(path, target, frame);
+        return;
+      }
       path.jitterBuffer!.read(path.sourceFrame);
       this.#pushPending(path, path.sourceFrame);
     } else if (tone) {
@@ -980,20 +1026,28 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         path.pendingHeadOf = pending;
       }
       frame.set(head);
-      pending.copyWithin(0, frame.length, path.pendingLength);
+      // copyWithin is a call into the runtime: not made to move nothing.
+      if (path.pendingLength > frame.length)
+        pending.copyWithin(0, frame.length, path.pendingLength);
       path.pendingLength -= frame.length;
-      if (path.holdTone !== undefined) path.holdTone.render(frame, frame.length);
-      else if (to.dtmfMode === 'inband') path.generator?.render(frame, frame.length);
-      if (path.holdTone !== undefined ? !to.acceptsAudio : !to.receives) {
-        to.counters.suppressed++;
-        continue;
-      }
-      const payload = target.encode(frame);
-      const samples = Math.round((frame.length * target.clockRate) / target.sampleRate);
-      if (payload.length > 0)
-        this.#sendGenerated(path, to.primaryAudio!.payloadType, false, payload, samples);
-      else path.generatedTs = (path.generatedTs + samples) >>> 0;
+      this.#encodeFrame(path, target, frame);
     }
+  }
+
+  /** Mixes generated audio into one frame for `path.to`, encodes it and sends it. */
+  #encodeFrame(path: AudioPath, target: AudioCodec, frame: Int16Array): void {
+    const to = path.to;
+    if (path.holdTone !== undefined) path.holdTone.render(frame, frame.length);
+    else if (to.dtmfMode === 'inband') path.generator?.render(frame, frame.length);
+    if (path.holdTone !== undefined ? !to.acceptsAudio : !to.receives) {
+      to.counters.suppressed++;
+      return;
+    }
+    const payload = target.encode(frame);
+    const samples = Math.round((frame.length * target.clockRate) / target.sampleRate);
+    if (payload.length > 0)
+      this.#sendGenerated(path, to.primaryAudio!.payloadType, false, payload, samples);
+    else path.generatedTs = (path.generatedTs + samples) >>> 0;
   }
 
   #pushPending(path: AudioPath, pcm: Int16Array): void {

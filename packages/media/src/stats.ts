@@ -54,18 +54,23 @@ export class SlidingMinMax {
 
 /**
  * Values in push order whose front is the window's extreme: for a minimum (`direction` -1)
- * each value is smaller than all after it. A ring of `capacity` entries.
+ * each value is smaller than all after it. A ring of at least `capacity` entries, a power of
+ * two so positions wrap with a mask (an integer division per step cost more than the rest).
  */
 class MonotonicQueue {
   readonly #values: Float64Array;
   readonly #indices: Float64Array;
+  readonly #mask: number;
   readonly #direction: number;
   #head = 0;
   #length = 0;
 
   constructor(capacity: number, direction: -1 | 1) {
-    this.#values = new Float64Array(capacity);
-    this.#indices = new Float64Array(capacity);
+    let size = 1;
+    while (size < capacity) size *= 2;
+    this.#values = new Float64Array(size);
+    this.#indices = new Float64Array(size);
+    this.#mask = size - 1;
     this.#direction = direction;
   }
 
@@ -76,21 +81,23 @@ class MonotonicQueue {
 
   /** Adds the value pushed as number `index`; entries pushed before `oldest` leave. */
   push(value: number, index: number, oldest: number): void {
-    const capacity = this.#values.length;
+    const mask = this.#mask;
+    const values = this.#values;
+    const indices = this.#indices;
+    const direction = this.#direction;
+    let head = this.#head;
+    let length = this.#length;
     // Values no more extreme than the new one can never be the extreme again.
-    while (this.#length > 0) {
-      const last = (this.#head + this.#length - 1) % capacity;
-      if ((this.#values[last]! - value) * this.#direction > 0) break;
-      this.#length--;
+    while (length > 0 && (values[(head + length - 1) & mask]! - value) * direction <= 0) length--;
+    while (length > 0 && indices[head]! < oldest) {
+      head = (head + 1) & mask;
+      length--;
     }
-    while (this.#length > 0 && this.#indices[this.#head]! < oldest) {
-      this.#head = (this.#head + 1) % capacity;
-      this.#length--;
-    }
-    const at = (this.#head + this.#length) % capacity;
-    this.#values[at] = value;
-    this.#indices[at] = index;
-    this.#length++;
+    const at = (head + length) & mask;
+    values[at] = value;
+    indices[at] = index;
+    this.#head = head;
+    this.#length = length + 1;
   }
 
   front(): number {
