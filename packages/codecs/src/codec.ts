@@ -54,6 +54,15 @@ export interface AudioCodec {
    * Codecs without in-band FEC do not have this method.
    */
   recoverFec?(nextPayload: Uint8Array, samples: number, output?: Int16Array): Int16Array;
+  /**
+   * `decode()` into `out` from index 0, returning the number of samples written (all channels):
+   * no view is created, so the media hot path can decode straight into its own buffer. Throws
+   * `ERR_CODEC_BUFFER_TOO_SMALL` when `out` cannot hold the frame. Optional: callers fall back
+   * to `decode()` and a copy.
+   */
+  decodeInto?(payload: Uint8Array, out: Int16Array): number;
+  /** `conceal()` into `out` from index 0, returning the number of samples written (optional). */
+  concealInto?(samples: number, out: Int16Array): number;
   /** Changes the encoder bitrate at run time (codecs with a variable rate only). */
   setBitrate?(bitsPerSecond: number): void;
   /** Forgets all history (a new talk spurt after a long gap, a re-INVITE). */

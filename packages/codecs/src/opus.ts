@@ -135,11 +135,14 @@ export class OpusCodec implements AudioCodec {
 
   decode(payload: Uint8Array, output?: Int16Array): Int16Array {
     this.#check();
-    if (payload.length === 0 || payload.length > MAX_PACKET_BYTES) {
-      throw new CodecError('ERR_CODEC_INVALID_PAYLOAD', `opus payload of ${payload.length} bytes`);
-    }
-    this.#lib.u8.set(payload, this.#packet);
+    this.#loadPayload(payload);
     return this.#run(payload.length, MAX_FRAME_SAMPLES, 0, output, 'decode');
+  }
+
+  decodeInto(payload: Uint8Array, out: Int16Array): number {
+    this.#check();
+    this.#loadPayload(payload);
+    return this.#runInto(payload.length, MAX_FRAME_SAMPLES, 0, out, 'decode');
   }
 
   conceal(samples: number, output?: Int16Array): Int16Array {
@@ -148,16 +151,16 @@ export class OpusCodec implements AudioCodec {
     return this.#run(0, samples, 0, output, 'conceal');
   }
 
+  concealInto(samples: number, out: Int16Array): number {
+    this.#check();
+    this.#checkLossSamples(samples);
+    return this.#runInto(0, samples, 0, out, 'conceal');
+  }
+
   recoverFec(nextPayload: Uint8Array, samples: number, output?: Int16Array): Int16Array {
     this.#check();
     this.#checkLossSamples(samples);
-    if (nextPayload.length === 0 || nextPayload.length > MAX_PACKET_BYTES) {
-      throw new CodecError(
-        'ERR_CODEC_INVALID_PAYLOAD',
-        `opus payload of ${nextPayload.length} bytes`,
-      );
-    }
-    this.#lib.u8.set(nextPayload, this.#packet);
+    this.#loadPayload(nextPayload);
     return this.#run(nextPayload.length, samples, 1, output, 'FEC decode');
   }
 
@@ -173,6 +176,21 @@ export class OpusCodec implements AudioCodec {
     this.#lib.exports.opus_glue_destroy(this.#glue);
   }
 
+  /** Checks a payload and copies it where the decoder reads it. */
+  #loadPayload(payload: Uint8Array): void {
+    if (payload.length === 0 || payload.length > MAX_PACKET_BYTES) {
+      throw new CodecError('ERR_CODEC_INVALID_PAYLOAD', `opus payload of ${payload.length} bytes`);
+    }
+    this.#lib.u8.set(payload, this.#packet);
+  }
+
+  /** Runs the decoder (or its concealment, or FEC); returns the samples it produced, all channels. */
+  #decodeInMemory(length: number, maxSamples: number, fec: number, what: string): number {
+    const samples = this.#lib.exports.opus_glue_decode(this.#glue, length, maxSamples, fec);
+    if (samples < 0) throw opusError(what, samples);
+    return samples * this.channels;
+  }
+
   #run(
     length: number,
     maxSamples: number,
@@ -180,13 +198,23 @@ export class OpusCodec implements AudioCodec {
     output: Int16Array | undefined,
     what: string,
   ): Int16Array {
-    const lib = this.#lib;
-    const samples = lib.exports.opus_glue_decode(this.#glue, length, maxSamples, fec);
-    if (samples < 0) throw opusError(what, samples);
-    const count = samples * this.channels;
+    const count = this.#decodeInMemory(length, maxSamples, fec, what);
     const out = output ? outputView(output, count, `opus ${what}`) : this.#decoded.view(count);
-    out.set(this.#decodedInMemory(lib.i16, count));
+    out.set(this.#decodedInMemory(this.#lib.i16, count));
     return out;
+  }
+
+  /** Like #run, into `out` from index 0 without a view of it; returns the samples written. */
+  #runInto(length: number, maxSamples: number, fec: number, out: Int16Array, what: string): number {
+    const count = this.#decodeInMemory(length, maxSamples, fec, what);
+    if (count > out.length) {
+      throw new CodecError(
+        'ERR_CODEC_BUFFER_TOO_SMALL',
+        `opus ${what} needs ${count} elements, the output buffer holds ${out.length}`,
+      );
+    }
+    out.set(this.#decodedInMemory(this.#lib.i16, count));
+    return count;
   }
 
   /** The decoder's output in wasm memory, through a view kept while memory and length stay. */

@@ -109,6 +109,32 @@ describe('Opus (libopus 1.3.1 in WebAssembly)', () => {
     codec.close();
   });
 
+  it('decodes and conceals into a caller buffer exactly what decode() and conceal() return', () => {
+    const encoder = new OpusCodec({ sampleRate: 8000 });
+    const packets = encodeAll(encoder, speechLike(8000, 1));
+    encoder.close();
+    const viaViews = new OpusCodec({ sampleRate: 8000 });
+    const direct = new OpusCodec({ sampleRate: 8000 });
+    const out = new Int16Array(960);
+    packets.forEach((packet, i) => {
+      const expected = i % 5 === 4 ? viaViews.conceal(160) : viaViews.decode(packet);
+      const written = i % 5 === 4 ? direct.concealInto(160, out) : direct.decodeInto(packet, out);
+      expect(written).toBe(expected.length);
+      expect(out.subarray(0, written)).toEqual(expected);
+    });
+    expect(() => direct.decodeInto(packets[0]!, new Int16Array(100))).toThrow(
+      expect.objectContaining({ code: 'ERR_CODEC_BUFFER_TOO_SMALL' }),
+    );
+    expect(() => direct.decodeInto(new Uint8Array(0), out)).toThrow(
+      expect.objectContaining({ code: 'ERR_CODEC_INVALID_PAYLOAD' }),
+    );
+    viaViews.close();
+    direct.close();
+    expect(() => direct.decodeInto(packets[0]!, out)).toThrow(
+      expect.objectContaining({ code: 'ERR_CODEC_CLOSED' }),
+    );
+  });
+
   it('conceals a lost packet and recovers it better from in-band FEC', () => {
     const input = speechLike(48000, 2, 7);
     const sender = new OpusCodec({ fec: true, packetLossPercent: 20, bitrate: 32000 });

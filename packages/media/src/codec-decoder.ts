@@ -17,12 +17,18 @@ export class LegDecoder implements FrameDecoder {
   /** Amplitude bound of the comfort noise the sender last described; 0 for silence. */
   #noiseAmplitude = 0;
   readonly #rng = new SeededRandom(0x5eed);
+  /**
+   * Largest frame a payload may decode to (120 ms, RFC 6716 §3.2.5, in all channels): an `out`
+   * at least this long takes any frame, so the codec may decode into it directly.
+   */
+  readonly #maxFrameSamples: number;
 
   constructor(codecs: Map<number, AudioCodec>, primary: AudioCodec, comfortNoisePayloadType = -1) {
     this.#codecs = codecs;
     this.#primary = primary;
     this.#current = primary;
     this.sampleRate = primary.sampleRate;
+    this.#maxFrameSamples = Math.ceil(primary.sampleRate * 0.12) * primary.channels;
     this.#comfortNoisePayloadType = comfortNoisePayloadType;
   }
 
@@ -39,13 +45,21 @@ export class LegDecoder implements FrameDecoder {
     const codec = this.#codecs.get(payloadType) ?? this.#primary;
     this.#current = codec;
     this.#noiseAmplitude = 0;
+    // Straight into the caller's buffer when the codec can (one copy of the frame fewer).
+    if (codec.decodeInto !== undefined && out.length >= this.#maxFrameSamples) {
+      return codec.decodeInto(payload, out);
+    }
     const pcm = codec.decode(payload);
     return copyInto(out, pcm);
   }
 
   conceal(out: Int16Array, samples: number): number {
     if (this.#noiseAmplitude > 0) return this.fillSilence(out, samples);
-    const pcm = this.#current.conceal(samples);
+    const codec = this.#current;
+    if (codec.concealInto !== undefined && out.length >= samples * codec.channels) {
+      return codec.concealInto(samples, out);
+    }
+    const pcm = codec.conceal(samples);
     return copyInto(out, pcm);
   }
 
