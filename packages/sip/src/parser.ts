@@ -110,11 +110,13 @@ export function parseMessage(
   let reason = '';
   if (isResponse) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
-    const sp = text.indexOf(' ');
+    // The usual "SIP/2.0 " read on the bytes ("SIP/" is checked above); else by string search.
+    const usual = isSip20At(bytes, headStart) && bytes[headStart + 7] === 32;
+    const sp = usual ? 7 : text.indexOf(' ');
     if (sp === -1 || sp > startContentEnd) {
       throw startLineError('the status line has no status code', headStart, undefined);
     }
-    if (sp === 7 && text.startsWith(SIP_2_0)) version = SIP_2_0;
+    if (usual) version = SIP_2_0;
     else {
       version = text.slice(0, sp);
       checkVersion(version, headStart, true);
@@ -152,24 +154,35 @@ export function parseMessage(
     }
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
-    const sp1 = text.indexOf(' ');
-    if (sp1 <= 0 || sp1 > startContentEnd) {
-      throw startLineError(
-        'the request line has no Request-URI',
-        headStart,
-        badRequest('Malformed Request-Line'),
-      );
-    }
-    for (let i = 0; i < sp1; i++) {
-      if (TOKEN_BYTE[bytes[headStart + i]!] === 0) {
-        throw new SipParseError('BAD_METHOD', `the method has an invalid character at ${i}`, {
-          offset: headStart + i,
-          response: badRequest('Malformed Method'),
-        });
+    // The usual line on the bytes: token chars then SP (the first SP), and " SIP/2.0" at the
+    // end (then the last SP); anything else by string search, which also finds every error.
+    const tokenByte = TOKEN_BYTE;
+    let k = headStart;
+    while (tokenByte[bytes[k]!] === 1) k++;
+    let sp1 = k - headStart;
+    if (sp1 === 0 || bytes[k] !== 32 || sp1 > startContentEnd) {
+      sp1 = text.indexOf(' ');
+      if (sp1 <= 0 || sp1 > startContentEnd) {
+        throw startLineError(
+          'the request line has no Request-URI',
+          headStart,
+          badRequest('Malformed Request-Line'),
+        );
+      }
+      for (let i = 0; i < sp1; i++) {
+        if (tokenByte[bytes[headStart + i]!] === 0) {
+          throw new SipParseError('BAD_METHOD', `the method has an invalid character at ${i}`, {
+            offset: headStart + i,
+            response: badRequest('Malformed Method'),
+          });
+        }
       }
     }
     method = commonWord(source, 0, sp1);
-    const sp2 = text.lastIndexOf(' ', startContentEnd - 1);
+    let sp2 = startContentEnd - 8;
+    const usual =
+      sp2 > sp1 + 1 && bytes[headStart + sp2] === 32 && isSip20At(bytes, headStart + sp2 + 1);
+    if (!usual) sp2 = text.lastIndexOf(' ', startContentEnd - 1);
     if (sp2 <= sp1 + 1) {
       throw startLineError(
         'the request line needs "METHOD URI SIP/2.0" separated by single spaces',
@@ -177,7 +190,7 @@ export function parseMessage(
         badRequest('Malformed Request-Line'),
       );
     }
-    if (startContentEnd - sp2 === 8 && text.startsWith(SIP_2_0, sp2 + 1)) version = SIP_2_0;
+    if (usual) version = SIP_2_0;
     else {
       version = text.slice(sp2 + 1, startContentEnd);
       checkVersion(version, headStart + sp2 + 1, false);
@@ -366,6 +379,19 @@ export function parseMessage(
 }
 
 const SIP_2_0 = 'SIP/2.0';
+
+/** `bytes` hold "SIP/2.0" at `at`. */
+function isSip20At(bytes: Uint8Array, at: number): boolean {
+  return (
+    bytes[at] === 83 &&
+    bytes[at + 1] === 73 &&
+    bytes[at + 2] === 80 &&
+    bytes[at + 3] === 47 &&
+    bytes[at + 4] === 50 &&
+    bytes[at + 5] === 46 &&
+    bytes[at + 6] === 48
+  );
+}
 /** Header offsets of the message being parsed; copied out at the end (parsing never re-enters). */
 const SCRATCH: number[] = new Array<number>(64 * RAW_STRIDE).fill(0);
 /** SP, HTAB, CR, LF by byte. */
