@@ -335,6 +335,9 @@ export interface RtpPacketInit {
   readonly paddingLength?: number;
 }
 
+/** Stands in for absent CSRC and extension lists: an empty array per packet would be garbage. */
+const NONE: readonly never[] = [];
+
 /** Octets `writeRtpPacket(init, ...)` will write. */
 export function rtpPacketLength(init: RtpPacketInit): number {
   return (
@@ -348,7 +351,7 @@ export function rtpPacketLength(init: RtpPacketInit): number {
 
 /** Serializes a packet into `out` at `offset`; returns the number of octets written. */
 export function writeRtpPacket(init: RtpPacketInit, out: Uint8Array, offset = 0): number {
-  const csrcs = init.csrcs ?? [];
+  const csrcs = init.csrcs ?? NONE;
   if (csrcs.length > 15) {
     throw new RtpError('RTP_INVALID_ARGUMENT', `${csrcs.length} CSRCs, at most 15 allowed`);
   }
@@ -413,7 +416,7 @@ function extensionBlockLength(init: RtpPacketInit): number {
     }
     return 4 + init.rawExtension.data.length;
   }
-  const elements = init.extensions ?? [];
+  const elements = init.extensions ?? NONE;
   if (elements.length === 0) return 0;
   const perElement = usesOneByteForm(elements) ? 1 : 2;
   let body = 0;
@@ -437,7 +440,7 @@ function writeExtensionBlock(init: RtpPacketInit, out: Uint8Array, at: number): 
     out.set(init.rawExtension.data, at + 4);
     return at + blockLength;
   }
-  const elements = init.extensions ?? [];
+  const elements = init.extensions ?? NONE;
   const oneByte = usesOneByteForm(elements);
   const profile = oneByte ? ONE_BYTE_EXTENSION_PROFILE : TWO_BYTE_EXTENSION_PROFILE;
   out[at] = profile >>> 8;
