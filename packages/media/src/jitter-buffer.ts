@@ -267,6 +267,7 @@ export class AdaptiveJitterBuffer {
   readonly #stagingViews: (Uint8Array | undefined)[] = [];
   /** The memory packets last came in, and views of their payloads in it (see #copyPayload). */
   #lastMemory: ArrayBufferLike | undefined;
+  #lastStart = -1;
   #viewedMemory: ArrayBufferLike | undefined;
   #viewedStart = -1;
   readonly #payloadViews: (Uint8Array | undefined)[] = [];
@@ -929,7 +930,7 @@ export class AdaptiveJitterBuffer {
    * length, as Opus payload lengths vary) are kept of the memory the last packets came in, so a
    * caller that receives into a reused buffer (a socket's, the session's SRTP buffer) costs
    * neither a loop nor an allocation, whatever view of it each packet comes in; packets each in
-   * fresh memory are copied by a loop rather than allocate a view per packet.
+   * fresh memory (or at a new place) are copied by a loop rather than allocate a view per packet.
    */
   #copyPayload(target: Uint8Array, bytes: Uint8Array, offset: number, length: number): void {
     const memory = bytes.buffer;
@@ -942,9 +943,10 @@ export class AdaptiveJitterBuffer {
       target.set(view);
       return;
     }
-    if (memory !== this.#lastMemory) {
-      // New memory: remember it; if the next packet comes in it too, cut views of it then.
+    if (memory !== this.#lastMemory || start !== this.#lastStart) {
+      // Somewhere new: remember it; if the next packet comes there too, cut views of it then.
       this.#lastMemory = memory;
+      this.#lastStart = start;
       for (let i = 0; i < length; i++) target[i] = bytes[offset + i]!;
       return;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MediaError, SeededRandom } from '@callbridge/media';
+import { MediaError, SeededRandom, speechLikeSignal } from '@callbridge/media';
 import { ForgettingQuantile, SlidingMinMax } from '../src/stats.js';
 import { crossfadeInsert, crossfadeRemove, findPitchPeriod } from '../src/time-scale.js';
 
@@ -85,6 +85,43 @@ describe('time-scale modification', () => {
     const rng = new SeededRandom(1);
     const noise = Int16Array.from({ length: 320 }, () => Math.round(rng.uniform(-8000, 8000)));
     expect(findPitchPeriod(noise, noise.length, 8000)).toBe(0);
+  });
+
+  it('picks the lag of best normalised correlation, as a direct search does, at every rate', () => {
+    /** The definition, each lag's sums computed afresh. */
+    function directSearch(frame: Int16Array, sampleRate: number): number {
+      const step = Math.max(1, Math.floor(sampleRate / 8000));
+      const maxLag = Math.min(Math.floor(sampleRate * 0.015), Math.floor(frame.length / 2));
+      let best = 0;
+      let bestScore = 0.5;
+      for (let lag = Math.ceil(sampleRate * 0.0025); lag <= maxLag; lag += step) {
+        let cross = 0;
+        let energyA = 0;
+        let energyB = 0;
+        for (let i = 0; i < lag; i += step) {
+          cross += frame[i]! * frame[i + lag]!;
+          energyA += frame[i]! ** 2;
+          energyB += frame[i + lag]! ** 2;
+        }
+        const score = cross / Math.sqrt(energyA * energyB + 1);
+        if (cross > 0 && score > bestScore) [best, bestScore] = [lag, score];
+      }
+      return best;
+    }
+    let periodic = 0;
+    for (const sampleRate of [8000, 12000, 16000, 24000, 48000]) {
+      const speech = speechLikeSignal(7, sampleRate, 3000);
+      for (const ms of [7.5, 10, 20, 30, 60]) {
+        const length = Math.round((sampleRate * ms) / 1000);
+        for (let at = 0; at + length <= speech.length; at += 3 * length) {
+          const frame = speech.subarray(at, at + length);
+          const expected = directSearch(frame, sampleRate);
+          expect(findPitchPeriod(frame, length, sampleRate)).toBe(expected);
+          if (expected > 0) periodic++;
+        }
+      }
+    }
+    expect(periodic).toBeGreaterThan(100);
   });
 
   it('removes and inserts exactly one period, staying continuous', () => {
