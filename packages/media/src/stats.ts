@@ -10,6 +10,12 @@ export class SlidingMinMax {
   readonly #mins: MonotonicQueue;
   readonly #maxes: MonotonicQueue;
   #pushed = 0;
+  /**
+   * The fronts of the queues, kept in fields by push(): min() and max() are read several times
+   * per packet and stay small enough to inline, so the number is not boxed on its way out.
+   */
+  #min = 0;
+  #max = 0;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -32,6 +38,8 @@ export class SlidingMinMax {
     this.#pushed = 0;
     this.#mins.clear();
     this.#maxes.clear();
+    this.#min = 0;
+    this.#max = 0;
   }
 
   push(value: number): void {
@@ -39,16 +47,18 @@ export class SlidingMinMax {
     const oldest = index - this.capacity + 1;
     this.#mins.push(value, index, oldest);
     this.#maxes.push(value, index, oldest);
+    this.#min = this.#mins.front();
+    this.#max = this.#maxes.front();
   }
 
   /** Smallest value in the window (0 when empty). */
   min(): number {
-    return this.#mins.front();
+    return this.#min;
   }
 
   /** Largest value in the window (0 when empty). */
   max(): number {
-    return this.#maxes.front();
+    return this.#max;
   }
 }
 
