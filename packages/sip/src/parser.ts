@@ -222,7 +222,10 @@ export function parseMessage(
   let lines = -1;
   if (wasm !== undefined && length <= wasm.input.length) {
     wasm.input.set(bytes);
-    lines = wasm.scan(length, base + i, base, maxHeaderLineLength, idContentLength);
+    // The scanner takes the limit as an unsigned 32-bit integer: a negative one (every line over
+    // it) becomes 0, and one beyond the message (Infinity too) the message's length.
+    const lineLimit = maxHeaderLineLength < 0 ? 0 : Math.min(maxHeaderLineLength, length);
+    lines = wasm.scan(length, base + i, base, lineLimit, idContentLength);
   }
   let raw: RawHeaders | undefined;
   if (lines >= 0) {

@@ -218,6 +218,13 @@ describe('WebAssembly header scanner', () => {
     );
   });
 
+  it('gives the TypeScript results under any maxHeaderLineLength, negative and unbounded included', () => {
+    const bytes = encoder.encode(base);
+    for (const limit of [-1, -(2 ** 31), 0, 5, 5.5, 2 ** 32 + 5, 2 ** 31, Infinity, NaN]) {
+      expectSame(bytes, { maxHeaderLineLength: limit });
+    }
+  });
+
   it('leaves messages larger than its input area, and views into larger buffers, to the same results', () => {
     const big = encoder.encode(base.replace('v=0\r\n', 'x'.repeat(70000)).replace('4', '70000'));
     expectSame(big, { maxMessageSize: 1 << 20 });
