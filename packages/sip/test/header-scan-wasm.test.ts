@@ -225,6 +225,27 @@ describe('WebAssembly header scanner', () => {
     }
   });
 
+  it('gives the TypeScript results at the edge of its input area, after a longer message', () => {
+    // A longer message first leaves its bytes behind the next one in the input area.
+    const longer = encoder.encode(`OPTIONS sip:a@b SIP/2.0\r\nX: ${'a'.repeat(65400)}\r\n\r\n`);
+    const limits = { maxMessageSize: 1 << 20, maxHeaderLineLength: 1 << 20 };
+    const head = 'OPTIONS sip:a@b SIP/2.0\r\nP: ';
+    for (const total of [65534, 65535, 65536, 65537]) {
+      for (const tail of [
+        'X: y\r\n\r\n',
+        'X: y\r\n',
+        'X: y\r\n ',
+        'X: y\r\n\r',
+        'X:',
+        'l: 1\r\n\r\n',
+      ]) {
+        const filler = 'b'.repeat(total - head.length - 2 - tail.length);
+        expect(parseMessage(longer, limits).headers.length).toBe(1);
+        expectSame(encoder.encode(`${head}${filler}\r\n${tail}`), limits);
+      }
+    }
+  });
+
   it('leaves messages larger than its input area, and views into larger buffers, to the same results', () => {
     const big = encoder.encode(base.replace('v=0\r\n', 'x'.repeat(70000)).replace('4', '70000'));
     expectSame(big, { maxMessageSize: 1 << 20 });
