@@ -77,7 +77,8 @@ export class SipParseError extends SipError {
    * limit's value for `maxMessageSize` and `maxBufferedBytes` (past the bytes received when a
    * stream message's Content-Length declares more), the start line's first byte plus
    * `maxStartLineLength`, the header line's first byte plus `maxHeaderLineLength`, and the first
-   * byte of the first header line over `maxHeaders`.
+   * byte of the first header line over `maxHeaders` (where the header section starts when a
+   * negative limit refuses one without any).
    */
   readonly offset: number;
   readonly response: ParseErrorResponse | undefined;

@@ -323,11 +323,13 @@ export function parseMessage(
   }
   if (bodyStart === -1) throw unterminated(length, isResponse);
   if (n > lim.maxHeaders * RAW_STRIDE) {
+    // The first header line over the count (a fractional limit allows its whole part), or where
+    // the first would be when a negative limit refuses a section without any.
+    const over = Math.max(0, Math.floor(lim.maxHeaders)) * RAW_STRIDE;
     throw fail(
       'TOO_MANY_HEADERS',
       `the message has more than maxHeaders (${lim.maxHeaders}) headers`,
-      // The first header line over the count.
-      headStart + (raw ?? scratch)[lim.maxHeaders * RAW_STRIDE + 1]!,
+      headStart + (over < n ? (raw ?? scratch)[over + 1]! : startLineEnd + 1),
       isResponse,
       badRequest('Too Many Headers'),
       { limit: 'maxHeaders' },

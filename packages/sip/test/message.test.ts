@@ -450,6 +450,15 @@ describe('limits', () => {
       },
     );
     expect(() => parseMessage(enc.encode(text), { maxHeaders: 21 })).not.toThrow();
+    // A fractional limit allows its whole part; a negative one no header line at all, so the
+    // offset is the first header line, or where it would be when there is none.
+    const tooMany = { code: 'TOO_MANY_HEADERS', limit: 'maxHeaders', status: 400 } as const;
+    for (const maxHeaders of [10.2, 10.5]) {
+      expectLimit(text, { maxHeaders }, { ...tooMany, offset: byteOffset(text, 'X9: ') });
+    }
+    expectLimit(text, { maxHeaders: -1 }, { ...tooMany, offset: byteOffset(text, 'Subject: ') });
+    const bare = `${lead}OPTIONS sip:a@example.com SIP/2.0\r\n\r\n`;
+    expectLimit(bare, { maxHeaders: -1 }, { ...tooMany, offset: bare.length - 2 });
   });
 
   it('answers nothing for a response over a limit', () => {
