@@ -73,9 +73,10 @@ export class SipParseError extends SipError {
    * error item's `bytes`, which start at the message; for a header value or URI parsed on its
    * own, in that text).
    *
-   * When a limit was exceeded (`limit` is set), it is the first byte beyond the limit: the
-   * limit's value for `maxMessageSize` and `maxBufferedBytes` (past the bytes received when a
-   * stream message's Content-Length declares more), the start line's first byte plus
+   * When a limit was exceeded (`limit` is set), it is the first byte beyond the limit (a
+   * fractional limit allows its whole part, a negative one no byte): the limit's value for
+   * `maxMessageSize` and `maxBufferedBytes` (past the bytes received when a stream message's
+   * Content-Length declares more), the start line's first byte plus
    * `maxStartLineLength`, the header line's first byte plus `maxHeaderLineLength`, and the first
    * byte of the first header line over `maxHeaders` (where the header section starts when a
    * negative limit refuses one without any).

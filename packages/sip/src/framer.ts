@@ -21,7 +21,7 @@
  * Content-Length. A message that frames correctly but fails to parse is a non-fatal error item.
  */
 import { SipParseError, badRequest } from './errors.js';
-import { resolveLimits, type ParseLimits } from './limits.js';
+import { bytesWithin, resolveLimits, type ParseLimits } from './limits.js';
 import type { SipRequest, SipResponse } from './message.js';
 import { parseMessage } from './parser.js';
 
@@ -128,7 +128,11 @@ export class SipStreamFramer {
         new SipParseError(
           'BUFFER_LIMIT',
           `more than maxBufferedBytes (${this.#maxBuffered}) bytes buffered without a complete message`,
-          { offset: this.#maxBuffered, limit: 'maxBufferedBytes', response: TOO_LARGE },
+          {
+            offset: bytesWithin(this.#maxBuffered),
+            limit: 'maxBufferedBytes',
+            response: TOO_LARGE,
+          },
         ),
       );
     }
@@ -147,7 +151,11 @@ export class SipStreamFramer {
           new SipParseError(
             'MESSAGE_TOO_LARGE',
             `no end of headers within maxMessageSize (${this.#limits.maxMessageSize} bytes)`,
-            { offset: this.#limits.maxMessageSize, limit: 'maxMessageSize', response: TOO_LARGE },
+            {
+              offset: bytesWithin(this.#limits.maxMessageSize),
+              limit: 'maxMessageSize',
+              response: TOO_LARGE,
+            },
           ),
         );
       }
@@ -167,7 +175,11 @@ export class SipStreamFramer {
         new SipParseError(
           'MESSAGE_TOO_LARGE',
           `Content-Length ${contentLength} makes the message ${total} bytes, over maxMessageSize (${this.#limits.maxMessageSize})`,
-          { offset: this.#limits.maxMessageSize, limit: 'maxMessageSize', response: TOO_LARGE },
+          {
+            offset: bytesWithin(this.#limits.maxMessageSize),
+            limit: 'maxMessageSize',
+            response: TOO_LARGE,
+          },
         ),
       );
       return undefined;

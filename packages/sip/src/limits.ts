@@ -32,3 +32,11 @@ export function resolveLimits(limits?: Partial<ParseLimits>): ParseLimits {
     maxStartLineLength: limits.maxStartLineLength ?? DEFAULT_LIMITS.maxStartLineLength,
   };
 }
+
+/**
+ * The bytes `limit` allows, as a byte count: its whole part, 0 for a negative limit. A limit
+ * error's offset (the first byte beyond the limit) is built on it.
+ */
+export function bytesWithin(limit: number): number {
+  return Math.max(0, Math.floor(limit));
+}

@@ -25,7 +25,7 @@ import {
   TOKEN_SYMBOL,
   headerId,
 } from './header-names.js';
-import { resolveLimits, type ParseLimits } from './limits.js';
+import { bytesWithin, resolveLimits, type ParseLimits } from './limits.js';
 import {
   RAW_STRIDE,
   SipRequest,
@@ -66,7 +66,7 @@ export function parseMessage(
       'MESSAGE_TOO_LARGE',
       `the message is ${length} bytes, over maxMessageSize (${lim.maxMessageSize})`,
       {
-        offset: lim.maxMessageSize,
+        offset: bytesWithin(lim.maxMessageSize),
         limit: 'maxMessageSize',
         ...optional(isResponse ? undefined : TOO_LARGE),
       },
@@ -96,7 +96,7 @@ export function parseMessage(
       'START_LINE_TOO_LONG',
       `the start line is longer than maxStartLineLength (${lim.maxStartLineLength} bytes)`,
       {
-        offset: headStart + lim.maxStartLineLength,
+        offset: headStart + bytesWithin(lim.maxStartLineLength),
         limit: 'maxStartLineLength',
         ...optional(isResponse ? undefined : badRequest('Start Line Too Long')),
       },
@@ -289,7 +289,7 @@ export function parseMessage(
       throw fail(
         'HEADER_LINE_TOO_LONG',
         `a header line is longer than maxHeaderLineLength (${maxHeaderLineLength} bytes)`,
-        headStart + i + maxHeaderLineLength,
+        headStart + i + bytesWithin(maxHeaderLineLength),
         isResponse,
         HEADER_TOO_LONG,
         { limit: 'maxHeaderLineLength' },

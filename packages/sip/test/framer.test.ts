@@ -118,6 +118,19 @@ describe('SipStreamFramer', () => {
       status: 513,
     });
     expect(buffered.message).toContain('maxBufferedBytes (100)');
+    // A fractional limit allows its whole part.
+    const fractional = limitError(
+      new SipStreamFramer({ maxBufferedBytes: 100.5, limits: { maxMessageSize: 1000.5 } }).push(
+        enc.encode('OPTIONS sip:a@b.c SIP/2.0\r\nContent-Length: 500\r\n\r\n' + 'x'.repeat(80)),
+      ),
+    );
+    expect(fractional).toMatchObject({ code: 'BUFFER_LIMIT', offset: 100 });
+    const declaredFractional = limitError(
+      new SipStreamFramer({ limits: { maxMessageSize: 1000.5 } }).push(
+        enc.encode('OPTIONS sip:a@b.c SIP/2.0\r\nContent-Length: 5000\r\n\r\n'),
+      ),
+    );
+    expect(declaredFractional).toMatchObject({ code: 'MESSAGE_TOO_LARGE', offset: 1000 });
   });
 
   it('passes the parser limits on, offsets counted from the message', () => {

@@ -461,6 +461,22 @@ describe('limits', () => {
     expectLimit(bare, { maxHeaders: -1 }, { ...tooMany, offset: bare.length - 2 });
   });
 
+  it('points past the whole part of a fractional limit, and at the start for a negative one', () => {
+    const text = `${head}X: ${'a'.repeat(300)}\r\n\r\n`;
+    const start = lead.length;
+    const cases: [Partial<ParseLimits>, number][] = [
+      [{ maxMessageSize: 200.5 }, 200],
+      [{ maxMessageSize: -5 }, 0],
+      [{ maxStartLineLength: 10.5 }, start + 10],
+      [{ maxStartLineLength: -5 }, start],
+      [{ maxHeaderLineLength: 200.5 }, byteOffset(text, 'X: ') + 200],
+      [{ maxHeaderLineLength: -5 }, byteOffset(text, 'Subject: ')],
+    ];
+    for (const [limits, offset] of cases) {
+      expect(catchError(() => parseMessage(enc.encode(text), limits)).offset).toBe(offset);
+    }
+  });
+
   it('answers nothing for a response over a limit', () => {
     const e = catchError(() =>
       parseMessage(enc.encode(`SIP/2.0 200 OK\r\nX: ${'a'.repeat(300)}\r\n\r\n`), {
