@@ -7,7 +7,7 @@ import { Registerer, UdpTransport, UserAgent, type InviteSession } from '@callbr
 import type { RunningGateway } from '../src/index.js';
 import type { B2buaBackend } from '../src/b2bua/backend.js';
 import { DEMO_DOMAIN } from '../src/demo/index.js';
-import { REST_API_ARGV, startB2buaGateway } from './support/b2bua-harness.js';
+import { REST_API_ARGV, phoneSdp, startB2buaGateway } from './support/b2bua-harness.js';
 import { TestSocket } from './support/ws-client.js';
 
 const { PeerConnection, Audio } = nodeDataChannel;
@@ -26,19 +26,6 @@ let bob: UserAgent;
 let registerer: Registerer;
 let bobSession: InviteSession | undefined;
 
-const bobSdp = (direction: string, version: number): string =>
-  [
-    'v=0',
-    `o=- 1 ${version} IN IP4 127.0.0.1`,
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    'm=audio 40000 RTP/AVP 0',
-    'a=rtpmap:0 PCMU/8000',
-    `a=${direction}`,
-    '',
-  ].join('\r\n');
-
 beforeAll(async () => {
   ({ gateway, backend } = await startB2buaGateway(REST_API_ARGV, { demo: true }));
   const server = gateway.demo!.sipServer;
@@ -50,7 +37,7 @@ beforeAll(async () => {
     resolver: (host) => Promise.resolve(host === DEMO_DOMAIN ? '127.0.0.1' : host),
   });
   bob.on('invite', (call) => {
-    bobSession = call.accept({ body: bobSdp('sendrecv', 1), contentType: 'application/sdp' });
+    bobSession = call.accept(phoneSdp(40000));
   });
   registerer = new Registerer(bob, {});
   expect((await registerer.register()).status).toBe(200);
@@ -99,7 +86,7 @@ describe('re-INVITE glare through the B2BUA', () => {
       socket.send({ type: 'call.hold', callId: 'g1', requestId: 'hold' });
       const [hold, reinvite] = await Promise.all([
         socket.waitFor({ requestId: 'hold' }, 20_000),
-        bobSession!.reinvite({ body: bobSdp('sendrecv', 2), contentType: 'application/sdp' }),
+        bobSession!.reinvite(phoneSdp(40000, { version: 2 })),
       ]);
       expect(hold['type']).toBe('response');
       expect(reinvite.status).toBe(200);

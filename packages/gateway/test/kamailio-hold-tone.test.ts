@@ -23,6 +23,7 @@ import {
   sipSideArgv,
   startB2bua,
   type B2buaHarness,
+  phoneSdp,
 } from './support/b2bua-harness.js';
 import { WebRtcPeer, until } from './support/webrtc-peer.js';
 
@@ -60,7 +61,7 @@ class RtpPhone {
     });
     ua.on('invite', (call) => {
       this.#target(call.request.bodyText);
-      const session = call.accept(this.#sdp('sendrecv'));
+      const session = call.accept(phoneSdp(this.rtp.address().port));
       this.sessions.push(session);
       // RFC 3264 §6.1: a sendonly offer (hold) is answered recvonly, inactive with inactive.
       session.on('reinvite', (offer) => {
@@ -71,7 +72,7 @@ class RtpPhone {
           : /a=inactive/.test(text)
             ? 'inactive'
             : 'sendrecv';
-        offer.accept(this.#sdp(direction));
+        offer.accept(phoneSdp(this.rtp.address().port, { direction }));
       });
     });
     const silence = Buffer.alloc(172, 0xff);
@@ -107,21 +108,6 @@ class RtpPhone {
     const address = /c=IN IP4 (\S+)/.exec(sdp)?.[1];
     const port = Number(/m=audio (\d+)/.exec(sdp)?.[1] ?? 0);
     if (address && port > 0) this.#gatewayRtp = { address, port };
-  }
-
-  #sdp(direction: string): { body: string; contentType: string } {
-    const body = [
-      'v=0',
-      'o=- 1 1 IN IP4 127.0.0.1',
-      's=-',
-      'c=IN IP4 127.0.0.1',
-      't=0 0',
-      `m=audio ${this.rtp.address().port} RTP/AVP 0`,
-      'a=rtpmap:0 PCMU/8000',
-      `a=${direction}`,
-      '',
-    ].join('\r\n');
-    return { body, contentType: 'application/sdp' };
   }
 
   /** The next `packets` packets the phone receives, measured. */

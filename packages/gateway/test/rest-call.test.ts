@@ -13,7 +13,7 @@ import type { RunningGateway } from '../src/index.js';
 import type { B2buaBackend } from '../src/b2bua/backend.js';
 import { parseWav } from '../src/b2bua/server-call.js';
 import { DEMO_DOMAIN } from '../src/demo/index.js';
-import { REST_API_ARGV, startB2buaGateway } from './support/b2bua-harness.js';
+import { REST_API_ARGV, phoneSdp, startB2buaGateway } from './support/b2bua-harness.js';
 import { API_TOKEN, restClient, type RestPost } from './support/gateway-harness.js';
 
 let gateway: RunningGateway;
@@ -73,18 +73,7 @@ beforeAll(async () => {
       address: /c=IN IP4 (\S+)/.exec(offer)?.[1] ?? '',
       port: Number(/m=audio (\d+)/.exec(offer)?.[1]),
     };
-    const sdp = [
-      'v=0',
-      'o=- 1 1 IN IP4 127.0.0.1',
-      's=-',
-      'c=IN IP4 127.0.0.1',
-      't=0 0',
-      `m=audio ${rtp.address().port} RTP/AVP 0`,
-      'a=rtpmap:0 PCMU/8000',
-      'a=sendrecv',
-      '',
-    ].join('\r\n');
-    const session = call.accept({ body: sdp, contentType: 'application/sdp' });
+    const session = call.accept(phoneSdp(rtp.address().port));
     answered.push(session);
   });
   registerer = new Registerer(bob, {});

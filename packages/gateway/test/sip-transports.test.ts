@@ -32,6 +32,7 @@ import {
   sipSideArgv,
   startB2bua,
   type B2buaHarness,
+  phoneSdp,
 } from './support/b2bua-harness.js';
 import { WebRtcPeer, until } from './support/webrtc-peer.js';
 
@@ -47,22 +48,6 @@ let registerer: Registerer;
 let rtp: Socket;
 let rtpPackets = 0;
 let phoneSessions: InviteSession[] = [];
-
-/** PCMU at 8 kHz, answered towards the phone's own RTP socket. */
-function phoneSdp(): { body: string; contentType: string } {
-  const body = [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${rtp.address().port} RTP/AVP 0`,
-    'a=rtpmap:0 PCMU/8000',
-    'a=sendrecv',
-    '',
-  ].join('\r\n');
-  return { body, contentType: 'application/sdp' };
-}
 
 beforeAll(async () => {
   certs = tempDir('sip-tls');
@@ -103,7 +88,7 @@ beforeAll(async () => {
     outboundProxy: `sip:127.0.0.1:${listening.UDP};lr`,
     credentials: { username: 'phone', password: USERS['phone']! },
   });
-  phone.on('invite', (call) => phoneSessions.push(call.accept(phoneSdp())));
+  phone.on('invite', (call) => phoneSessions.push(call.accept(phoneSdp(rtp.address().port))));
   registerer = new Registerer(phone, {});
   expect((await registerer.register()).status).toBe(200);
 }, 30_000);
@@ -170,7 +155,9 @@ describe.skipIf(needsPeers(PEERS.openssl).skip)('the gateway SIP side over each 
         const { socket, backend } = b2bua;
         const peer = await WebRtcPeer.create(`in-${transport}`, ['PCMU']);
         try {
-          const call = phone.invite('sip:gateway@127.0.0.1', { offer: phoneSdp() });
+          const call = phone.invite('sip:gateway@127.0.0.1', {
+            offer: phoneSdp(rtp.address().port),
+          });
           const callId = await answerIncoming(socket, peer);
           const session = await call.answered;
           expect((await session.bye())?.status).toBe(200);

@@ -131,6 +131,28 @@ export async function establishWithTone(
 }
 
 /**
+ * The SDP body of a plain SIP phone on 127.0.0.1: PCMU on RTP port `port`, with `direction`
+ * (default sendrecv) and the o= line's session `version` (raise it for a re-INVITE, RFC 3264 §8).
+ */
+export function phoneSdp(
+  port: number,
+  options: { readonly direction?: string; readonly version?: number } = {},
+): { body: string; contentType: 'application/sdp' } {
+  const body = [
+    'v=0',
+    `o=- 1 ${options.version ?? 1} IN IP4 127.0.0.1`,
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} RTP/AVP 0`,
+    'a=rtpmap:0 PCMU/8000',
+    `a=${options.direction ?? 'sendrecv'}`,
+    '',
+  ].join('\r\n');
+  return { body, contentType: 'application/sdp' };
+}
+
+/**
  * CLI arguments for a SIP side on 127.0.0.1: domain 127.0.0.1, the outbound proxy on
  * `proxyPort`, and the transport when given (`--sip-tls-ca` and the like go after them).
  */
