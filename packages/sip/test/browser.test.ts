@@ -9,25 +9,16 @@ import type { Page } from 'playwright-core';
 import { parseMessage, serialize, type SipParseError } from '@callbridge/sip';
 import type * as SipMessages from '@callbridge/sip';
 import {
-  CHROMIUM_TEST_ORIGIN,
   launchChromium,
   needsPeers,
+  openPackagePage,
   PEERS,
-  servePackageSources,
   type LaunchedChromium,
+  type PackagePage,
 } from '@callbridge/testkit';
 
 const packages = fileURLToPath(new URL('../../', import.meta.url));
 const sipPackage = `${packages}sip/`;
-
-const PAGE = `<!doctype html><title>sip</title>
-<script type="importmap">{"imports": {"@callbridge/sip/messages": "/pkg/sip/messages.js"}}</script>
-<script type="module">
-  import('@callbridge/sip/messages').then(
-    (sip) => { globalThis.CallbridgeSip = sip; },
-    (error) => { globalThis.CallbridgeSipError = String(error); },
-  );
-</script>`;
 
 const INVITE = [
   'INVITE sip:bob@biloxi.example.com SIP/2.0',
@@ -56,19 +47,17 @@ interface Parsed {
 describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Chromium', () => {
   let browser: LaunchedChromium;
   let page: Page;
-  const served: string[] = [];
+  let loaded: PackagePage;
 
   beforeAll(async () => {
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.route(CHROMIUM_TEST_ORIGIN, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
-    );
-    await servePackageSources(page, packages, served);
-    await page.goto(CHROMIUM_TEST_ORIGIN);
-    await page.waitForFunction(
-      () => 'CallbridgeSip' in globalThis || 'CallbridgeSipError' in globalThis,
-    );
+    loaded = await openPackagePage(browser, {
+      packagesDir: packages,
+      imports: { '@callbridge/sip/messages': '/pkg/sip/messages.js' },
+      entry: '@callbridge/sip/messages',
+      global: 'CallbridgeSip',
+    });
+    page = loaded.page;
   });
 
   afterAll(async () => {
@@ -82,14 +71,12 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Ch
     expect(manifest.exports['./messages']?.default).toBe('./dist/messages.js');
   });
 
-  it('loads as plain ES modules, none of them from Node', async () => {
+  it('loads as plain ES modules, none of them from Node', () => {
     // A Node import (node:crypto, node:dgram, …) cannot be resolved by the page and fails the load.
-    expect(
-      await page.evaluate(() => (globalThis as { CallbridgeSipError?: string }).CallbridgeSipError),
-    ).toBeUndefined();
-    expect(served).toContain('sip/parser');
-    expect(served).not.toContain('sip/index');
-    expect(served.every((file) => file.startsWith('sip/'))).toBe(true);
+    expect(loaded.loadError).toBeUndefined();
+    expect(loaded.served).toContain('sip/parser');
+    expect(loaded.served).not.toContain('sip/index');
+    expect(loaded.served.every((file) => file.startsWith('sip/'))).toBe(true);
   });
 
   it('scans header sections with the WebAssembly scanner on the main thread', async () => {

@@ -8,58 +8,42 @@ import { createRtpPacket } from '@callbridge/rtp';
 import { SRTP_PROFILES, SrtpContext } from '@callbridge/srtp';
 import type * as Srtp from '@callbridge/srtp';
 import {
-  CHROMIUM_TEST_ORIGIN,
   launchChromium,
   needsPeers,
+  openPackagePage,
   PEERS,
-  servePackageSources,
   type LaunchedChromium,
+  type PackagePage,
 } from '@callbridge/testkit';
 
 const packages = fileURLToPath(new URL('../../', import.meta.url));
-
-const PAGE = `<!doctype html><title>srtp</title>
-<script type="importmap">{"imports": {
-  "@callbridge/rtp": "/pkg/rtp/index.js", "@callbridge/srtp": "/pkg/srtp/index.js"}}</script>
-<script type="module">
-  import('@callbridge/srtp').then(
-    (srtp) => { globalThis.CallbridgeSrtp = srtp; },
-    (error) => { globalThis.CallbridgeSrtpError = String(error); },
-  );
-</script>`;
 
 const key = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 11 + 5) & 0xff);
 
 describe.skipIf(needsPeers(PEERS.chromium).skip)('SRTP in Chromium', () => {
   let browser: LaunchedChromium;
   let page: Page;
-  const served: string[] = [];
+  let loaded: PackagePage;
   beforeAll(async () => {
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.route(CHROMIUM_TEST_ORIGIN, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
-    );
-    await servePackageSources(page, packages, served);
-    await page.goto(CHROMIUM_TEST_ORIGIN);
-    await page.waitForFunction(
-      () => 'CallbridgeSrtp' in globalThis || 'CallbridgeSrtpError' in globalThis,
-    );
+    loaded = await openPackagePage(browser, {
+      packagesDir: packages,
+      imports: { '@callbridge/rtp': '/pkg/rtp/index.js', '@callbridge/srtp': '/pkg/srtp/index.js' },
+      entry: '@callbridge/srtp',
+      global: 'CallbridgeSrtp',
+    });
+    page = loaded.page;
   });
   afterAll(async () => {
     await browser?.close();
   });
 
-  it('loads as plain ES modules, none of them from Node', async () => {
+  it('loads as plain ES modules, none of them from Node', () => {
     // A Node import (node:crypto, …) cannot be resolved by the browser and fails the load.
-    expect(
-      await page.evaluate(
-        () => (globalThis as { CallbridgeSrtpError?: string }).CallbridgeSrtpError,
-      ),
-    ).toBeUndefined();
-    expect(served).toContain('srtp/wasm-core');
-    expect(served).toContain('srtp/context');
-    expect(served.every((file) => /^(srtp|rtp)\//.test(file))).toBe(true);
+    expect(loaded.loadError).toBeUndefined();
+    expect(loaded.served).toContain('srtp/wasm-core');
+    expect(loaded.served).toContain('srtp/context');
+    expect(loaded.served.every((file) => /^(srtp|rtp)\//.test(file))).toBe(true);
   });
 
   it('protects and unprotects on the WebAssembly core, byte-identical to Node', async () => {

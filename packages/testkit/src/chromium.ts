@@ -97,17 +97,51 @@ export async function launchChromium(
   };
 }
 
+/** What {@link openPackagePage} loads. */
+export interface PackagePageOptions {
+  /** The workspace's `packages/` directory. */
+  readonly packagesDir: string;
+  /** The page's import map: bare specifier → `/pkg/<name>/<file>.js`. */
+  readonly imports: Readonly<Record<string, string>>;
+  /** The specifier the page imports. */
+  readonly entry: string;
+  /** The global the loaded module is put in (`<global>Error` gets the load error instead). */
+  readonly global: string;
+}
+
+/** A page that has loaded a package entry from sources (see {@link openPackagePage}). */
+export interface PackagePage {
+  readonly page: Page;
+  /** Each source file the page fetched, as `<name>/<file>`, in order. */
+  readonly served: readonly string[];
+  /** Why the entry failed to load (e.g. a Node import), or undefined when it loaded. */
+  readonly loadError: string | undefined;
+}
+
 /**
- * Serves the workspace's package sources to `page` as plain ES modules, the way a browser would
- * load an unbundled build: `packages/<name>/src/<file>.ts` at `/pkg/<name>/<file>.js` under
- * CHROMIUM_TEST_ORIGIN, transpiled file by file. Each file served is recorded in `served` as
- * `<name>/<file>`, so a test can tell which modules a browser entry pulled in.
+ * Opens a page that imports a package entry the way a browser loads an unbundled build: the
+ * workspace's `packages/<name>/src/<file>.ts` served at `/pkg/<name>/<file>.js` under
+ * CHROMIUM_TEST_ORIGIN, transpiled file by file, resolved through an import map. Resolves once
+ * the entry has loaded (into `globalThis[options.global]`) or failed.
  */
-export async function servePackageSources(
-  page: Page,
-  packagesDir: string,
-  served: string[],
-): Promise<void> {
+export async function openPackagePage(
+  browser: LaunchedChromium,
+  options: PackagePageOptions,
+): Promise<PackagePage> {
+  const { packagesDir, imports, entry, global } = options;
+  const html = `<!doctype html><title>${entry}</title>
+<script type="importmap">${JSON.stringify({ imports })}</script>
+<script type="module">
+  import(${JSON.stringify(entry)}).then(
+    (module) => { globalThis[${JSON.stringify(global)}] = module; },
+    (error) => { globalThis[${JSON.stringify(`${global}Error`)}] = String(error); },
+  );
+</script>`;
+  const served: string[] = [];
+  const page = await browser.context.newPage();
+  await page.route(CHROMIUM_TEST_ORIGIN, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: html }),
+  );
   await page.route(`${CHROMIUM_TEST_ORIGIN}pkg/**`, async (route) => {
     const match = /^\/pkg\/([a-z0-9-]+)\/([\w-]+)\.js$/.exec(
       new URL(route.request().url()).pathname,
@@ -121,4 +155,15 @@ export async function servePackageSources(
     });
     return route.fulfill({ status: 200, contentType: 'text/javascript', body: outputText });
   });
+  await page.goto(CHROMIUM_TEST_ORIGIN);
+  const errorGlobal = `${global}Error`;
+  await page.waitForFunction(
+    ([g, e]) => g! in globalThis || e! in globalThis,
+    [global, errorGlobal],
+  );
+  const loadError = await page.evaluate(
+    (e) => (globalThis as unknown as Record<string, string | undefined>)[e],
+    errorGlobal,
+  );
+  return { page, served, loadError };
 }

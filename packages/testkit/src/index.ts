@@ -300,7 +300,9 @@ export {
   CHROMIUM_EXECUTABLE,
   CHROMIUM_TEST_ORIGIN,
   launchChromium,
-  servePackageSources,
+  openPackagePage,
+  type PackagePage,
+  type PackagePageOptions,
   type LaunchChromiumOptions,
   type LaunchedChromium,
 } from './chromium.js';

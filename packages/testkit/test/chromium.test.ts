@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, needsPeers, PEERS, type LaunchedChromium } from '@callbridge/testkit';
+import {
+  launchChromium,
+  needsPeers,
+  openPackagePage,
+  PEERS,
+  type LaunchedChromium,
+} from '@callbridge/testkit';
+
+const packagesDir = fileURLToPath(new URL('../../', import.meta.url));
 
 describe.skipIf(needsPeers(PEERS.chromium).skip)('launchChromium', () => {
   let browser: LaunchedChromium;
@@ -65,6 +74,34 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('launchChromium', () => {
     } finally {
       await denied.close();
     }
+  });
+
+  it('openPackagePage loads a package entry from its sources, and reports one that fails', async () => {
+    const rtp = await openPackagePage(browser, {
+      packagesDir,
+      imports: { '@callbridge/rtp': '/pkg/rtp/index.js' },
+      entry: '@callbridge/rtp',
+      global: 'CallbridgeRtp',
+    });
+    expect(rtp.loadError).toBeUndefined();
+    expect(rtp.served[0]).toBe('rtp/index');
+    expect(
+      await rtp.page.evaluate(
+        () => typeof (globalThis as { CallbridgeRtp?: object }).CallbridgeRtp,
+      ),
+    ).toBe('object');
+    await rtp.page.close();
+    // The package root of @callbridge/sip imports its Node transports (node:dgram, …), which a
+    // browser cannot resolve: the failure is reported instead of waited on.
+    const sip = await openPackagePage(browser, {
+      packagesDir,
+      imports: { '@callbridge/sip': '/pkg/sip/index.js' },
+      entry: '@callbridge/sip',
+      global: 'CallbridgeSip',
+    });
+    expect(sip.loadError).toMatch(/Failed to fetch dynamically imported module/);
+    expect(sip.served).toContain('sip/index');
+    await sip.page.close();
   });
 
   it('removes the profile directory on close, and close is idempotent', async () => {
