@@ -181,7 +181,17 @@ describe.skipIf(peers.skip)('tone on hold through Kamailio', () => {
       ).length;
     const before = count();
     await action();
-    await until(() => count() > before, `${status} after the request`);
+    try {
+      await until(() => count() > before, `${status} after the request`);
+    } catch (error) {
+      // Whether the re-INVITE left baresip and passed Kamailio tells a lost command from a
+      // lost request.
+      const tail = (text: string): string => text.split('\n').slice(-40).join('\n');
+      throw new Error(
+        `no ${status} for ${callId}\nbaresip:\n${tail(baresip.output())}\nkamailio:\n${tail(kamailio.process.output())}`,
+        { cause: error },
+      );
+    }
   }
 
   /** A gateway (with or without the hold tone) and a browser call to `callee`, then `test`. */
