@@ -33,6 +33,39 @@ static uint8_t slot_id[SLOTS];
 static int32_t body_start;
 static int32_t content_length;
 
+/*
+ * Hot headers: Via (top line), From, To, Call-ID and CSeq, which every transaction and dialog
+ * reads on every message. For the first line of each, when it is not folded and has the usual
+ * shape that the TypeScript fast paths in packages/sip/src/header-scan.ts accept (the same
+ * checks, byte for byte), the scanner records where its parts are, so those fast paths take
+ * the offsets instead of walking the bytes again. A value of another shape gets no record (-1)
+ * and is read as before. Offsets are relative to `base`, like the line table.
+ */
+enum {
+  HOT_VIA = 0,       /* value start, transport end, host end, port or -1, params start,
+                        branch value start or -1, branch value end */
+  HOT_FROM = 7,      /* value start, display name start or -1, its end, URI start, URI end,
+                        tag value start (-1 absent, -2 without value), tag value end */
+  HOT_TO = 14,       /* as HOT_FROM */
+  HOT_CSEQ = 21,     /* value start, number (unsigned 32-bit), method start */
+  HOT_CALL_ID = 24,  /* value start */
+  HOT_LENGTH = 25
+};
+static int32_t hot[HOT_LENGTH];
+static uint32_t hot_via_id, hot_from_id, hot_to_id, hot_call_id_id, hot_cseq_id;
+
+EXPORT("hot") int32_t *hot_address(void) { return hot; }
+
+/* The header ids (as given to add_name) of the hot headers. */
+EXPORT("set_hot_ids")
+void set_hot_ids(uint32_t via, uint32_t from, uint32_t to, uint32_t call_id, uint32_t cseq) {
+  hot_via_id = via;
+  hot_from_id = from;
+  hot_to_id = to;
+  hot_call_id_id = call_id;
+  hot_cseq_id = cseq;
+}
+
 EXPORT("input") uint8_t *input_address(void) { return input; }
 EXPORT("table") int32_t *table_address(void) { return table; }
 EXPORT("capacity") int32_t capacity(void) { return CAPACITY; }
@@ -121,6 +154,187 @@ static inline int32_t find_lf(uint32_t p, uint32_t length) {
   return -1;
 }
 
+/* End of the run of bytes in (0x20, 0x7f) other than ">" starting at `p`: a URI inside "<>". */
+static uint32_t uri_end(uint32_t p) {
+  for (;;) {
+    v128_t v = wasm_v128_load(input + p);
+    v128_t ok = wasm_v128_and(wasm_u8x16_gt(v, wasm_i8x16_splat(32)),
+                              wasm_u8x16_lt(v, wasm_i8x16_splat(127)));
+    ok = wasm_v128_andnot(ok, wasm_i8x16_eq(v, wasm_i8x16_splat('>')));
+    uint32_t stop = ~wasm_i8x16_bitmask(ok) & 0xffff;
+    if (stop != 0) return p + __builtin_ctz(stop);
+    p += 16;
+  }
+}
+
+/* End of the run of gen-value bytes without quotes (token, ":", "[", "]") starting at `p`. */
+static uint32_t gen_value_end(uint32_t p) {
+  for (;;) {
+    v128_t v = wasm_v128_load(input + p);
+    uint32_t ok = token_lanes(v) |
+                  wasm_i8x16_bitmask(wasm_v128_or(
+                      wasm_i8x16_eq(v, wasm_i8x16_splat(':')),
+                      wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('[')),
+                                   wasm_i8x16_eq(v, wasm_i8x16_splat(']')))));
+    uint32_t stop = ~ok & 0xffff;
+    if (stop != 0) return p + __builtin_ctz(stop);
+    p += 16;
+  }
+}
+
+/* Runs stop at the value's end at the latest (it is followed by SP, HTAB, CR or LF); clamp anyway. */
+static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* input[p, p + length) is `word` (lower case letters), letters compared case-insensitively. */
+static inline int same_word(uint32_t p, uint32_t length, const char *word, uint32_t word_length) {
+  if (length != word_length) return 0;
+  for (uint32_t k = 0; k < length; k++)
+    if ((input[p + k] | 0x20) != (uint8_t)word[k]) return 0;
+  return 1;
+}
+
+/*
+ * `*( ";" token [ "=" gen-value ] )` over [p, end), no whitespace or quotes (scanParams in
+ * header-scan.ts). Records the value of the first parameter called `name` in out[0], out[1]
+ * (start -1 when absent, -2 when it has no value). Returns 0 for any other shape, and when
+ * `name_needs_value` and that parameter has no value.
+ */
+static int scan_params(uint32_t p, uint32_t end, uint32_t base, const char *name,
+                       uint32_t name_length, int name_needs_value, int32_t *out) {
+  out[0] = -1;
+  out[1] = -1;
+  while (p < end) {
+    if (input[p] != ';') return 0;
+    uint32_t name_start = p + 1;
+    uint32_t name_end = min_u32(token_end(name_start), end);
+    if (name_end == name_start) return 0;
+    int wanted = out[0] == -1 && same_word(name_start, name_end - name_start, name, name_length);
+    if (name_end < end && input[name_end] == '=') {
+      uint32_t value_start = name_end + 1;
+      uint32_t value_end = min_u32(gen_value_end(value_start), end);
+      if (value_end == value_start) return 0;
+      if (wanted) {
+        out[0] = (int32_t)(value_start - base);
+        out[1] = (int32_t)(value_end - base);
+      }
+      p = value_end;
+    } else {
+      if (wanted) {
+        if (name_needs_value) return 0;
+        out[0] = -2;
+      }
+      p = name_end;
+    }
+  }
+  return 1;
+}
+
+/* Via of the usual shape `SIP/2.0/TRANSPORT host[:port];params` (scanVia). */
+static void hot_via(uint32_t p, uint32_t end, uint32_t base) {
+  int32_t *out = hot + HOT_VIA;
+  static const uint8_t prefix[8] = {'S', 'I', 'P', '/', '2', '.', '0', '/'};
+  if (end - p < 10) return;
+  for (uint32_t k = 0; k < 8; k++)
+    if (input[p + k] != prefix[k]) return;
+  uint32_t transport_end = min_u32(token_end(p + 8), end);
+  if (transport_end == p + 8 || transport_end == end || input[transport_end] != ' ') return;
+  uint32_t host_end = min_u32(token_end(transport_end + 1), end);
+  if (host_end == transport_end + 1) return;
+  uint32_t i = host_end;
+  int32_t port = -1;
+  if (i < end && input[i] == ':') {
+    uint32_t b = i + 1, stop = min_u32(end, i + 6), value = 0;
+    while (b < stop && input[b] - (uint32_t)'0' <= 9) value = value * 10 + (input[b++] - '0');
+    if (b == i + 1 || value > 65535) return;
+    port = (int32_t)value;
+    i = b;
+  }
+  if (!scan_params(i, end, base, "branch", 6, 1, out + 5)) return;
+  out[0] = (int32_t)(p - base);
+  out[1] = (int32_t)(transport_end - base);
+  out[2] = (int32_t)(host_end - base);
+  out[3] = port;
+  out[4] = (int32_t)(i - base);
+}
+
+/* From/To of the usual shapes `<uri>;params`, `Name Words <uri>;params`, `"Name" <uri>;params`. */
+static void hot_name_addr(uint32_t p, uint32_t end, uint32_t base, int32_t *out) {
+  uint32_t i = p;
+  int32_t name_start = -1, name_end = -1;
+  if (input[i] == '"') {
+    uint32_t b = i + 1;
+    while (b < end && input[b] != '"' && input[b] != '\\' && input[b] < 128) b++;
+    if (b == end || input[b] != '"') return;
+    name_start = (int32_t)(i + 1 - base);
+    name_end = (int32_t)(b - base);
+    i = b + 1;
+    if (i < end && input[i] == ' ') i++;
+  } else if (input[i] != '<') {
+    uint32_t start = i;
+    for (;;) {
+      uint32_t token_stop = min_u32(token_end(i), end);
+      if (token_stop == i || token_stop == end || input[token_stop] != ' ') return;
+      i = token_stop + 1;
+      if (i < end && input[i] == '<') {
+        name_start = (int32_t)(start - base);
+        name_end = (int32_t)(token_stop - base);
+        break;
+      }
+    }
+  }
+  if (i >= end || input[i] != '<') return;
+  uint32_t uri_start = i + 1;
+  uint32_t b = min_u32(uri_end(uri_start), end);
+  if (b == end || input[b] != '>' || b == uri_start) return;
+  if (!scan_params(b + 1, end, base, "tag", 3, 0, out + 5)) return;
+  out[0] = (int32_t)(p - base);
+  out[1] = name_start;
+  out[2] = name_end;
+  out[3] = (int32_t)(uri_start - base);
+  out[4] = (int32_t)(b - base);
+}
+
+/* CSeq `digits SP method` (scanCSeq): at most 10 digits, a number below 2^32, a token method. */
+static void hot_cseq(uint32_t p, uint32_t end, uint32_t base) {
+  uint32_t b = p, stop = min_u32(end, p + 10);
+  uint64_t seq = 0;
+  while (b < stop && input[b] - (uint32_t)'0' <= 9) seq = seq * 10 + (input[b++] - '0');
+  if (b == p || seq > 0xffffffffu || b >= end || input[b] != ' ') return;
+  uint32_t method_start = b + 1;
+  if (method_start == end || min_u32(token_end(method_start), end) != end) return;
+  hot[HOT_CSEQ] = (int32_t)(p - base);
+  hot[HOT_CSEQ + 1] = (int32_t)(uint32_t)seq;
+  hot[HOT_CSEQ + 2] = (int32_t)(method_start - base);
+}
+
+/* Call-ID (scanCallId): visible ASCII only, not empty. */
+static void hot_call_id(uint32_t p, uint32_t end, uint32_t base) {
+  if (p == end) return;
+  for (uint32_t b = p; b < end; b++)
+    if (input[b] - 0x21u > 0x7e - 0x21) return;
+  hot[HOT_CALL_ID] = (int32_t)(p - base);
+}
+
+/* Records the hot header on line (p, end) with header `id`, if its first line and usual. */
+static inline void hot_line(uint32_t id, uint32_t p, uint32_t end, uint32_t base, uint32_t folded,
+                            uint32_t *seen) {
+  uint32_t bit;
+  if (id == hot_via_id) bit = 1;
+  else if (id == hot_from_id) bit = 2;
+  else if (id == hot_to_id) bit = 4;
+  else if (id == hot_call_id_id) bit = 8;
+  else if (id == hot_cseq_id) bit = 16;
+  else return;
+  if ((*seen & bit) != 0) return;
+  *seen |= bit;
+  if (folded) return;
+  if (bit == 1) hot_via(p, end, base);
+  else if (bit == 2) hot_name_addr(p, end, base, hot + HOT_FROM);
+  else if (bit == 4) hot_name_addr(p, end, base, hot + HOT_TO);
+  else if (bit == 8) hot_call_id(p, end, base);
+  else hot_cseq(p, end, base);
+}
+
 static inline int is_lws(uint32_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /*
@@ -138,6 +352,8 @@ int32_t scan(uint32_t length, uint32_t pos, uint32_t base, uint32_t max_line_len
   wasm_v128_store(input + length + 16, zero);
   int32_t declared = -1;
   uint32_t n = 0;
+  uint32_t seen = 0;
+  hot[HOT_VIA] = hot[HOT_FROM] = hot[HOT_TO] = hot[HOT_CSEQ] = hot[HOT_CALL_ID] = -1;
   while (pos < length) {
     uint32_t first = input[pos];
     if (first == '\n' || (first == '\r' && input[pos + 1] == '\n')) {
@@ -165,6 +381,7 @@ int32_t scan(uint32_t length, uint32_t pos, uint32_t base, uint32_t max_line_len
     while (value_start < value_end && is_lws(input[value_start])) value_start++;
     while (value_end > value_start && is_lws(input[value_end - 1])) value_end--;
     uint32_t id = lookup(input + pos, name_end - pos);
+    hot_line(id, value_start, value_end, base, folded, &seen);
     if (id == content_length_id) {
       /* §20.14: 1*DIGIT; at most 10 digits, as the TypeScript loop accepts. */
       uint32_t digits = value_end - value_start;

@@ -10,7 +10,19 @@
  * loop serves alone.
  */
 import { HEADER_SCAN_WASM_BASE64 } from './header-scan-wasm-binary.js';
-import { knownHeaderSpellings } from './header-names.js';
+import { headerId, knownHeaderSpellings } from './header-names.js';
+
+/**
+ * Where the scanner records the parts of the first Via, From, To, CSeq and Call-ID lines when they
+ * have the usual shape (wasm/sip/header_scan.c, `hot_line`): index of each record in the table and
+ * its length. A record's first number is the value's start (text index) or -1 for no record.
+ */
+export const HOT_VIA = 0;
+export const HOT_FROM = 7;
+export const HOT_TO = 14;
+export const HOT_CSEQ = 21;
+export const HOT_CALL_ID = 24;
+export const HOT_LENGTH = 25;
 
 interface ScanExports {
   readonly memory: WebAssembly.Memory;
@@ -21,6 +33,15 @@ interface ScanExports {
   body_start(this: void): number;
   content_length(this: void): number;
   add_name(this: void, length: number, id: number): number;
+  hot(this: void): number;
+  set_hot_ids(
+    this: void,
+    via: number,
+    from: number,
+    to: number,
+    callId: number,
+    cseq: number,
+  ): void;
   scan(
     this: void,
     length: number,
@@ -40,6 +61,8 @@ export interface WasmHeaderScanner {
   readonly input: Uint8Array;
   /** The offset table, {@link RAW_STRIDE} numbers per header line. */
   readonly table: Int32Array;
+  /** The hot-header records of the last scan ({@link HOT_LENGTH} numbers). */
+  readonly hot: Int32Array;
 }
 
 let instance: WasmHeaderScanner | null | undefined;
@@ -77,12 +100,20 @@ function instantiate(): WasmHeaderScanner | null {
       if (fn.add_name(bytes.length, id) !== 1) return null;
     }
     input.fill(0, 0, 64);
+    fn.set_hot_ids(
+      headerId('via'),
+      headerId('from'),
+      headerId('to'),
+      headerId('call-id'),
+      headerId('cseq'),
+    );
     return {
       scan: fn.scan,
       bodyStart: fn.body_start,
       contentLength: fn.content_length,
       input,
       table: new Int32Array(buffer, fn.table(), fn.max_lines() * 6),
+      hot: new Int32Array(buffer, fn.hot(), HOT_LENGTH),
     };
   } catch {
     return null;

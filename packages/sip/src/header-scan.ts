@@ -9,6 +9,10 @@
  *
  * `start`/`end` are indexes in `src.text` (the value without surrounding whitespace, not folded);
  * byte `src.base + i` is text index `i`.
+ *
+ * When the WebAssembly scanner already checked the value (the first line of each of these headers,
+ * `src.hot`), the same checks having passed there, the value is built from the offsets it
+ * recorded instead.
  */
 import {
   ALPHA,
@@ -19,6 +23,7 @@ import {
   UNRESERVED,
   USER_UNRESERVED,
 } from './chars.js';
+import { HOT_CALL_ID, HOT_CSEQ, HOT_FROM, HOT_TO, HOT_VIA } from './header-scan-wasm.js';
 import { EMPTY_PARAMS, NameAddr, Via, type CSeq } from './header-values.js';
 import type { MessageSource } from './message.js';
 import { Params } from './params.js';
@@ -123,6 +128,21 @@ function sameWord(src: MessageSource, start: number, end: number, word: string):
 
 /** Via (RFC 3261 §20.42) of the usual shape: one `SIP/2.0/TRANSPORT host[:port];params`. */
 export const scanVia: Scanner<Via[]> = (src, start, end) => {
+  const hot = src.hot;
+  if (hot !== undefined && hot[HOT_VIA] === start) {
+    const paramsStart = hot[HOT_VIA + 4]!;
+    const port = hot[HOT_VIA + 3]!;
+    return via(
+      src,
+      start + 8,
+      hot[HOT_VIA + 1]!,
+      hot[HOT_VIA + 2]!,
+      port === -1 ? undefined : port,
+      paramsStart === end
+        ? EMPTY_PARAMS
+        : Params.unsplit(src.text, paramsStart, end, 'branch', hot[HOT_VIA + 5], hot[HOT_VIA + 6]),
+    );
+  }
   const bytes = src.bytes;
   const base = src.base;
   let b = base + start;
@@ -161,22 +181,51 @@ export const scanVia: Scanner<Via[]> = (src, start, end) => {
   // A branch without value is an error: the general parser reports it.
   const params = scanParams(src, i, end, 'branch');
   if (params === undefined) return undefined;
+  return via(src, transportStart, transportEnd, hostEnd, port, params);
+};
+
+/** `[Via]` from its parts: transport, host (after the transport's SP), port, params. */
+function via(
+  src: MessageSource,
+  transportStart: number,
+  transportEnd: number,
+  hostEnd: number,
+  port: number | undefined,
+  params: Params,
+): Via[] {
   return [
     new Via({
       protocol: 'SIP/2.0',
       transport: commonWord(src, transportStart, transportEnd),
-      host: src.text.substring(hostStart, hostEnd),
+      host: src.text.substring(transportEnd + 1, hostEnd),
       port,
       params,
     }),
   ];
-};
+}
 
 /**
  * From, To and other single addresses (RFC 3261 §20.20, §20.39) of the usual shapes:
  * `<uri>;params`, `Name Words <uri>;params`, `"Quoted Name" <uri>;params`.
  */
 export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
+  const hot = src.hot;
+  if (hot !== undefined) {
+    const at = hot[HOT_FROM] === start ? HOT_FROM : hot[HOT_TO] === start ? HOT_TO : -1;
+    if (at !== -1) {
+      const text = src.text;
+      const nameStart = hot[at + 1]!;
+      const uriEnd = hot[at + 4]!;
+      return NameAddr.lazy(
+        text.substring(hot[at + 3]!, uriEnd),
+        uriEnd + 1 === end
+          ? EMPTY_PARAMS
+          : Params.unsplit(text, uriEnd + 1, end, 'tag', hot[at + 5], hot[at + 6]),
+        nameStart === -1 ? undefined : text.substring(nameStart, hot[at + 2]),
+        header,
+      );
+    }
+  }
   const bytes = src.bytes;
   const base = src.base;
   let i = start;
@@ -227,6 +276,9 @@ export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
 
 /** CSeq (RFC 3261 §20.16): `digits SP method`. */
 export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
+  const hot = src.hot;
+  if (hot !== undefined && hot[HOT_CSEQ] === start)
+    return { seq: hot[HOT_CSEQ + 1]! >>> 0, method: commonWord(src, hot[HOT_CSEQ + 2]!, end) };
   const bytes = src.bytes;
   const base = src.base;
   let b = base + start;
@@ -244,6 +296,8 @@ export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
 
 /** Call-ID (RFC 3261 §20.8): visible ASCII only. */
 export const scanCallId: Scanner<string> = (src, start, end) => {
+  const hot = src.hot;
+  if (hot !== undefined && hot[HOT_CALL_ID] === start) return src.text.substring(start, end);
   const bytes = src.bytes;
   if (start === end) return undefined;
   for (let b = src.base + start, stop = src.base + end; b < stop; b++) {

@@ -64,6 +64,11 @@ export interface MessageSource {
   readonly base: number;
   /** The message is ASCII: `text` holds exactly its bytes. Else `text` is its latin1 decoding. */
   readonly ascii: boolean;
+  /**
+   * Where the WebAssembly scanner found the parts of the hot headers (see `HOT_VIA` in
+   * header-scan-wasm.ts); `undefined` when the TypeScript loop scanned the message.
+   */
+  hot: number[] | undefined;
 }
 
 /** Anything that turns into a header value: a string or a typed value with `toString()`. */

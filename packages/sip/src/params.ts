@@ -17,6 +17,15 @@ export class Params {
   #text: string;
   #start: number;
   #end: number;
+  /**
+   * Unsplit text only: a parameter the scanner already found (`branch` of a Via, `tag` of
+   * From/To), so reading it needs no search: the value is `#text[#knownStart, #knownEnd)`;
+   * `#knownStart` is {@link ABSENT} when there is no such parameter, {@link NO_VALUE} when it
+   * has no value.
+   */
+  #known: string | undefined;
+  #knownStart: number;
+  #knownEnd: number;
 
   /** Takes ownership of the two parallel arrays (names as written, raw values or `null`). */
   constructor(names: string[] = [], values: (string | null)[] = []) {
@@ -25,6 +34,9 @@ export class Params {
     this.#text = '';
     this.#start = 0;
     this.#end = 0;
+    this.#known = undefined;
+    this.#knownStart = ABSENT;
+    this.#knownEnd = ABSENT;
   }
 
   /** Builds from `[name, rawValue]` entries. */
@@ -41,14 +53,27 @@ export class Params {
   /**
    * @internal Parameters as unsplit wire text `text[start, end)`, each `";" name ["=" value]`
    * with name and value free of `;`, `=`, whitespace and quotes (the caller checked).
+   * `known` (lower case) names a parameter the caller located: the value of the first
+   * parameter of that name (ASCII letters compared case-insensitively) is `text[knownStart,
+   * knownEnd)`, or `knownStart` is {@link ABSENT} or {@link NO_VALUE}.
    */
-  static unsplit(text: string, start: number, end: number): Params {
+  static unsplit(
+    text: string,
+    start: number,
+    end: number,
+    known?: string,
+    knownStart = ABSENT,
+    knownEnd = ABSENT,
+  ): Params {
     const params = new Params(NOT_SPLIT_NAMES, NOT_SPLIT_VALUES);
     params.#names = undefined;
     params.#values = undefined;
     params.#text = text;
     params.#start = start;
     params.#end = end;
+    params.#known = known;
+    params.#knownStart = knownStart;
+    params.#knownEnd = knownEnd;
     return params;
   }
 
@@ -86,6 +111,11 @@ export class Params {
    * split arrays and `toLowerCase()` decide those).
    */
   #scan(name: string): string | null | undefined | typeof UNDECIDED {
+    if (name === this.#known) {
+      const start = this.#knownStart;
+      if (start >= 0) return this.#text.substring(start, this.#knownEnd);
+      return start === NO_VALUE ? null : undefined;
+    }
     const text = this.#text;
     const end = this.#end;
     const length = name.length;
@@ -204,6 +234,10 @@ export class Params {
 /** Placeholders passed to the constructor by `Params.unsplit` (which then clears the fields). */
 const NOT_SPLIT_NAMES: string[] = [];
 const NOT_SPLIT_VALUES: (string | null)[] = [];
+
+/** `knownStart` of {@link Params.unsplit}: the parameter is absent / has no value. */
+export const ABSENT = -1;
+export const NO_VALUE = -2;
 
 const MATCH = 1;
 const NO_MATCH = 0;

@@ -34,7 +34,7 @@ import {
   type MessageSource,
   type RawHeaders,
 } from './message.js';
-import { wasmHeaderScanner } from './header-scan-wasm.js';
+import { HOT_LENGTH, wasmHeaderScanner } from './header-scan-wasm.js';
 import { decodeLatin1, decodeUtf8 } from './text.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -84,7 +84,7 @@ export function parseMessage(
   const ascii = text.length === length - pos && text.indexOf('\uFFFD') === -1;
   if (!ascii) text = decodeLatin1(bytes, pos, length);
   const textLength = text.length;
-  const source: MessageSource = { bytes, text, base: headStart, ascii };
+  const source: MessageSource = { bytes, text, base: headStart, ascii, hot: undefined };
 
   // ---- start line
   let nl = text.indexOf('\n');
@@ -243,6 +243,10 @@ export function parseMessage(
     }
     bodyStart = wasm!.bodyStart();
     contentLength = wasm!.contentLength();
+    const hot = wasm!.hot;
+    const copy = new Array<number>(HOT_LENGTH);
+    for (let k = 0; k < HOT_LENGTH; k++) copy[k] = hot[k]!;
+    source.hot = copy;
     i = textLength; // skips the loop
   }
   while (i < textLength) {

@@ -80,8 +80,8 @@ describe.skipIf(needsPeers(PEERS.chromium).skip)('@callbridge/sip/messages in Ch
   });
 
   it('scans header sections with the WebAssembly scanner on the main thread', async () => {
-    // Chromium compiles modules up to 4 KB synchronously on the main thread; a larger scanner
-    // would silently leave browsers on the TypeScript loop.
+    // Chromium compiles the scanner (over 4 KB) synchronously on the main thread since 114;
+    // a refusal would silently leave browsers on the TypeScript loop.
     // As a string: vitest would rewrite an import() inside a function passed to the page.
     const loaded = await page.evaluate<boolean>(
       "import('/pkg/sip/header-scan-wasm.js').then((m) => m.wasmHeaderScanner() !== undefined)",

@@ -1,22 +1,83 @@
 // The WebAssembly header scanner (wasm/sip/header_scan.c) is a faster path for well-formed
 // header sections; the TypeScript loop in parser.ts is the reference. Every message here is
 // parsed both ways and everything observable must be the same: the header lines (names, ids,
-// values, byte ranges, folding), the body, or the error (code, offset, message, response).
+// values, byte ranges, folding), the body, or the error (code, offset, message, response); and
+// the hot headers the scanner also checks (top Via, From, To, Call-ID, CSeq), read through their
+// typed accessors, or the error each read throws.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SipParseError, parseMessage, type ParseLimits } from '@callbridge/sip';
+import {
+  SipParseError,
+  parseMessage,
+  type NameAddr,
+  type ParseLimits,
+  type Params,
+  type SipRequest,
+  type SipResponse,
+} from '@callbridge/sip';
 import { useWasmHeaderScanner, wasmHeaderScanner } from '../src/header-scan-wasm.js';
 
 const encoder = new TextEncoder();
 const conformance = fileURLToPath(new URL('../../../../shared/conformance/', import.meta.url));
 
+/** A read's result, or the error it throws. */
+function attempt(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof SipParseError)) throw e;
+    return {
+      code: e.code,
+      offset: e.offset,
+      message: e.message,
+      header: e.header,
+      response: e.response,
+    };
+  }
+}
+
+/** What a reader learns from parameters: the hot names asked first (unsplit), then the list. */
+function paramReads(params: Params, name: string): unknown {
+  return [
+    params.get(name),
+    params.raw(name),
+    params.has(name),
+    params.get(name.toUpperCase()),
+    params.toString(),
+    [...params.entries()],
+  ];
+}
+
+function nameAddrReads(value: NameAddr | undefined): unknown {
+  if (value === undefined) return undefined;
+  return [value.tag, value.displayName, value.uriText, paramReads(value.params, 'tag'), value.tag];
+}
+
+/** The hot headers through their typed accessors (top Via first, as a transaction reads them). */
+function hotReads(m: SipRequest | SipResponse): unknown {
+  return {
+    via: attempt(() => {
+      const v = m.topVia;
+      if (v === undefined) return undefined;
+      return [v.branch, v.protocol, v.transport, v.host, v.port, paramReads(v.params, 'branch')];
+    }),
+    from: attempt(() => nameAddrReads(m.from)),
+    to: attempt(() => nameAddrReads(m.to)),
+    callId: attempt(() => m.callId),
+    cseq: attempt(() => m.cseq),
+    vias: attempt(() => m.via.map(String)),
+  };
+}
+
 /** Everything the parse decides, or the error it throws. */
 function observe(bytes: Uint8Array, limits?: Partial<ParseLimits>): unknown {
   try {
     const m = parseMessage(bytes, limits);
+    const hot = hotReads(m);
     return {
+      hot,
       start: m.startLine,
       headers: m.headers.map((h) => [
         h.name,
@@ -215,6 +276,116 @@ describe('WebAssembly header scanner', () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+
+  it('reads the hot headers as the TypeScript scanners do, usual shapes and near misses', () => {
+    // Values glued from pieces: mostly the usual shapes, often one piece off, at any alignment.
+    const glued = (pieces: readonly string[]) =>
+      fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 8 }).map((p) => p.join(''));
+    const params = glued([
+      ';branch=z9hG4bK1',
+      ';BRANCH=x',
+      ';branch',
+      ';tag=1928',
+      ';TAG',
+      ';tag=',
+      ';x=[::1]',
+      ';rport',
+      ';a',
+      ';=',
+      ';q="a"',
+      ';',
+      'z',
+      ':',
+      '',
+    ]);
+    const via = fc
+      .tuple(
+        fc.constantFrom('SIP/2.0/', 'SIP/2.0/ ', 'sip/2.0/', 'SIP/2.1/', 'SIP/2.0'),
+        fc.constantFrom('UDP', 'TCP', 'X-1', '', 'UDP '),
+        fc.constantFrom(' h', ' pc33.atlanta.example.com', '  h', ' [::1]', ' ', ' a_b'),
+        fc.constantFrom('', ':5060', ':0', ':65535', ':65536', ':123456', ':', ':5x'),
+        params,
+        fc.constantFrom('', ', SIP/2.0/TCP h2', ' ', ','),
+      )
+      .map((p) => p.join(''));
+    const nameAddr = fc
+      .tuple(
+        fc.constantFrom(
+          '',
+          'Alice ',
+          'Bob  Smith ',
+          'A B ',
+          '"Al ice" ',
+          '"A\\"B" ',
+          '"x"',
+          '"é" ',
+          'é ',
+          '"',
+          'A',
+        ),
+        fc.constantFrom(
+          '<sip:a@b.example.com>',
+          '<sips:x@[::1]:5061;lr>',
+          '<>',
+          '<sip:a b>',
+          '<sip:a',
+          'sip:a@b',
+          '<sip:é>',
+          '<sip:a@b>>',
+        ),
+        params,
+      )
+      .map((p) => p.join(''));
+    const cseq = glued([
+      '1',
+      '0',
+      '4294967295',
+      '4294967296',
+      '12345678901',
+      ' ',
+      '  ',
+      'INVITE',
+      'ack',
+      '\t',
+      'é',
+    ]);
+    const callId = glued(['a84b4c76e66710', '@', 'pc33', ' ', 'é', '\x7f', '"', '%', '\t']);
+    const line = fc.oneof(
+      via.map((v) => `Via: ${v}`),
+      via.map((v) => `v:${v}`),
+      nameAddr.map((v) => `From: ${v}`),
+      nameAddr.map((v) => `t:  ${v}  `),
+      nameAddr.map((v) => `To: ${v}\r\n ;tag=folded`),
+      cseq.map((v) => `CSeq: ${v}`),
+      callId.map((v) => `i: ${v}`),
+      callId.map((v) => `Call-ID:${v}\t`),
+      fc.constantFrom(
+        'Max-Forwards: 70',
+        `X-Pad: ${'p'.repeat(13)}`,
+        'Via: SIP/2.0/UDP second;branch=z9hG4bK2',
+      ),
+    );
+    const message = fc
+      .tuple(
+        fc.constantFrom('OPTIONS sip:a@b SIP/2.0', 'SIP/2.0 180 Ringing', 'BYE sip:x SIP/2.0'),
+        fc.array(line, { minLength: 1, maxLength: 8 }),
+      )
+      .map(([start, lines]) => encoder.encode(`${start}\r\n${lines.join('\r\n')}\r\n\r\n`));
+    const edit = fc.record({ at: fc.nat(), byte: fc.nat(255), kind: fc.constantFrom(0, 1) });
+    fc.assert(
+      fc.property(message, fc.array(edit, { maxLength: 2 }), (bytes, edits) => {
+        const out = Array.from(bytes);
+        for (const e of edits) {
+          const at = e.at % out.length;
+          if (e.kind === 0) out[at] = e.byte;
+          else out.splice(at, 0, e.byte);
+        }
+        const [fast, reference] = bothWays(new Uint8Array(out));
+        expect(fast).toEqual(reference);
+      }),
+      { numRuns: 4000 },
     );
   });
 
