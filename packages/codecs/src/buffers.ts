@@ -15,6 +15,16 @@ export function outputView<T extends Int16Array | Uint8Array>(
   return output.subarray(0, needed) as T;
 }
 
+/** Checks that `out` holds `needed` elements from `offset` (for the `…Into` methods). */
+export function checkRoom(out: Uint8Array, offset: number, needed: number, what: string): void {
+  if (!(offset >= 0) || offset + needed > out.length) {
+    throw new CodecError(
+      'ERR_CODEC_BUFFER_TOO_SMALL',
+      `${what} needs ${needed} elements at ${offset}, the output buffer holds ${out.length}`,
+    );
+  }
+}
+
 /** A reusable buffer that grows (rarely: only when a larger frame arrives) and never shrinks. */
 export class GrowableInt16 {
   #buffer: Int16Array;

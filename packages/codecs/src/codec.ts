@@ -61,6 +61,13 @@ export interface AudioCodec {
    * to `decode()` and a copy.
    */
   decodeInto?(payload: Uint8Array, out: Int16Array): number;
+  /**
+   * `encode()` into `out` from index `offset` (e.g. just after an RTP header), returning the
+   * bytes written (0: send nothing): the media hot path encodes straight into the packet it
+   * sends, with no view and no copy. Throws `ERR_CODEC_BUFFER_TOO_SMALL` when the encoded frame
+   * does not fit. Optional: callers fall back to `encode()` and a copy.
+   */
+  encodeInto?(pcm: Int16Array, out: Uint8Array, offset: number): number;
   /** `conceal()` into `out` from index 0, returning the number of samples written (optional). */
   concealInto?(samples: number, out: Int16Array): number;
   /** Changes the encoder bitrate at run time (codecs with a variable rate only). */

@@ -8,7 +8,7 @@
  * decision values imply, and Sun with the 2's complement (`-x`). A-law encoders and all decoders
  * agree. G.191 is also what the ITU conformance sweep (`sweep-r.u`) was produced with.
  */
-import { closedError, GrowableInt16, GrowableUint8, outputView } from './buffers.js';
+import { checkRoom, closedError, GrowableInt16, GrowableUint8, outputView } from './buffers.js';
 import type { AudioCodec, CodecOptions } from './codec.js';
 import { CodecError } from './errors.js';
 import { PitchPlc } from './plc.js';
@@ -90,12 +90,17 @@ function ulawDecoder(): Int16Array {
 
 /** Encodes linear PCM to G.711 codes (any length); `output` must hold `pcm.length` bytes. */
 export function encodeG711(law: G711Law, pcm: Int16Array, output: Uint8Array): void {
+  encodeG711At(law, pcm, output, 0);
+}
+
+/** Encodes linear PCM to G.711 codes in `output` from `offset` (room for `pcm.length` bytes). */
+function encodeG711At(law: G711Law, pcm: Int16Array, output: Uint8Array, offset: number): void {
   if (law === 'a') {
     const table = alawEncoder();
-    for (let i = 0; i < pcm.length; i++) output[i] = table[(pcm[i]! >> 4) & 0xfff]!;
+    for (let i = 0; i < pcm.length; i++) output[offset + i] = table[(pcm[i]! >> 4) & 0xfff]!;
   } else {
     const table = ulawEncoder();
-    for (let i = 0; i < pcm.length; i++) output[i] = table[(pcm[i]! >> 2) & 0x3fff]!;
+    for (let i = 0; i < pcm.length; i++) output[offset + i] = table[(pcm[i]! >> 2) & 0x3fff]!;
   }
 }
 
@@ -141,6 +146,13 @@ export class G711Codec implements AudioCodec {
       : this.#encoded.view(pcm.length);
     encodeG711(this.#law, pcm, out);
     return out;
+  }
+
+  encodeInto(pcm: Int16Array, out: Uint8Array, offset: number): number {
+    if (this.#closed) throw closedError(this.name);
+    checkRoom(out, offset, pcm.length, `${this.name} encode`);
+    encodeG711At(this.#law, pcm, out, offset);
+    return pcm.length;
   }
 
   decode(payload: Uint8Array, output?: Int16Array): Int16Array {

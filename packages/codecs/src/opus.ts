@@ -6,7 +6,7 @@
  * The codec can run at 8, 12, 16, 24 or 48 kHz (`sampleRate` option): an encoder at 8 kHz still
  * produces standard Opus packets, and running at the other leg's rate saves the resampler.
  */
-import { closedError, GrowableInt16, GrowableUint8, outputView } from './buffers.js';
+import { checkRoom, closedError, GrowableInt16, GrowableUint8, outputView } from './buffers.js';
 import type { AudioCodec, CodecOptions } from './codec.js';
 import { CodecError } from './errors.js';
 import type { CodecDescriptor } from './registry.js';
@@ -111,6 +111,21 @@ export class OpusCodec implements AudioCodec {
   }
 
   encode(pcm: Int16Array, output?: Uint8Array): Uint8Array {
+    const sent = this.#encodeInMemory(pcm);
+    const out = output ? outputView(output, sent, 'opus encode') : this.#encoded.view(sent);
+    this.#copyPacket(out, 0, sent);
+    return out;
+  }
+
+  encodeInto(pcm: Int16Array, out: Uint8Array, offset: number): number {
+    const sent = this.#encodeInMemory(pcm);
+    checkRoom(out, offset, sent, 'opus encode');
+    this.#copyPacket(out, offset, sent);
+    return sent;
+  }
+
+  /** Encodes one frame into the packet buffer in wasm memory; returns the bytes to send. */
+  #encodeInMemory(pcm: Int16Array): number {
     this.#check();
     const expected = this.frameSamples * this.channels;
     if (pcm.length !== expected) {
@@ -124,13 +139,15 @@ export class OpusCodec implements AudioCodec {
     const length = lib.exports.opus_glue_encode(this.#glue, this.frameSamples);
     if (length < 0) throw opusError('encode', length);
     // With DTX, packets of 2 bytes or less need not be sent (libopus opus_encode docs).
-    const sent = this.#dtx && length <= 2 ? 0 : length;
-    const out = output ? outputView(output, sent, 'opus encode') : this.#encoded.view(sent);
+    return this.#dtx && length <= 2 ? 0 : length;
+  }
+
+  /** Copies the encoded packet out of wasm memory into `out` at `offset`. */
+  #copyPacket(out: Uint8Array, offset: number, length: number): void {
     // A loop rather than a view of wasm memory per packet (packets are small).
-    const memory = lib.u8;
+    const memory = this.#lib.u8;
     const packet = this.#packet;
-    for (let i = 0; i < sent; i++) out[i] = memory[packet + i]!;
-    return out;
+    for (let i = 0; i < length; i++) out[offset + i] = memory[packet + i]!;
   }
 
   decode(payload: Uint8Array, output?: Int16Array): Int16Array {

@@ -126,6 +126,29 @@ describe('G.711 codec', () => {
     );
   });
 
+  it('encodes into a packet at an offset exactly what encode() returns, both laws', () => {
+    const pcm = speechLike(8000, 0.1);
+    for (const law of ['mu', 'a'] as const) {
+      const viaView = new G711Codec(law);
+      const direct = new G711Codec(law);
+      const packet = new Uint8Array(12 + 160 + 4).fill(0xee);
+      for (let at = 0; at + 160 <= pcm.length; at += 160) {
+        const frame = pcm.subarray(at, at + 160);
+        expect(direct.encodeInto(frame, packet, 12)).toBe(160);
+        expect(packet.subarray(12, 172)).toEqual(viaView.encode(frame));
+      }
+      // Nothing written outside the payload's place.
+      expect([...packet.subarray(0, 12), ...packet.subarray(172)]).toEqual(Array(16).fill(0xee));
+      expect(() => direct.encodeInto(pcm.subarray(0, 160), packet, 20)).toThrow(
+        expect.objectContaining({ code: 'ERR_CODEC_BUFFER_TOO_SMALL' }),
+      );
+      direct.close();
+      expect(() => direct.encodeInto(pcm.subarray(0, 160), packet, 12)).toThrow(
+        expect.objectContaining({ code: 'ERR_CODEC_CLOSED' }),
+      );
+    }
+  });
+
   it('decodes SIPp PCMA RTP and re-encodes it to the same codes', () => {
     const payloads = rtpPayloadsFromPcap(new URL('sipp-g711a.pcap', g711Dir), 8);
     expect(payloads.length).toBeGreaterThan(200);

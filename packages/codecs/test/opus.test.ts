@@ -135,6 +135,34 @@ describe('Opus (libopus 1.3.1 in WebAssembly)', () => {
     );
   });
 
+  it('encodes into a packet at an offset exactly what encode() returns', () => {
+    const pcm = speechLike(8000, 1);
+    const viaView = new OpusCodec({ sampleRate: 8000 });
+    const direct = new OpusCodec({ sampleRate: 8000 });
+    const packet = new Uint8Array(1500);
+    for (let at = 0; at + 160 <= pcm.length; at += 160) {
+      const frame = pcm.subarray(at, at + 160);
+      const expected = viaView.encode(frame);
+      packet.fill(0xee);
+      const written = direct.encodeInto(frame, packet, 12);
+      expect(written).toBe(expected.length);
+      expect(packet.subarray(12, 12 + written)).toEqual(expected);
+      expect(packet[11]).toBe(0xee);
+      expect(packet[12 + written]).toBe(0xee);
+    }
+    expect(() => direct.encodeInto(pcm.subarray(0, 160), new Uint8Array(14), 12)).toThrow(
+      expect.objectContaining({ code: 'ERR_CODEC_BUFFER_TOO_SMALL' }),
+    );
+    expect(() => direct.encodeInto(pcm.subarray(0, 100), packet, 12)).toThrow(
+      expect.objectContaining({ code: 'ERR_CODEC_INVALID_INPUT' }),
+    );
+    viaView.close();
+    direct.close();
+    expect(() => direct.encodeInto(pcm.subarray(0, 160), packet, 12)).toThrow(
+      expect.objectContaining({ code: 'ERR_CODEC_CLOSED' }),
+    );
+  });
+
   it('conceals a lost packet and recovers it better from in-band FEC', () => {
     const input = speechLike(48000, 2, 7);
     const sender = new OpusCodec({ fec: true, packetLossPercent: 20, bitrate: 32000 });
