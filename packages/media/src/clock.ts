@@ -18,11 +18,14 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
 };
 
+/** A pending timer; recycled once fired or cancelled (handles are ids, never these objects). */
 interface ManualTimer {
-  readonly id: number;
-  readonly due: number;
-  readonly fn: () => void;
+  id: number;
+  due: number;
+  fn: () => void;
 }
+
+const noop = (): void => {};
 
 /** Whether timer `a` fires before `b`: earlier due time, ties in creation order. */
 function before(a: ManualTimer, b: ManualTimer): boolean {
@@ -38,6 +41,8 @@ export class ManualClock implements Clock {
   #nextId = 1;
   readonly #heap: ManualTimer[] = [];
   readonly #cancelled = new Set<number>();
+  /** Timers done with, reused by setTimeout: a simulation of many calls allocates none per frame. */
+  readonly #spare: ManualTimer[] = [];
 
   constructor(start = 0) {
     this.#now = start;
@@ -48,7 +53,16 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const timer: ManualTimer = { id: this.#nextId++, due: this.#now + Math.max(0, ms), fn };
+    const id = this.#nextId++;
+    const due = this.#now + Math.max(0, ms);
+    let timer = this.#spare.pop();
+    if (timer === undefined) {
+      timer = { id, due, fn };
+    } else {
+      timer.id = id;
+      timer.due = due;
+      timer.fn = fn;
+    }
     const heap = this.#heap;
     let i = heap.push(timer) - 1;
     while (i > 0) {
@@ -76,9 +90,13 @@ export class ManualClock implements Clock {
       const next = this.#heap[0];
       if (next === undefined || next.due > time) break;
       this.#pop();
-      if (this.#cancelled.delete(next.id)) continue;
-      this.#now = Math.max(this.#now, next.due);
-      next.fn();
+      const { id, due, fn } = next;
+      // Released before it runs (fn may set a timer that reuses it), without keeping fn alive.
+      next.fn = noop;
+      this.#spare.push(next);
+      if (this.#cancelled.size > 0 && this.#cancelled.delete(id)) continue;
+      this.#now = Math.max(this.#now, due);
+      fn();
     }
     this.#now = Math.max(this.#now, time);
   }

@@ -155,4 +155,27 @@ describe('ManualClock', () => {
     expect(fired).toEqual(['a1', 'a2', 'c', 'd', 'e']);
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('keeps handles unique and cancellation exact while it reuses fired timers', async () => {
+    const { ManualClock } = await import('@callbridge/media');
+    type TimerHandle = ReturnType<InstanceType<typeof ManualClock>['setTimeout']>;
+    const clock = new ManualClock(0);
+    const fired: number[] = [];
+    const handles = new Set<TimerHandle>();
+    // A frame timer that re-arms itself, as a playout clock does, and a second one cancelled
+    // each time it is re-armed: the objects of fired timers are reused for the new ones.
+    let cancelled: TimerHandle | undefined;
+    const frame = (n: number) => () => {
+      fired.push(n);
+      if (cancelled !== undefined) clock.clearTimeout(cancelled);
+      cancelled = clock.setTimeout(() => fired.push(-n), 25);
+      handles.add(cancelled);
+      if (n < 5) handles.add(clock.setTimeout(frame(n + 1), 20));
+    };
+    handles.add(clock.setTimeout(frame(1), 0));
+    clock.advance(200);
+    expect(fired).toEqual([1, 2, 3, 4, 5, -5]);
+    expect(handles.size).toBe(10);
+    expect(clock.pendingTimers).toBe(0);
+  });
 });
