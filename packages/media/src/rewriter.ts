@@ -63,14 +63,30 @@ export class StreamRewriter {
     this.#forceNewSource = true;
   }
 
+  /** Outgoing sequence number, timestamp and marker of the last packet {@link map} accepted. */
+  mappedSequenceNumber = 0;
+  mappedTimestamp = 0;
+  /** Whether that packet must carry the marker bit (the first after a source change). */
+  mappedMarker = false;
+
   /**
    * Rewrites the packet's header in place. Returns false when the packet must be dropped (a straggler of the previous source
    * arriving after the switch).
    */
   rewrite(packet: RtpPacket): boolean {
-    const inSsrc = packet.ssrc;
-    const inSeq = packet.sequenceNumber;
-    const inTs = packet.timestamp;
+    if (!this.map(packet.ssrc, packet.sequenceNumber, packet.timestamp)) return false;
+    packet.sequenceNumber = this.mappedSequenceNumber;
+    packet.timestamp = this.mappedTimestamp;
+    packet.ssrc = this.ssrc;
+    if (this.mappedMarker) packet.marker = true;
+    return true;
+  }
+
+  /**
+   * The mapping of {@link rewrite} for a packet not parsed yet (one the session writes itself):
+   * the outgoing values land in `mapped…`. Returns false when the packet must be dropped.
+   */
+  map(inSsrc: number, inSeq: number, inTs: number): boolean {
     const now = this.#clock.now();
 
     if (inSsrc !== this.#source || this.#forceNewSource || this.#jumped(inSeq, inTs, now)) {
@@ -86,13 +102,10 @@ export class StreamRewriter {
 
     const outSeq = (inSeq + this.#seqOffset) & 0xffff;
     const outTs = (inTs + this.#tsOffset) >>> 0;
-    packet.sequenceNumber = outSeq;
-    packet.timestamp = outTs;
-    packet.ssrc = this.ssrc;
-    if (this.#markNext) {
-      packet.marker = true;
-      this.#markNext = false;
-    }
+    this.mappedSequenceNumber = outSeq;
+    this.mappedTimestamp = outTs;
+    this.mappedMarker = this.#markNext;
+    this.#markNext = false;
     // Track the highest sequence number sent (modular comparison), and its timestamp.
     if (((outSeq - this.#lastSeq) & 0xffff) < 0x8000) {
       this.#lastSeq = outSeq;

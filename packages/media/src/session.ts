@@ -1,4 +1,5 @@
 import {
+  RTP_FIXED_HEADER_LENGTH,
   ReceiverStatistics,
   RtcpScheduler,
   RtpError,
@@ -9,10 +10,10 @@ import {
   digitToEvent,
   parseRtcp,
   writeRtcp,
-  writeRtpPacket,
   writeTelephoneEvent,
+  writeU32,
 } from '@callbridge/rtp';
-import type { RtcpPacket, RtpPacketInit, TelephoneEventNotice } from '@callbridge/rtp';
+import type { RtcpPacket, TelephoneEventNotice } from '@callbridge/rtp';
 import { SrtpContext, SrtpError } from '@callbridge/srtp';
 import { codecRegistry, createResampler, parseFmtp } from '@callbridge/codecs';
 import type { AudioCodec, CodecRegistry, Resampler, ResamplerOptions } from '@callbridge/codecs';
@@ -155,7 +156,6 @@ class Leg {
   readonly send = new Uint8Array(BUFFER_SIZE);
   readonly generated = new ViewCache();
   view: RtpPacket | undefined;
-  generatedView: RtpPacket | undefined;
   readonly counters: Counters = {
     rtpReceived: 0,
     rtpSent: 0,
@@ -278,14 +278,6 @@ function sameH264Stream(a: PayloadFormat, b: PayloadFormat): boolean {
   return x.mode === y.mode && x.profile === y.profile;
 }
 
-interface MutablePacketInit extends RtpPacketInit {
-  payloadType: number;
-  sequenceNumber: number;
-  timestamp: number;
-  marker: boolean;
-  payload: Uint8Array;
-}
-
 /** DTMF digit travelling towards a leg. */
 interface OutgoingDigit {
   readonly digit: DtmfDigit;
@@ -311,8 +303,6 @@ class AudioPath {
   readonly payloadTypeMap = new Int16Array(128).fill(-1);
   jitterBuffer: AdaptiveJitterBuffer | undefined;
   resampler: Resampler | undefined;
-  /** Produces the path's next frame; set by the session. */
-  onTick: () => void = () => {};
   /** PCM at the source rate read from the jitter buffer per tick. */
   sourceFrame = new Int16Array(0);
   /** The first frame's worth of `pending` (see #produceFrame), and the array it views. */
@@ -327,7 +317,8 @@ class AudioPath {
   detector: DtmfDetector | undefined;
   readonly receiver = new TelephoneEventReceiver({ timeoutMs: 500 });
   readonly digits: OutgoingDigit[] = [];
-  timer: TimerHandle | undefined;
+  /** Whether the path produces a frame every ptime (see MediaSession#playout). */
+  ticking = false;
   nextTickAt = 0;
   /** Generated stream counters (our own source, rewritten into the target's stream). */
   generatedSeq = 0;
@@ -336,15 +327,6 @@ class AudioPath {
   generating = false;
   /** PCM decoded only for DTMF detection while relaying. */
   detectorScratch = new Int16Array(0);
-  /** Header fields of generated packets, reused for every packet. */
-  readonly packetInit: MutablePacketInit = {
-    payloadType: 0,
-    sequenceNumber: 0,
-    timestamp: 0,
-    ssrc: GENERATED_SOURCE,
-    marker: false,
-    payload: new Uint8Array(0),
-  };
   /** Relay: video payload type from `from` to `to`, -1 for none. */
   readonly videoPayloadTypeMap = new Int16Array(128).fill(-1);
 
@@ -398,6 +380,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   readonly #rtcpBuffer = new Uint8Array(BUFFER_SIZE);
   readonly #rtcpOut = new Uint8Array(BUFFER_SIZE);
   #inactivityTimer: TimerHandle | undefined;
+  /**
+   * One playout timer for both paths, due when the first of them is: the two directions of a
+   * call start together and usually share a ptime, so one timer per frame serves both.
+   */
+  #playoutTimer: TimerHandle | undefined;
+  #playoutDue = 0;
+  readonly #onPlayoutTimer: () => void;
   #closed = false;
   #switching = false;
 
@@ -415,9 +404,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.#b = new Leg('b', options.b, this.#clock, this.#rng);
     this.#aToB = new AudioPath(this.#a, this.#b);
     this.#bToA = new AudioPath(this.#b, this.#a);
-    // One callback per path for its playout timer, not a closure per frame.
-    this.#aToB.onTick = () => this.#tick(this.#aToB);
-    this.#bToA.onTick = () => this.#tick(this.#bToA);
+    // One callback for the playout timer, not a closure per frame.
+    this.#onPlayoutTimer = () => this.#playout();
   }
 
   /** Creates the media of a call; codecs (WebAssembly ones included) are loaded first. */
@@ -925,27 +913,66 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   /** Starts or stops the path's playout clock: needed to transcode or to generate audio. */
   #updateTicker(path: AudioPath): void {
     const needed = this.#needsTicks(path);
-    if (needed && path.timer === undefined) {
+    if (needed && !path.ticking) {
       // First tick from the timer, never re-entrantly from a packet handler.
+      path.ticking = true;
       path.nextTickAt = this.#clock.now();
-      path.timer = this.#clock.setTimeout(path.onTick, 0);
+      this.#schedulePlayout();
     } else if (!needed) {
       this.#stopTicker(path);
     }
   }
 
   #stopTicker(path: AudioPath): void {
-    if (path.timer !== undefined) this.#clock.clearTimeout(path.timer);
-    path.timer = undefined;
+    if (path.ticking) {
+      path.ticking = false;
+      this.#schedulePlayout();
+    }
     if (path.generating) {
       path.generating = false;
       path.to.audioOut.newSource();
     }
   }
 
+  /** Sets the playout timer for the first path due, or clears it when no path ticks. */
+  #schedulePlayout(): void {
+    const a = this.#aToB;
+    const b = this.#bToA;
+    const ticking = !this.#closed && (a.ticking || b.ticking);
+    const due = !a.ticking
+      ? b.nextTickAt
+      : !b.ticking
+        ? a.nextTickAt
+        : Math.min(a.nextTickAt, b.nextTickAt);
+    if (this.#playoutTimer !== undefined) {
+      if (ticking && due === this.#playoutDue) return;
+      this.#clock.clearTimeout(this.#playoutTimer);
+      this.#playoutTimer = undefined;
+    }
+    if (!ticking) return;
+    this.#playoutDue = due;
+    this.#playoutTimer = this.#clock.setTimeout(
+      this.#onPlayoutTimer,
+      Math.max(0, due - this.#clock.now()),
+    );
+  }
+
+  /** The playout timer fired: a frame from each path it was due for, then the next timer. */
+  #playout(): void {
+    this.#playoutTimer = undefined;
+    if (this.#closed) return;
+    const due = this.#playoutDue;
+    const a = this.#aToB;
+    const b = this.#bToA;
+    // Decided before either ticks, as when each path had its own timer.
+    const tickB = b.ticking && b.nextTickAt <= due;
+    if (a.ticking && a.nextTickAt <= due) this.#tick(a);
+    if (tickB && b.ticking) this.#tick(b);
+    this.#schedulePlayout();
+  }
+
   /** One output frame towards `path.to`, every ptime, on a drift-free schedule. */
   #tick(path: AudioPath): void {
-    path.timer = undefined;
     if (this.#closed) return;
     try {
       this.#produceFrame(path);
@@ -964,7 +991,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     path.nextTickAt += path.to.ptime;
     const now = this.#clock.now();
     if (path.nextTickAt < now - 200) path.nextTickAt = now; // the host stalled: do not burst
-    path.timer = this.#clock.setTimeout(path.onTick, Math.max(0, path.nextTickAt - now));
   }
 
   #needsTicks(path: AudioPath): boolean {
@@ -1043,10 +1069,19 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       to.counters.suppressed++;
       return;
     }
-    const payload = target.encode(frame);
+    // Straight into the packet after its header when the codec can (no copy of the payload).
+    const buffer = to.generated.buffer;
+    let payloadLength: number;
+    if (target.encodeInto !== undefined) {
+      payloadLength = target.encodeInto(frame, buffer, RTP_FIXED_HEADER_LENGTH);
+    } else {
+      const payload = target.encode(frame);
+      buffer.set(payload, RTP_FIXED_HEADER_LENGTH);
+      payloadLength = payload.length;
+    }
     const samples = Math.round((frame.length * target.clockRate) / target.sampleRate);
-    if (payload.length > 0)
-      this.#sendGenerated(path, to.primaryAudio!.payloadType, false, payload, samples);
+    if (payloadLength > 0)
+      this.#sendGeneratedPayload(path, to.primaryAudio!.payloadType, false, payloadLength, samples);
     else path.generatedTs = (path.generatedTs + samples) >>> 0;
   }
 
@@ -1075,29 +1110,46 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     advance: number,
     timestamp = path.generatedTs,
   ): void {
+    path.to.generated.buffer.set(payload, RTP_FIXED_HEADER_LENGTH);
+    this.#sendGeneratedPayload(path, payloadType, marker, payload.length, advance, timestamp);
+  }
+
+  /** {@link #sendGenerated} of a payload already in place after the header. */
+  #sendGeneratedPayload(
+    path: AudioPath,
+    payloadType: number,
+    marker: boolean,
+    payloadLength: number,
+    advance: number,
+    timestamp = path.generatedTs,
+  ): void {
     const to = path.to;
     if (!path.generating) {
       path.generating = true;
       to.audioOut.newSource(to.primaryAudio?.clockRate);
     }
-    const init = path.packetInit;
-    init.payloadType = payloadType;
-    init.sequenceNumber = path.generatedSeq;
-    init.timestamp = timestamp;
-    init.marker = marker || path.generatedMarker;
-    init.payload = payload;
-    const length = writeRtpPacket(init, to.generated.buffer, 0);
+    if (payloadType < 0 || payloadType > 0x7f) {
+      throw new MediaError('INVALID_ARGUMENT', `payload type ${payloadType} not in 0..127`);
+    }
+    const sequenceNumber = path.generatedSeq;
+    const mark = marker || path.generatedMarker;
     path.generatedMarker = false;
     path.generatedSeq = (path.generatedSeq + 1) & 0xffff;
     path.generatedTs = (path.generatedTs + advance) >>> 0;
-    const bytes = to.generated.view(length);
-    const view =
-      to.generatedView === undefined
-        ? (to.generatedView = RtpPacket.parse(bytes))
-        : to.generatedView.wrap(bytes);
-    if (!to.audioOut.rewrite(view)) return;
-    to.audioSender.send(view.timestamp, payload.length, this.#clock.now());
-    this.#send(to, bytes);
+    // Our own source mapped into the leg's stream, and the header written once with the
+    // outgoing values (RFC 3550 §5.1; version 2, no padding, extension or CSRCs).
+    const out = to.audioOut;
+    if (!out.map(GENERATED_SOURCE, sequenceNumber, timestamp)) return;
+    const buffer = to.generated.buffer;
+    const outSeq = out.mappedSequenceNumber;
+    buffer[0] = 0x80;
+    buffer[1] = (mark || out.mappedMarker ? 0x80 : 0) | payloadType;
+    buffer[2] = outSeq >>> 8;
+    buffer[3] = outSeq;
+    writeU32(buffer, 4, out.mappedTimestamp);
+    writeU32(buffer, 8, out.ssrc);
+    to.audioSender.send(out.mappedTimestamp, payloadLength, this.#clock.now());
+    this.#send(to, to.generated.view(RTP_FIXED_HEADER_LENGTH + payloadLength));
   }
 
   // ---- DTMF ----------------------------------------------------------------------------------
