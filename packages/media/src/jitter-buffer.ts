@@ -202,6 +202,11 @@ export class AdaptiveJitterBuffer {
   readonly #sync: Int16Array;
   #syncLength = 0;
   readonly #scratch: Int16Array;
+  /**
+   * The start of #sync, as long as #scratch: a packet is decoded straight into it when #sync is
+   * empty (the usual case, each read taking what a packet decodes to), saving the copy.
+   */
+  readonly #syncHead: Int16Array;
   /** Views of the first samples of #scratch and #sync, kept while the lengths repeat. */
   #scratchView: Int16Array = new Int16Array(0);
   #readView: Int16Array = new Int16Array(0);
@@ -341,6 +346,7 @@ export class AdaptiveJitterBuffer {
     this.#scratch = new Int16Array(maxFrame);
     this.#stretch = new Int16Array(maxFrame * 2);
     this.#sync = new Int16Array(maxFrame * 8);
+    this.#syncHead = this.#sync.subarray(0, maxFrame);
   }
 
   /** Current target delay in ms. */
@@ -740,9 +746,11 @@ export class AdaptiveJitterBuffer {
     this.#pauseSamples += this.#provisionalSamples;
     this.#provisionalSamples = 0;
     this.#concealedSinceLastPlay = 0;
-    let produced = this.#decoderCall('decode', this.#payloadOf(slot), 0, slot.payloadType);
+    let frame = this.#syncLength === 0 ? this.#syncHead : this.#scratch;
+    let produced = this.#decoderCall('decode', this.#payloadOf(slot), 0, slot.payloadType, frame);
     if (produced === 0) {
       // A payload the decoder rejected is lost audio.
+      frame = this.#scratch;
       produced = this.#conceal(this.#concealable(this.#frameTs / this.#tsPerSample));
       this.#settleConcealed(produced);
     }
@@ -757,7 +765,6 @@ export class AdaptiveJitterBuffer {
     if (produced > 0) this.#frameTs = produced * this.#tsPerSample;
 
     if (error > accelerateAbove || error < expandBelow) {
-      const frame = this.#scratch;
       if (isSilent(frame, produced, this.#silenceRms)) {
         // Silence: drop or repeat freely, up to the whole frame.
         const excessMs = error > 0 ? error - accelerateAbove / 2 : -error;
@@ -765,11 +772,11 @@ export class AdaptiveJitterBuffer {
         const change = Math.min(produced, Math.max(0, excessSamples));
         if (error > 0) {
           this.#accelerated += change;
-          this.#append(this.#scratch, produced - change);
+          this.#append(frame, produced - change);
         } else {
           this.#expanded += change;
-          this.#append(this.#scratch, produced);
-          this.#append(this.#scratch, change);
+          this.#append(frame, produced);
+          this.#append(frame, change);
         }
         return;
       }
@@ -794,7 +801,7 @@ export class AdaptiveJitterBuffer {
         return;
       }
     }
-    this.#append(this.#scratch, produced);
+    this.#append(frame, produced);
   }
 
   /**
@@ -836,7 +843,7 @@ export class AdaptiveJitterBuffer {
   }
 
   /**
-   * Runs one decoder call into the scratch buffer (without a closure: this is per packet); a
+   * Runs one decoder call into `out` (without a closure: this is per packet); a
    * decoder that throws on a corrupt payload must not stall playout, so its failure counts as
    * producing nothing (and is concealed by the caller).
    */
@@ -845,13 +852,12 @@ export class AdaptiveJitterBuffer {
     payload: Uint8Array | undefined,
     samples: number,
     payloadType: number,
+    out = this.#scratch,
   ): number {
     try {
-      if (kind === 'conceal' || payload === undefined) {
-        return this.#decoder.conceal(this.#scratch, samples);
-      }
-      if (kind === 'decode') return this.#decoder.decode(payload, this.#scratch, payloadType);
-      return this.#decoder.decodeFec?.(payload, this.#scratch, samples) ?? 0;
+      if (kind === 'conceal' || payload === undefined) return this.#decoder.conceal(out, samples);
+      if (kind === 'decode') return this.#decoder.decode(payload, out, payloadType);
+      return this.#decoder.decodeFec?.(payload, out, samples) ?? 0;
     } catch {
       this.#decodeErrors++;
       return 0;
@@ -999,6 +1005,12 @@ export class AdaptiveJitterBuffer {
 
   #append(source: Int16Array, samples: number): void {
     const n = Math.min(samples, this.#sync.length - this.#syncLength);
+    if (source === this.#syncHead) {
+      // Decoded in place into the empty sync buffer; appended again (a repeat), it is copied.
+      if (this.#syncLength > 0) this.#sync.copyWithin(this.#syncLength, 0, n);
+      this.#syncLength += n;
+      return;
+    }
     if (source === this.#scratch) {
       // Frames repeat their length: a native copy from a view kept per length.
       if (this.#scratchView.length !== n) this.#scratchView = source.subarray(0, n);
