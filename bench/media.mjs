@@ -12,10 +12,20 @@ import {
   speechLikeSignal,
 } from '@callbridge/media';
 import { SrtpContext } from '@callbridge/srtp';
-import { createRtpPacket } from '@callbridge/rtp';
-import { G711Codec, codecRegistry } from '@callbridge/codecs';
-
-const PACKETS_PER_SECOND = 50;
+import { codecRegistry } from '@callbridge/codecs';
+import {
+  OPUS,
+  PACKETS_PER_SECOND,
+  PCMA,
+  PCMU,
+  codecPairs,
+  deliver,
+  g711Payloads,
+  nullTransport,
+  opusPayloads,
+  packets,
+  transcodingSessions,
+} from './lib/media-fixtures.mjs';
 const gc = globalThis.gc ?? (() => {});
 
 let gcCount = 0;
@@ -31,8 +41,6 @@ function cpuMs(fn) {
   return (used.user + used.system) / 1000;
 }
 
-const nullTransport = { sendRtp() {}, sendRtcp() {} };
-
 function srtpKeys(seed) {
   return {
     profile: 'AES_CM_128_HMAC_SHA1_80',
@@ -41,66 +49,20 @@ function srtpKeys(seed) {
   };
 }
 
-const PCMU = { payloadType: 0, name: 'PCMU', clockRate: 8000 };
-const PCMA = { payloadType: 8, name: 'PCMA', clockRate: 8000 };
-const OPUS = {
-  payloadType: 111,
-  name: 'opus',
-  clockRate: 48000,
-  channels: 2,
-  fmtp: 'useinbandfec=1',
-};
-
-/** RTP packets carrying `payloads`, 20 ms apart. */
-function packets(payloadType, ssrc, payloads, samplesPerPacket) {
-  return payloads.map(
-    (payload, i) =>
-      createRtpPacket({
-        payloadType,
-        sequenceNumber: (1000 + i) & 0xffff,
-        timestamp: (90_000 + i * samplesPerPacket) >>> 0,
-        ssrc,
-        payload,
-      }).bytes,
-  );
-}
-
-function pcmuPayloads(count) {
-  const codec = new G711Codec('mu', { frameDuration: 20 });
-  const speech = speechLikeSignal(1, 8000, count * 20);
-  return Array.from({ length: count }, (_, i) =>
-    codec.encode(speech.subarray(i * 160, i * 160 + 160)).slice(),
-  );
-}
+const pcmuPayloads = (count) => g711Payloads('mu', 1, count);
 
 /**
  * Feeds `calls` sessions with `count` packets each way. Packets the session rewrites in place
  * are first copied into a receive buffer, as a socket read would.
  */
-const receive = new Uint8Array(2048);
-const receiveViews = new Map();
-/** The first `length` bytes of the receive buffer (one view per length, as a socket would). */
-function view(length) {
-  let v = receiveViews.get(length);
-  if (!v) receiveViews.set(length, (v = receive.subarray(0, length)));
-  return v;
-}
-
 function drive(sessions, clock, fromA, fromB, count, protectedA) {
   for (let p = 0; p < count; p++) {
     const a = fromA[p % fromA.length];
     const b = fromB[p % fromB.length];
     for (const session of sessions) {
-      if (protectedA) {
-        session.receiveRtp('a', a);
-      } else {
-        const va = view(a.length);
-        va.set(a);
-        session.receiveRtp('a', va);
-      }
-      const vb = view(b.length);
-      vb.set(b);
-      session.receiveRtp('b', vb);
+      if (protectedA) session.receiveRtp('a', a);
+      else deliver(session, 'a', a);
+      deliver(session, 'b', b);
     }
     clock.advance(1000 / PACKETS_PER_SECOND);
   }
@@ -196,51 +158,14 @@ async function transcodeBench(kind) {
   const count = warm + rounds * span + span; // and a last span for the allocation count
   const clock = new ManualClock(0);
   const formatA = kind === 'opus' ? OPUS : PCMA;
-  let payloadsA;
-  if (kind === 'opus') {
-    const encoder = await codecRegistry.create(OPUS, { frameDuration: 20 });
-    const speech = speechLikeSignal(2, encoder.sampleRate, count * 20);
-    const frame = encoder.frameSamples * encoder.channels;
-    const mono = new Int16Array(frame);
-    payloadsA = [];
-    for (let i = 0; i < count; i++) {
-      for (let j = 0; j < encoder.frameSamples; j++) {
-        const s = speech[i * encoder.frameSamples + j];
-        for (let c = 0; c < encoder.channels; c++) mono[j * encoder.channels + c] = s;
-      }
-      payloadsA.push(encoder.encode(mono).slice());
-    }
-    encoder.close();
-  } else {
-    const codec = new G711Codec('a', { frameDuration: 20 });
-    const speech = speechLikeSignal(2, 8000, count * 20);
-    payloadsA = Array.from({ length: count }, (_, i) =>
-      codec.encode(speech.subarray(i * 160, i * 160 + 160)).slice(),
-    );
-  }
+  const payloadsA = kind === 'opus' ? await opusPayloads(count) : g711Payloads('a', 2, count);
   const fromA = packets(formatA.payloadType, 0xa2, payloadsA, kind === 'opus' ? 960 : 160);
   const fromB = packets(0, 0xb2, pcmuPayloads(count), 160);
-  const sessions = await Promise.all(
-    Array.from({ length: calls }, (_, i) =>
-      MediaSession.create({
-        a: { transport: nullTransport, audio: { formats: [formatA] } },
-        b: { transport: nullTransport, audio: { formats: [PCMU] } },
-        clock,
-        seed: i + 1,
-        inactivityTimeoutMs: 0,
-      }),
-    ),
-  );
+  const sessions = await transcodingSessions(formatA, calls, clock);
   // Baseline: the same codec work without the pipeline — decode A, encode for B, decode B,
   // encode for A — on codecs created the way the session creates them, one pair per call as
   // the calls have them.
-  const narrow = kind === 'opus' ? { sampleRate: 8000 } : {};
-  const codecsA = [];
-  const codecsB = [];
-  for (let c = 0; c < calls; c++) {
-    codecsA.push(await codecRegistry.create(formatA, { frameDuration: 20, ...narrow }));
-    codecsB.push(await codecRegistry.create(PCMU, { frameDuration: 20 }));
-  }
+  const { codecsA, codecsB } = await codecPairs(formatA, calls);
   const bPayloads = fromB.map((p) => p.subarray(12));
   const aPayloads = payloadsA;
   /** Packets `from` to `from + count` of each call through the pipeline. */
