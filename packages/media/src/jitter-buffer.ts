@@ -268,6 +268,15 @@ export class AdaptiveJitterBuffer {
   #lastPlayedSeq = -1;
   /** Length of the playout reads, ms. */
   #readMs = 0;
+  /**
+   * Times and delays handed between the methods of one insert or read through fields, not as
+   * arguments: a fractional number passed to a method that is not inlined is boxed (allocated).
+   */
+  #arrivalTransit = 0;
+  #arrivalTime = 0;
+  #readTime = 0;
+  #playOutTime = 0;
+  #playError = 0;
   readonly #staging: Uint8Array;
   readonly #stagingViews: (Uint8Array | undefined)[] = [];
   /** The memory packets last came in, and views of their payloads in it (see #copyPayload). */
@@ -426,7 +435,12 @@ export class AdaptiveJitterBuffer {
     this.#received++;
     const late =
       extSeq < this.#nextSeq || (this.#playing && extTs < this.#decodedTs - this.#frameTs / 2);
-    this.#observeTransit(transit, now);
+    this.#arrivalTransit = transit;
+    this.#arrivalTime = now;
+    // Here rather than in #observeTransit, where inlining ran out of room for it (the transit
+    // would be boxed on its way).
+    if (this.mode !== 'fixed') this.#transits.push(transit);
+    this.#observeTransit();
     if (late && this.#canRewindTo(extSeq, extTs)) {
       this.#rewind(extSeq, extTs);
     } else if (late) {
@@ -479,6 +493,7 @@ export class AdaptiveJitterBuffer {
   read(out: Int16Array): void {
     const needed = out.length;
     const now = this.#clock.now();
+    this.#readTime = now;
     this.#readMs = (needed * 1000) / this.sampleRate;
     let guard = 0;
     while (this.#syncLength < needed) {
@@ -487,7 +502,7 @@ export class AdaptiveJitterBuffer {
         this.#syncLength = Math.min(needed, this.#sync.length);
         break;
       }
-      this.#produce(now, needed);
+      this.#produce(needed);
     }
     if (this.#readView.length !== needed) this.#readView = this.#sync.subarray(0, needed);
     out.set(this.#readView);
@@ -588,12 +603,14 @@ export class AdaptiveJitterBuffer {
   }
 
   /**
-   * Updates the target from one more transit sample: the chosen quantile of the relative-delay
-   * histogram plus one frame. It rises at once and falls at most at the configured rate.
+   * Updates the target from one more transit sample (#arrivalTransit, of a packet that came at
+   * #arrivalTime, already in the window): the chosen quantile of the relative-delay histogram
+   * plus one frame. It rises at once and falls at most at the configured rate.
    */
-  #observeTransit(transit: number, now: number): void {
+  #observeTransit(): void {
     if (this.mode === 'fixed') return;
-    this.#transits.push(transit);
+    const transit = this.#arrivalTransit;
+    const now = this.#arrivalTime;
     // Relative to the fastest transit when the packet came: re-basing older delays on a later
     // fastest would count clock drift as jitter.
     this.#relativeDelay.add(transit - this.#transits.min());
@@ -618,8 +635,9 @@ export class AdaptiveJitterBuffer {
       : this.#transits.min() + this.#targetMs;
   }
 
-  /** Appends audio for the next stretch of the timeline to the sync buffer. */
-  #produce(now: number, frameSamples: number): void {
+  /** Appends audio for the next stretch of the timeline to the sync buffer (read at #readTime). */
+  #produce(frameSamples: number): void {
+    const now = this.#readTime;
     if (!this.#started) {
       this.#appendSilence(frameSamples);
       return;
@@ -660,7 +678,9 @@ export class AdaptiveJitterBuffer {
         else this.#expanded += samples;
         return;
       }
-      this.#playSlot(slot, outTime, adaptive ? error : 0, accelerateAbove, expandBelow);
+      this.#playOutTime = outTime;
+      this.#playError = adaptive ? error : 0;
+      this.#playSlot(slot, accelerateAbove, expandBelow);
       return;
     }
 
@@ -735,13 +755,13 @@ export class AdaptiveJitterBuffer {
     this.#patienceMs = Math.max(slowestMs, decayed);
   }
 
-  #playSlot(
-    slot: Slot,
-    outTime: number,
-    error: number,
-    accelerateAbove: number,
-    expandBelow: number,
-  ): void {
+  /**
+   * Decodes the packet due and appends its audio, stretched or shrunk by the playout error
+   * (#playError, positive when playing later than the target) at #playOutTime.
+   */
+  #playSlot(slot: Slot, accelerateAbove: number, expandBelow: number): void {
+    const outTime = this.#playOutTime;
+    const error = this.#playError;
     // What moved the timeline while this packet was missing stood for no lost audio.
     this.#pauseSamples += this.#provisionalSamples;
     this.#provisionalSamples = 0;

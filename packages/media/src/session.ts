@@ -1081,7 +1081,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
     const samples = Math.round((frame.length * target.clockRate) / target.sampleRate);
     if (payloadLength > 0)
-      this.#sendGeneratedPayload(path, to.primaryAudio!.payloadType, false, payloadLength, samples);
+      this.#sendGeneratedPayload(
+        path,
+        to.primaryAudio!.payloadType,
+        false,
+        payloadLength,
+        samples,
+        -1,
+      );
     else path.generatedTs = (path.generatedTs + samples) >>> 0;
   }
 
@@ -1108,22 +1115,27 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     marker: boolean,
     payload: Uint8Array,
     advance: number,
-    timestamp = path.generatedTs,
+    timestamp: number,
   ): void {
     path.to.generated.buffer.set(payload, RTP_FIXED_HEADER_LENGTH);
     this.#sendGeneratedPayload(path, payloadType, marker, payload.length, advance, timestamp);
   }
 
-  /** {@link #sendGenerated} of a payload already in place after the header. */
+  /**
+   * {@link #sendGenerated} of a payload already in place after the header; `eventTimestamp` -1
+   * for audio, at the stream's own position (read here: a 32-bit timestamp passed as an
+   * argument would be boxed).
+   */
   #sendGeneratedPayload(
     path: AudioPath,
     payloadType: number,
     marker: boolean,
     payloadLength: number,
     advance: number,
-    timestamp = path.generatedTs,
+    eventTimestamp: number,
   ): void {
     const to = path.to;
+    const timestamp = eventTimestamp < 0 ? path.generatedTs : eventTimestamp;
     if (!path.generating) {
       path.generating = true;
       to.audioOut.newSource(to.primaryAudio?.clockRate);

@@ -201,8 +201,13 @@ export class ForgettingQuantile {
   }
 
   add(value: number): void {
+    // Small enough to be inlined, so the value reaches #addToBin as a bin index: a fractional
+    // number passed to a method that is not inlined is boxed (allocated).
+    this.#addToBin(Math.min(this.#bins.length - 1, Math.max(0, Math.floor(value / this.binWidth))));
+  }
+
+  #addToBin(bin: number): void {
     const bins = this.#bins;
-    const bin = Math.min(bins.length - 1, Math.max(0, Math.floor(value / this.binWidth)));
     this.#weight /= this.#forgetting;
     bins[bin]! += this.#weight;
     this.#total += this.#weight;
