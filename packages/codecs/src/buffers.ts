@@ -15,12 +15,15 @@ export function outputView<T extends Int16Array | Uint8Array>(
   return output.subarray(0, needed) as T;
 }
 
-/** Checks that `out` holds `needed` elements from `offset` (for the `…Into` methods). */
-export function checkRoom(out: Uint8Array, offset: number, needed: number, what: string): void {
+/**
+ * Checks that `out` holds the `needed` bytes `codec` encoded from `offset` (for `encodeInto`;
+ * the message is built only when it fails: this runs for every frame).
+ */
+export function checkRoom(out: Uint8Array, offset: number, needed: number, codec: string): void {
   if (!(offset >= 0) || offset + needed > out.length) {
     throw new CodecError(
       'ERR_CODEC_BUFFER_TOO_SMALL',
-      `${what} needs ${needed} elements at ${offset}, the output buffer holds ${out.length}`,
+      `${codec} encode needs ${needed} bytes at ${offset}, the output buffer holds ${out.length}`,
     );
   }
 }

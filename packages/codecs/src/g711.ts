@@ -150,7 +150,7 @@ export class G711Codec implements AudioCodec {
 
   encodeInto(pcm: Int16Array, out: Uint8Array, offset: number): number {
     if (this.#closed) throw closedError(this.name);
-    checkRoom(out, offset, pcm.length, `${this.name} encode`);
+    checkRoom(out, offset, pcm.length, this.name);
     encodeG711At(this.#law, pcm, out, offset);
     return pcm.length;
   }

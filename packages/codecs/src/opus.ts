@@ -119,7 +119,7 @@ export class OpusCodec implements AudioCodec {
 
   encodeInto(pcm: Int16Array, out: Uint8Array, offset: number): number {
     const sent = this.#encodeInMemory(pcm);
-    checkRoom(out, offset, sent, 'opus encode');
+    checkRoom(out, offset, sent, 'opus');
     this.#copyPacket(out, offset, sent);
     return sent;
   }
