@@ -37,7 +37,8 @@ function before(a: ManualTimer, b: ManualTimer): boolean {
  * Timers sit in a binary heap, so simulations with thousands of calls stay cheap.
  */
 export class ManualClock implements Clock {
-  #now: number;
+  /** A number from the start (not undefined): fractional times are then stored in place. */
+  #now = 0;
   #nextId = 1;
   readonly #heap: ManualTimer[] = [];
   readonly #cancelled = new Set<number>();

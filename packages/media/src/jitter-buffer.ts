@@ -225,13 +225,15 @@ export class AdaptiveJitterBuffer {
   #decodedTs = 0;
   #buffered = 0;
   #frameTs = 0;
-  #targetMs: number;
+  // Initialised here, not only in the constructor: a field that starts undefined stays tagged,
+  // and every fractional number stored in it would be a new heap object.
+  #targetMs = 0;
   readonly #initialTargetMs: number;
   /** Transit of the first packet; the fixed buffer's anchor. */
   #anchorTransit = 0;
   #lastTargetSample = -Infinity;
   /** Longest relative transit a missing packet is waited for. */
-  #patienceMs: number;
+  #patienceMs = 0;
   #patienceUpdate = 0;
   #lastTargetUpdate = 0;
   readonly #targetHistory: [number, number][] = [];

@@ -45,8 +45,10 @@ export class SlidingMinMax {
   push(value: number): void {
     const index = this.#pushed++;
     const oldest = index - this.capacity + 1;
-    this.#mins.push(value, index, oldest);
-    this.#maxes.push(value, index, oldest);
+    this.#mins.incoming = value;
+    this.#mins.push(index, oldest);
+    this.#maxes.incoming = value;
+    this.#maxes.push(index, oldest);
     this.#min = this.#mins.front();
     this.#max = this.#maxes.front();
   }
@@ -74,6 +76,11 @@ class MonotonicQueue {
   readonly #direction: number;
   #head = 0;
   #length = 0;
+  /**
+   * The value {@link push} adds, set just before: through a field rather than as an argument,
+   * since a fractional number passed to a method V8 does not inline is boxed (allocated).
+   */
+  incoming = 0;
 
   constructor(capacity: number, direction: -1 | 1) {
     let size = 1;
@@ -89,8 +96,9 @@ class MonotonicQueue {
     this.#length = 0;
   }
 
-  /** Adds the value pushed as number `index`; entries pushed before `oldest` leave. */
-  push(value: number, index: number, oldest: number): void {
+  /** Adds `incoming`, pushed as number `index`; entries pushed before `oldest` leave. */
+  push(index: number, oldest: number): void {
+    const value = this.incoming;
     const mask = this.#mask;
     const values = this.#values;
     const indices = this.#indices;

@@ -61,7 +61,12 @@ export class ReceiverStatistics {
   #expectedPrior = 0;
   #receivedPrior = 0;
   #started = false;
-  #transit: number | undefined;
+  /**
+   * Relative transit of the last packet (NaN before the first). Numbers written per packet are
+   * kept in fields that start as numbers: a field that starts undefined stays a tagged field,
+   * and every fractional number stored in it is a new heap object.
+   */
+  #transit = NaN;
   #jitter = 0;
   #lastSr = 0;
   #lastSrArrivalMs = 0;
@@ -205,7 +210,7 @@ export class ReceiverStatistics {
     this.#octets += payloadOctets;
     // A.8: transit time in timestamp units; D is its change, wrapped into ±2^31.
     const transit = (arrivalMs * this.clockRate) / 1000 - rtpTimestamp;
-    if (this.#transit !== undefined) {
+    if (!Number.isNaN(this.#transit)) {
       let d = transit - this.#transit;
       d = ((d % 0x100000000) + 0x100000000) % 0x100000000;
       if (d >= 0x80000000) d = 0x100000000 - d;
@@ -223,7 +228,8 @@ export class SenderStatistics {
   #packets = 0;
   #octets = 0;
   #lastTimestamp = 0;
-  #lastSendMs: number | undefined;
+  /** When the last packet was sent (NaN before the first; see #transit of ReceiverStatistics). */
+  #lastSendMs = NaN;
 
   constructor(ssrc: number, clockRate: number) {
     this.ssrc = ssrc;
@@ -239,7 +245,7 @@ export class SenderStatistics {
   }
 
   get hasSent(): boolean {
-    return this.#lastSendMs !== undefined;
+    return !Number.isNaN(this.#lastSendMs);
   }
 
   /**
@@ -252,7 +258,7 @@ export class SenderStatistics {
     reports: readonly ReportBlock[] = [],
   ): SenderReport {
     const ntp = ntpFromUnixMs(nowUnixMs);
-    const elapsed = this.#lastSendMs === undefined ? 0 : nowMs - this.#lastSendMs;
+    const elapsed = Number.isNaN(this.#lastSendMs) ? 0 : nowMs - this.#lastSendMs;
     return {
       type: 'sr',
       ssrc: this.ssrc,
