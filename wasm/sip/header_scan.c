@@ -32,6 +32,8 @@ static uint8_t slot_length[SLOTS];
 static uint8_t slot_id[SLOTS];
 static int32_t body_start;
 static int32_t content_length;
+static int32_t start_line_end;
+static int32_t ascii;
 
 /*
  * Hot headers: Via (top line), From, To, Call-ID and CSeq, which every transaction and dialog
@@ -72,6 +74,8 @@ EXPORT("capacity") int32_t capacity(void) { return CAPACITY; }
 EXPORT("max_lines") int32_t max_lines(void) { return MAX_LINES; }
 EXPORT("body_start") int32_t get_body_start(void) { return body_start; }
 EXPORT("content_length") int32_t get_content_length(void) { return content_length; }
+EXPORT("start_line_end") int32_t get_start_line_end(void) { return start_line_end; }
+EXPORT("ascii") int32_t get_ascii(void) { return ascii; }
 
 static inline uint32_t name_hash(const uint8_t *name, uint32_t length) {
   return ((name[0] | 0x20) * 33u + (name[length - 1] | 0x20) + length * 7u) & (SLOTS - 1);
@@ -338,18 +342,28 @@ static inline void hot_line(uint32_t id, uint32_t p, uint32_t end, uint32_t base
 static inline int is_lws(uint32_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /*
- * Scans the header lines of the message in input[0, length), from byte `pos` (just after the
- * start line); offsets are written relative to `base` (the start of the start line). Returns
- * the number of lines (the table holds STRIDE numbers each; body_start and content_length are
- * set), or -1 when the TypeScript loop must decide.
+ * Scans the message in input[0, length) whose start line begins at `base`: finds the start
+ * line's end and whether the message is ASCII, then scans the header lines after it; offsets
+ * are written relative to `base`. Returns the number of lines (the table holds STRIDE numbers
+ * each; body_start, content_length, start_line_end and ascii are set), or -1 when the
+ * TypeScript loop must decide.
  */
 EXPORT("scan")
-int32_t scan(uint32_t length, uint32_t pos, uint32_t base, uint32_t max_line_length,
+int32_t scan(uint32_t length, uint32_t base, uint32_t max_line_length,
              uint32_t content_length_id) {
   if (length > CAPACITY) return -1;
   const v128_t zero = wasm_i8x16_splat(0);
   wasm_v128_store(input + length, zero);
   wasm_v128_store(input + length + 16, zero);
+  /* The start line (the TypeScript side parses it) ends at the first LF. */
+  int32_t first_lf = find_lf(base, length);
+  if (first_lf < 0) return -1;
+  start_line_end = first_lf - (int32_t)base;
+  /* ASCII: no byte has its high bit set (the zero padding does not count). */
+  v128_t any = zero;
+  for (uint32_t p = base; p < length; p += 16) any = wasm_v128_or(any, wasm_v128_load(input + p));
+  ascii = wasm_i8x16_bitmask(any) == 0;
+  uint32_t pos = (uint32_t)first_lf + 1;
   int32_t declared = -1;
   uint32_t n = 0;
   uint32_t seen = 0;

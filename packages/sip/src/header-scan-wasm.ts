@@ -42,10 +42,11 @@ interface ScanExports {
     callId: number,
     cseq: number,
   ): void;
+  start_line_end(this: void): number;
+  ascii(this: void): number;
   scan(
     this: void,
     length: number,
-    pos: number,
     base: number,
     maxLineLength: number,
     contentLengthId: number,
@@ -57,6 +58,10 @@ export interface WasmHeaderScanner {
   readonly scan: ScanExports['scan'];
   readonly bodyStart: () => number;
   readonly contentLength: () => number;
+  /** Index of the start line's LF, relative to the start line (after a scan that returned ≥ 0). */
+  readonly startLineEnd: () => number;
+  /** 1 when no byte of the message (from the start line on) is ≥ 0x80, else 0. */
+  readonly ascii: () => number;
   /** The input area: copy the message to its start. */
   readonly input: Uint8Array;
   /** The offset table, {@link RAW_STRIDE} numbers per header line. */
@@ -111,6 +116,8 @@ function instantiate(): WasmHeaderScanner | null {
       scan: fn.scan,
       bodyStart: fn.body_start,
       contentLength: fn.content_length,
+      startLineEnd: fn.start_line_end,
+      ascii: fn.ascii,
       input,
       table: new Int32Array(buffer, fn.table(), fn.max_lines() * 6),
       hot: new Int32Array(buffer, fn.hot(), HOT_LENGTH),

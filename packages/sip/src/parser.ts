@@ -80,14 +80,31 @@ export function parseMessage(
   // for a stray byte. Otherwise decode byte-per-char and decode values holding non-ASCII bytes
   // as UTF-8 on access.
   const headStart = pos;
+  // The WebAssembly scanner takes well-formed messages (it finds the start line's end, tells
+  // whether the message is ASCII and scans the header lines); it returns -1 for anything else,
+  // and the TypeScript code below (the reference) parses the message and reports the error.
+  // Its results are used once the start line has been checked, so errors come in the same order.
+  const maxHeaderLineLength = lim.maxHeaderLineLength;
+  const wasm = wasmHeaderScanner();
+  let lines = -1;
+  if (wasm !== undefined && length <= wasm.input.length) {
+    wasm.input.set(bytes);
+    // The scanner takes the limit as an unsigned 32-bit integer: a negative one (every line over
+    // it) becomes 0, and one beyond the message (Infinity too) the message's length.
+    const lineLimit = maxHeaderLineLength < 0 ? 0 : Math.min(maxHeaderLineLength, length);
+    lines = wasm.scan(length, headStart, lineLimit, ID_CONTENT_LENGTH);
+  }
   let text = decodeUtf8(bytes, pos, length);
-  const ascii = text.length === length - pos && text.indexOf('\uFFFD') === -1;
+  const ascii =
+    lines >= 0
+      ? wasm!.ascii() === 1
+      : text.length === length - pos && text.indexOf('\uFFFD') === -1;
   if (!ascii) text = decodeLatin1(bytes, pos, length);
   const textLength = text.length;
   const source: MessageSource = { bytes, text, base: headStart, ascii, hot: undefined };
 
   // ---- start line
-  let nl = text.indexOf('\n');
+  let nl = lines >= 0 ? wasm!.startLineEnd() : text.indexOf('\n');
   if (nl === -1) throw unterminated(length, isResponse);
   const startLineEnd = nl;
   const startContentEnd = nl > 0 && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
@@ -211,22 +228,10 @@ export function parseMessage(
   const lwsByte = LWS_BYTE;
   const idAtState = NAME_ID_AT_STATE;
   const idContentLength = ID_CONTENT_LENGTH;
-  const maxHeaderLineLength = lim.maxHeaderLineLength;
   let n = 0; // numbers written to scratch
   let contentLength = -1;
   let i = startLineEnd + 1;
   let bodyStart = -1; // the header section ends with an empty line (CRLF, or a bare LF)
-  // The WebAssembly scanner takes well-formed sections; it returns -1 for anything else, and
-  // the loop below (the reference) parses the message and reports the error.
-  const wasm = wasmHeaderScanner();
-  let lines = -1;
-  if (wasm !== undefined && length <= wasm.input.length) {
-    wasm.input.set(bytes);
-    // The scanner takes the limit as an unsigned 32-bit integer: a negative one (every line over
-    // it) becomes 0, and one beyond the message (Infinity too) the message's length.
-    const lineLimit = maxHeaderLineLength < 0 ? 0 : Math.min(maxHeaderLineLength, length);
-    lines = wasm.scan(length, base + i, base, lineLimit, idContentLength);
-  }
   let raw: RawHeaders | undefined;
   if (lines >= 0) {
     const table = wasm!.table;

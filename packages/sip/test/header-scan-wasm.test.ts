@@ -137,12 +137,19 @@ describe('WebAssembly header scanner', () => {
     expect(scanner).toBeDefined();
     const bytes = encoder.encode(base);
     scanner!.input.set(bytes);
-    const start = bytes.indexOf(10) + 1;
     // 9 header lines; the TypeScript loop is not involved.
-    expect(scanner!.scan(bytes.length, start, 0, 16384, 16)).toBe(9);
+    expect(scanner!.scan(bytes.length, 0, 16384, 16)).toBe(9);
+    expect(scanner!.startLineEnd()).toBe(bytes.indexOf(10));
+    expect(scanner!.ascii()).toBe(1);
     expect(scanner!.bodyStart()).toBe(bytes.length - 5);
     expect(scanner!.contentLength()).toBe(4);
     expectSame(bytes);
+    // A byte ≥ 0x80 anywhere, the body included, makes the message non-ASCII.
+    const body = encoder.encode(base.replace('v=0', 'v=\u00e9'));
+    scanner!.input.set(body);
+    expect(scanner!.scan(body.length, 0, 16384, 16)).toBe(9);
+    expect(scanner!.ascii()).toBe(0);
+    expectSame(body);
   });
 
   it('gives the TypeScript results on the RFC 4475 and RFC 5118 messages', () => {
