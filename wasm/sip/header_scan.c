@@ -2,9 +2,10 @@
  * SIP header-section scanner for @callbridge/sip (our own code; no libc).
  *
  * Finds the header lines of one message 16 bytes at a time (WebAssembly SIMD128) and writes the
- * same offset table as the TypeScript loop in packages/sip/src/parser.ts: per line the header id,
- * name start, name end, value start, value end (offsets from the start line) and
- * `lineEnd * 2 + folded`. It only accepts: anything unusual (a bad name, a missing colon, an
+ * same offset table as the TypeScript loop in packages/sip/src/parser.ts (`RawHeaders` in
+ * message.ts): the index of the first line's row, the first line's start (offsets are from the
+ * start line), the hot-header records below, then per line the header id, value start, value
+ * end and `lineEnd * 2 + folded` (a line starts where the previous one ended). It only accepts: anything unusual (a bad name, a missing colon, an
  * unterminated section, a bad or conflicting Content-Length, a line over the limit, more lines
  * than the table holds) returns -1, and the TypeScript loop parses the message and reports the
  * error. So this is a faster path for well-formed messages, never a second grammar.
@@ -20,12 +21,11 @@
 #define CAPACITY 65536 /* largest message scanned here; larger ones take the TypeScript path */
 #define PADDING 32     /* zero bytes after the message: vector loads never see stale bytes */
 #define MAX_LINES 256
-#define STRIDE 6
+#define STRIDE 4
 #define SLOTS 256 /* known-name hash table (open addressing) */
 #define NAME_ROOM 32
 
 static uint8_t input[CAPACITY + PADDING] __attribute__((aligned(16)));
-static int32_t table[MAX_LINES * STRIDE];
 /* Known names, lower case, zero padded; slot_length 0 marks an empty slot. */
 static uint8_t slot_name[SLOTS][NAME_ROOM] __attribute__((aligned(16)));
 static uint8_t slot_length[SLOTS];
@@ -53,10 +53,11 @@ enum {
   HOT_CALL_ID = 24,  /* value start */
   HOT_LENGTH = 25
 };
-static int32_t hot[HOT_LENGTH];
+/* The table: first row index, first line start, hot records, rows. */
+enum { HEAD = 2 + HOT_LENGTH };
+static int32_t table[HEAD + MAX_LINES * STRIDE];
+static int32_t *const hot = table + 2;
 static uint32_t hot_via_id, hot_from_id, hot_to_id, hot_call_id_id, hot_cseq_id;
-
-EXPORT("hot") int32_t *hot_address(void) { return hot; }
 
 /* The header ids (as given to add_name) of the hot headers. */
 EXPORT("set_hot_ids")
@@ -71,7 +72,7 @@ void set_hot_ids(uint32_t via, uint32_t from, uint32_t to, uint32_t call_id, uin
 EXPORT("input") uint8_t *input_address(void) { return input; }
 EXPORT("table") int32_t *table_address(void) { return table; }
 EXPORT("capacity") int32_t capacity(void) { return CAPACITY; }
-EXPORT("max_lines") int32_t max_lines(void) { return MAX_LINES; }
+EXPORT("table_length") int32_t table_length(void) { return HEAD + MAX_LINES * STRIDE; }
 EXPORT("body_start") int32_t get_body_start(void) { return body_start; }
 EXPORT("content_length") int32_t get_content_length(void) { return content_length; }
 EXPORT("start_line_end") int32_t get_start_line_end(void) { return start_line_end; }
@@ -344,9 +345,9 @@ static inline int is_lws(uint32_t c) { return c == ' ' || c == '\t' || c == '\r'
 /*
  * Scans the message in input[0, length) whose start line begins at `base`: finds the start
  * line's end and whether the message is ASCII, then scans the header lines after it; offsets
- * are written relative to `base`. Returns the number of lines (the table holds STRIDE numbers
- * each; body_start, content_length, start_line_end and ascii are set), or -1 when the
- * TypeScript loop must decide.
+ * are written relative to `base`. Returns the number of lines (the table holds HEAD numbers,
+ * then STRIDE per line; body_start, content_length, start_line_end and ascii are set), or -1
+ * when the TypeScript loop must decide.
  */
 EXPORT("scan")
 int32_t scan(uint32_t length, uint32_t base, uint32_t max_line_length,
@@ -364,6 +365,8 @@ int32_t scan(uint32_t length, uint32_t base, uint32_t max_line_length,
   for (uint32_t p = base; p < length; p += 16) any = wasm_v128_or(any, wasm_v128_load(input + p));
   ascii = wasm_i8x16_bitmask(any) == 0;
   uint32_t pos = (uint32_t)first_lf + 1;
+  table[0] = HEAD;
+  table[1] = (int32_t)(pos - base);
   int32_t declared = -1;
   uint32_t n = 0;
   uint32_t seen = 0;
@@ -409,13 +412,11 @@ int32_t scan(uint32_t length, uint32_t base, uint32_t max_line_length,
       if (value > 0x7fffffff || (declared != -1 && value != declared)) return -1;
       declared = (int32_t)value;
     }
-    int32_t *row = table + n * STRIDE;
+    int32_t *row = table + HEAD + n * STRIDE;
     row[0] = (int32_t)id;
-    row[1] = (int32_t)(pos - base);
-    row[2] = (int32_t)(name_end - base);
-    row[3] = (int32_t)(value_start - base);
-    row[4] = (int32_t)(value_end - base);
-    row[5] = (int32_t)((line_end + 1 - base) * 2 + folded);
+    row[1] = (int32_t)(value_start - base);
+    row[2] = (int32_t)(value_end - base);
+    row[3] = (int32_t)((line_end + 1 - base) * 2 + folded);
     n++;
     pos = line_end + 1;
   }

@@ -14,26 +14,27 @@ import { headerId, knownHeaderSpellings } from './header-names.js';
 
 /**
  * Where the scanner records the parts of the first Via, From, To, CSeq and Call-ID lines when they
- * have the usual shape (wasm/sip/header_scan.c, `hot_line`): index of each record in the table and
- * its length. A record's first number is the value's start (text index) or -1 for no record.
+ * have the usual shape (wasm/sip/header_scan.c, `hot_line`): index of each record in the table
+ * (and in the message's `RawHeaders`, which start with a copy of it). A record's first number is
+ * the value's start (text index) or -1 for no record. The rows of header lines start after them,
+ * at {@link HOT_END}.
  */
-export const HOT_VIA = 0;
-export const HOT_FROM = 7;
-export const HOT_TO = 14;
-export const HOT_CSEQ = 21;
-export const HOT_CALL_ID = 24;
-export const HOT_LENGTH = 25;
+export const HOT_VIA = 2;
+export const HOT_FROM = 9;
+export const HOT_TO = 16;
+export const HOT_CSEQ = 23;
+export const HOT_CALL_ID = 26;
+export const HOT_END = 27;
 
 interface ScanExports {
   readonly memory: WebAssembly.Memory;
   input(this: void): number;
   table(this: void): number;
   capacity(this: void): number;
-  max_lines(this: void): number;
+  table_length(this: void): number;
   body_start(this: void): number;
   content_length(this: void): number;
   add_name(this: void, length: number, id: number): number;
-  hot(this: void): number;
   set_hot_ids(
     this: void,
     via: number,
@@ -64,10 +65,11 @@ export interface WasmHeaderScanner {
   readonly ascii: () => number;
   /** The input area: copy the message to its start. */
   readonly input: Uint8Array;
-  /** The offset table, {@link RAW_STRIDE} numbers per header line. */
+  /**
+   * The offset table in the layout of `RawHeaders` (the first row at {@link HOT_END}): after a
+   * scan that found `lines` lines, its first `HOT_END + lines * RAW_STRIDE` numbers.
+   */
   readonly table: Int32Array;
-  /** The hot-header records of the last scan ({@link HOT_LENGTH} numbers). */
-  readonly hot: Int32Array;
 }
 
 let instance: WasmHeaderScanner | null | undefined;
@@ -119,8 +121,7 @@ function instantiate(): WasmHeaderScanner | null {
       startLineEnd: fn.start_line_end,
       ascii: fn.ascii,
       input,
-      table: new Int32Array(buffer, fn.table(), fn.max_lines() * 6),
-      hot: new Int32Array(buffer, fn.hot(), HOT_LENGTH),
+      table: new Int32Array(buffer, fn.table(), fn.table_length()),
     };
   } catch {
     return null;

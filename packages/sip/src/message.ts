@@ -11,7 +11,7 @@
  * (`BAD_HEADER_VALUE`, with `response` 400) when it is malformed. `validateRequest()` runs all
  * of them once, for servers that want a verdict up front.
  */
-import { isToken } from './chars.js';
+import { TOKEN_BYTE, isToken } from './chars.js';
 import { SipInputError, SipParseError, badRequest } from './errors.js';
 import {
   HEADER_KEYS,
@@ -154,12 +154,17 @@ function sliceValue(src: MessageSource, start: number, end: number, folded: bool
 }
 
 /**
- * Header lines as the parser found them, before anyone asked for `HeaderField` objects: per line
- * {@link RAW_STRIDE} numbers — header id, name start, name end, value start, value end (offsets
- * in `source.text`) and `lineEnd * 2 + folded` (lineEnd just after the line's LF). @internal
+ * Header lines as the parser found them, before anyone asked for `HeaderField` objects: the index
+ * of the first line's row, the first line's start, the hot-header records when the WebAssembly
+ * scanner made them (see `HOT_VIA` in header-scan-wasm.ts), then per line {@link RAW_STRIDE}
+ * numbers — header id, value start, value end (offsets in `source.text`) and
+ * `lineEnd * 2 + folded` (lineEnd just after the line's LF). A line starts where the previous one
+ * ended; its name is the token at its start. @internal
  */
 export type RawHeaders = number[];
-export const RAW_STRIDE = 6;
+export const RAW_STRIDE = 4;
+/** `RawHeaders` without hot-header records: the first row is at this index. @internal */
+export const RAW_PLAIN_HEAD = 2;
 
 /** Splits a header value at commas outside quoted-strings and `<>` (RFC 3261 §7.3.1). */
 export function splitHeaderValues(value: string): string[] {
@@ -243,29 +248,35 @@ export abstract class SipMessage {
     const src = this.source!;
     const text = src.text;
     const parsed = this.#rawParsed;
-    const fields: HeaderField[] = new Array<HeaderField>(raw.length / RAW_STRIDE);
-    for (let i = 0, h = 0; i < raw.length; i += RAW_STRIDE, h++) {
+    const bytes = src.bytes;
+    const base = src.base;
+    const first = raw[0]!;
+    const fields: HeaderField[] = new Array<HeaderField>((raw.length - first) / RAW_STRIDE);
+    let start = raw[1]!; // the first line's start; each next one starts where this one ends
+    for (let i = first, h = 0; i < raw.length; i += RAW_STRIDE, h++) {
       const id = raw[i]!;
-      const start = raw[i + 1]!;
-      const end = raw[i + 2]!;
+      // The name is the token the line starts with (the parser checked that ":" follows it).
+      let end = start;
+      while (TOKEN_BYTE[bytes[base + end]!] === 1) end++;
       // The usual spelling reuses the constant string: fields can live as long as a transaction.
       const canonical = HEADER_NAMES[id]!;
       const name =
         id !== 0 && end - start === canonical.length && text.startsWith(canonical, start)
           ? canonical
           : text.slice(start, end);
-      const lineEnd = raw[i + 5]! >>> 1;
+      const lineEnd = raw[i + 3]! >>> 1;
       const field = new HeaderField(
         name,
         undefined,
         id === 0 ? headerKey(name) : HEADER_KEYS[id],
         src,
-        src.base + raw[i + 1]!,
-        src.base + lineEnd,
-        raw[i + 3],
-        raw[i + 4],
-        (raw[i + 5]! & 1) === 1,
+        base + start,
+        base + lineEnd,
+        raw[i + 1],
+        raw[i + 2],
+        (raw[i + 3]! & 1) === 1,
       );
+      start = lineEnd;
       if (parsed !== undefined) field.parsed = parsed[h];
       fields[h] = field;
     }
@@ -297,7 +308,7 @@ export abstract class SipMessage {
     const raw = this.#raw;
     const id = raw === undefined ? 0 : headerId(key);
     if (raw !== undefined && id !== 0) {
-      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return true;
+      for (let i = raw[0]!; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return true;
       return false;
     }
     for (const f of this.#materialize()) if (f.key === key) return true;
@@ -310,7 +321,8 @@ export abstract class SipMessage {
     const raw = this.#raw;
     const id = raw === undefined ? 0 : headerId(key);
     if (raw !== undefined && id !== 0) {
-      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return this.#rawValue(i);
+      for (let i = raw[0]!; i < raw.length; i += RAW_STRIDE)
+        if (raw[i] === id) return this.#rawValue(i);
       return undefined;
     }
     for (const f of this.#materialize()) if (f.key === key) return f.value;
@@ -434,21 +446,22 @@ export abstract class SipMessage {
 
   #rawValue(i: number): string {
     const raw = this.#raw!;
-    return sliceValue(this.source!, raw[i + 3]!, raw[i + 4]!, (raw[i + 5]! & 1) === 1);
+    return sliceValue(this.source!, raw[i + 1]!, raw[i + 2]!, (raw[i + 3]! & 1) === 1);
   }
 
   /** Typed value of line `i` (raw mode), parsed once. */
   #rawTyped<T>(i: number, id: number, parse: Parser<T>, scan?: Scanner<T>): T {
-    const cache = (this.#rawParsed ??= new Array<unknown>(this.#raw!.length / RAW_STRIDE));
-    const h = i / RAW_STRIDE;
+    const raw = this.#raw!;
+    const first = raw[0]!;
+    const cache = (this.#rawParsed ??= new Array<unknown>((raw.length - first) / RAW_STRIDE));
+    const h = (i - first) / RAW_STRIDE;
     let v = cache[h];
     if (v === undefined) {
-      const raw = this.#raw!;
       const src = this.source!;
-      const folded = raw[i + 5]! & 1;
+      const folded = raw[i + 3]! & 1;
       if (scan !== undefined && folded === 0)
-        v = scan(src, raw[i + 3]!, raw[i + 4]!, HEADER_NAMES[id]!);
-      v ??= parseAt(parse, this.#rawValue(i), HEADER_NAMES[id]!, src, raw[i + 3]!, folded);
+        v = scan(src, raw[i + 1]!, raw[i + 2]!, HEADER_NAMES[id]!);
+      v ??= parseAt(parse, this.#rawValue(i), HEADER_NAMES[id]!, src, raw[i + 1]!, folded);
       cache[h] = v;
     }
     return v as T;
@@ -458,7 +471,7 @@ export abstract class SipMessage {
   #single<T>(id: number, parse: Parser<T>, scan?: Scanner<T>): T | undefined {
     const raw = this.#raw;
     if (raw !== undefined) {
-      for (let i = 0; i < raw.length; i += RAW_STRIDE) {
+      for (let i = raw[0]!; i < raw.length; i += RAW_STRIDE) {
         if (raw[i] === id) return this.#rawTyped(i, id, parse, scan);
       }
       return undefined;
@@ -477,7 +490,7 @@ export abstract class SipMessage {
     const out: T[] = [];
     const raw = this.#raw;
     if (raw !== undefined) {
-      for (let i = 0; i < raw.length; i += RAW_STRIDE) {
+      for (let i = raw[0]!; i < raw.length; i += RAW_STRIDE) {
         if (raw[i] === id) out.push(this.#rawTyped(i, id, parse, scan));
       }
       return out;
@@ -515,7 +528,7 @@ export abstract class SipMessage {
     const id = raw === undefined ? 0 : headerId(key);
     let n = 0;
     if (raw !== undefined && id !== 0) {
-      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) n++;
+      for (let i = raw[0]!; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) n++;
       return n;
     }
     for (const f of this.#materialize()) if (f.key === key) n++;
@@ -526,7 +539,7 @@ export abstract class SipMessage {
   #has(id: number): boolean {
     const raw = this.#raw;
     if (raw !== undefined) {
-      for (let i = 0; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return true;
+      for (let i = raw[0]!; i < raw.length; i += RAW_STRIDE) if (raw[i] === id) return true;
       return false;
     }
     const key = HEADER_KEYS[id];

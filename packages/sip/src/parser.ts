@@ -27,6 +27,7 @@ import {
 } from './header-names.js';
 import { bytesWithin, resolveLimits, type ParseLimits } from './limits.js';
 import {
+  RAW_PLAIN_HEAD,
   RAW_STRIDE,
   SipRequest,
   SipResponse,
@@ -34,7 +35,7 @@ import {
   type MessageSource,
   type RawHeaders,
 } from './message.js';
-import { HOT_LENGTH, wasmHeaderScanner } from './header-scan-wasm.js';
+import { HOT_END, wasmHeaderScanner } from './header-scan-wasm.js';
 import { decodeLatin1, decodeUtf8 } from './text.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -228,30 +229,26 @@ export function parseMessage(
   const lwsByte = LWS_BYTE;
   const idAtState = NAME_ID_AT_STATE;
   const idContentLength = ID_CONTENT_LENGTH;
-  let n = 0; // numbers written to scratch
+  // `RawHeaders` (see message.ts): where the rows start, where the first line starts, then the
+  // rows (after the hot-header records when the WebAssembly scanner made them).
+  let first = RAW_PLAIN_HEAD;
+  scratch[0] = RAW_PLAIN_HEAD;
+  scratch[1] = startLineEnd + 1;
+  let n = RAW_PLAIN_HEAD; // numbers written to scratch
   let contentLength = -1;
   let i = startLineEnd + 1;
   let bodyStart = -1; // the header section ends with an empty line (CRLF, or a bare LF)
   let raw: RawHeaders | undefined;
   if (lines >= 0) {
+    // Straight into the message's own array, hot-header records and rows alike.
     const table = wasm!.table;
-    n = lines * RAW_STRIDE;
-    // Straight into the message's own array, a line per step (RAW_STRIDE is 6).
+    first = HOT_END;
+    n = HOT_END + lines * RAW_STRIDE;
     raw = new Array<number>(n);
-    for (let k = 0; k < n; k += 6) {
-      raw[k] = table[k]!;
-      raw[k + 1] = table[k + 1]!;
-      raw[k + 2] = table[k + 2]!;
-      raw[k + 3] = table[k + 3]!;
-      raw[k + 4] = table[k + 4]!;
-      raw[k + 5] = table[k + 5]!;
-    }
+    for (let k = 0; k < n; k++) raw[k] = table[k]!;
+    source.hot = raw;
     bodyStart = wasm!.bodyStart();
     contentLength = wasm!.contentLength();
-    const hot = wasm!.hot;
-    const copy = new Array<number>(HOT_LENGTH);
-    for (let k = 0; k < HOT_LENGTH; k++) copy[k] = hot[k]!;
-    source.hot = copy;
     i = textLength; // skips the loop
   }
   while (i < textLength) {
@@ -276,7 +273,6 @@ export function parseMessage(
       badHeaderLine(text, i, headStart, length, isResponse);
       break; // no error: the line is not terminated (the header section is unterminated)
     }
-    const nameEnd = k - base;
     colon -= base;
     nl = text.indexOf('\n', colon);
     if (nl === -1) break;
@@ -322,23 +318,22 @@ export function parseMessage(
       contentLength = value;
     }
     scratch[n] = id;
-    scratch[n + 1] = i;
-    scratch[n + 2] = nameEnd;
-    scratch[n + 3] = valueStart;
-    scratch[n + 4] = valueEnd;
-    scratch[n + 5] = (lineEnd + 1) * 2 + folded;
+    scratch[n + 1] = valueStart;
+    scratch[n + 2] = valueEnd;
+    scratch[n + 3] = (lineEnd + 1) * 2 + folded;
     n += RAW_STRIDE;
     i = lineEnd + 1;
   }
   if (bodyStart === -1) throw unterminated(length, isResponse);
-  if (n > lim.maxHeaders * RAW_STRIDE) {
-    // The first header line over the count (a fractional limit allows its whole part), or where
-    // the first would be when a negative limit refuses a section without any.
-    const over = Math.max(0, Math.floor(lim.maxHeaders)) * RAW_STRIDE;
+  if (n - first > lim.maxHeaders * RAW_STRIDE) {
+    // The first header line over the count (a fractional limit allows its whole part): where the
+    // line before it ends; or where the first would be when a negative limit refuses a section
+    // without any.
+    const over = first + Math.max(0, Math.floor(lim.maxHeaders)) * RAW_STRIDE;
     throw fail(
       'TOO_MANY_HEADERS',
       `the message has more than maxHeaders (${lim.maxHeaders}) headers`,
-      headStart + (over < n ? (raw ?? scratch)[over + 1]! : startLineEnd + 1),
+      headStart + (over < n && over > first ? (raw ?? scratch)[over - 1]! >>> 1 : startLineEnd + 1),
       isResponse,
       badRequest('Too Many Headers'),
       { limit: 'maxHeaders' },
