@@ -130,18 +130,20 @@ function sameWord(src: MessageSource, start: number, end: number, word: string):
 export const scanVia: Scanner<Via[]> = (src, start, end) => {
   const hot = src.hot;
   if (hot !== undefined && hot[HOT_VIA] === start) {
-    const paramsStart = hot[HOT_VIA + 4]!;
     const port = hot[HOT_VIA + 3]!;
-    return via(
-      src,
-      start + 8,
-      hot[HOT_VIA + 1]!,
-      hot[HOT_VIA + 2]!,
-      port === -1 ? undefined : port,
-      paramsStart === end
-        ? EMPTY_PARAMS
-        : Params.unsplit(src.text, paramsStart, end, 'branch', hot[HOT_VIA + 5], hot[HOT_VIA + 6]),
-    );
+    return [
+      Via.fromText(
+        src.text,
+        start + 8,
+        hot[HOT_VIA + 1]!,
+        hot[HOT_VIA + 2]!,
+        port === -1 ? undefined : port,
+        hot[HOT_VIA + 4]!,
+        end,
+        hot[HOT_VIA + 5],
+        hot[HOT_VIA + 6],
+      ),
+    ];
   }
   const bytes = src.bytes;
   const base = src.base;
@@ -181,28 +183,16 @@ export const scanVia: Scanner<Via[]> = (src, start, end) => {
   // A branch without value is an error: the general parser reports it.
   const params = scanParams(src, i, end, 'branch');
   if (params === undefined) return undefined;
-  return via(src, transportStart, transportEnd, hostEnd, port, params);
-};
-
-/** `[Via]` from its parts: transport, host (after the transport's SP), port, params. */
-function via(
-  src: MessageSource,
-  transportStart: number,
-  transportEnd: number,
-  hostEnd: number,
-  port: number | undefined,
-  params: Params,
-): Via[] {
   return [
     new Via({
       protocol: 'SIP/2.0',
       transport: commonWord(src, transportStart, transportEnd),
-      host: src.text.substring(transportEnd + 1, hostEnd),
+      host: src.text.substring(hostStart, hostEnd),
       port,
       params,
     }),
   ];
-}
+};
 
 /**
  * From, To and other single addresses (RFC 3261 §20.20, §20.39) of the usual shapes:
@@ -213,15 +203,15 @@ export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
   if (hot !== undefined) {
     const at = hot[HOT_FROM] === start ? HOT_FROM : hot[HOT_TO] === start ? HOT_TO : -1;
     if (at !== -1) {
-      const text = src.text;
-      const nameStart = hot[at + 1]!;
-      const uriEnd = hot[at + 4]!;
-      return NameAddr.lazy(
-        text.substring(hot[at + 3]!, uriEnd),
-        uriEnd + 1 === end
-          ? EMPTY_PARAMS
-          : Params.unsplit(text, uriEnd + 1, end, 'tag', hot[at + 5], hot[at + 6]),
-        nameStart === -1 ? undefined : text.substring(nameStart, hot[at + 2]),
+      return NameAddr.fromText(
+        src.text,
+        hot[at + 1]!,
+        hot[at + 2]!,
+        hot[at + 3]!,
+        hot[at + 4]!,
+        end,
+        hot[at + 5],
+        hot[at + 6],
         header,
       );
     }

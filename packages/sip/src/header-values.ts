@@ -6,7 +6,7 @@
  */
 import { CHAR_CLASS, TOKEN, isLws } from './chars.js';
 import { SipParseError, badRequest } from './errors.js';
-import { Params, quote, unquote } from './params.js';
+import { ABSENT, Params, quote, unquote } from './params.js';
 import { SipUri, parseUri, type Uri } from './uri.js';
 
 /** @internal The params of a value without any (shared; `Params` is immutable). */
@@ -218,11 +218,22 @@ class Cursor {
 export class Via {
   /** `SIP/2.0` as written. */
   readonly protocol: string;
-  /** Transport as written (`UDP`, `TCP`, `TLS`, `WS`, `WSS`, `SCTP`, or any token). */
-  readonly transport: string;
-  readonly host: string;
   readonly port: number | undefined;
-  readonly params: Params;
+  #transport: string | undefined;
+  #host: string | undefined;
+  #params: Params | undefined;
+  /**
+   * A Via read from a message (see {@link Via.fromText}) makes its transport, host and params
+   * from `#text` on first access; the branch needs no `Params`. `#text` is `undefined` otherwise.
+   */
+  #text: string | undefined;
+  #transportStart: number;
+  #transportEnd: number;
+  #hostEnd: number;
+  #paramsStart: number;
+  #paramsEnd: number;
+  #branchStart: number;
+  #branchEnd: number;
 
   constructor(init: {
     protocol?: string;
@@ -232,14 +243,82 @@ export class Via {
     params?: Params;
   }) {
     this.protocol = init.protocol ?? 'SIP/2.0';
-    this.transport = init.transport;
-    this.host = init.host;
     this.port = init.port;
-    this.params = init.params ?? new Params();
+    this.#transport = init.transport;
+    this.#host = init.host;
+    this.#params = init.params ?? new Params();
+    this.#text = undefined;
+    this.#transportStart = 0;
+    this.#transportEnd = 0;
+    this.#hostEnd = 0;
+    this.#paramsStart = 0;
+    this.#paramsEnd = 0;
+    this.#branchStart = ABSENT;
+    this.#branchEnd = ABSENT;
+  }
+
+  /**
+   * @internal A `SIP/2.0` Via whose parts are in `text`, already checked: the transport at
+   * `[transportStart, transportEnd)`, the host from after the SP that follows to `hostEnd`,
+   * parameters as unsplit wire text at `[paramsStart, paramsEnd)` (see `Params.unsplit`) with
+   * the first `branch` value at `[branchStart, branchEnd)` or `branchStart` {@link ABSENT}.
+   */
+  static fromText(
+    text: string,
+    transportStart: number,
+    transportEnd: number,
+    hostEnd: number,
+    port: number | undefined,
+    paramsStart: number,
+    paramsEnd: number,
+    branchStart = ABSENT,
+    branchEnd = ABSENT,
+  ): Via {
+    const via = new Via({ transport: '', host: '', port, params: EMPTY_PARAMS });
+    via.#transport = undefined;
+    via.#host = undefined;
+    via.#params = undefined;
+    via.#text = text;
+    via.#transportStart = transportStart;
+    via.#transportEnd = transportEnd;
+    via.#hostEnd = hostEnd;
+    via.#paramsStart = paramsStart;
+    via.#paramsEnd = paramsEnd;
+    via.#branchStart = branchStart;
+    via.#branchEnd = branchEnd;
+    return via;
+  }
+
+  /** Transport as written (`UDP`, `TCP`, `TLS`, `WS`, `WSS`, `SCTP`, or any token). */
+  get transport(): string {
+    return (this.#transport ??= this.#text!.substring(this.#transportStart, this.#transportEnd));
+  }
+
+  get host(): string {
+    return (this.#host ??= this.#text!.substring(this.#transportEnd + 1, this.#hostEnd));
+  }
+
+  get params(): Params {
+    let params = this.#params;
+    if (params === undefined) {
+      const start = this.#paramsStart;
+      const end = this.#paramsEnd;
+      params =
+        start === end
+          ? EMPTY_PARAMS
+          : Params.unsplit(this.#text!, start, end, 'branch', this.#branchStart, this.#branchEnd);
+      this.#params = params;
+    }
+    return params;
   }
 
   get branch(): string | undefined {
-    const v = this.params.get('branch');
+    if (this.#params === undefined) {
+      // Read from a message: found by the scanner (a branch always has a value there).
+      const start = this.#branchStart;
+      return start >= 0 ? this.#text!.substring(start, this.#branchEnd) : undefined;
+    }
+    const v = this.#params.get('branch');
     return v ?? undefined;
   }
 
@@ -368,21 +447,40 @@ function parsePort(c: Cursor): number {
  * used by From, To, Contact, Route, Record-Route, Reply-To, Refer-To, Referred-By, P-Asserted-Identity.
  */
 export class NameAddr {
-  /** Display name, unquoted; `undefined` when absent. */
-  readonly displayName: string | undefined;
-  /** Header parameters after the address (`tag`, `expires`, `q`, `lr` lives in the URI). */
-  readonly params: Params;
+  #displayName: string | undefined;
+  #params: Params | undefined;
   #uri: Uri | undefined;
   /** URI text not parsed yet (parsed on first access to `uri`), and the header it came from. */
   #uriText: string | undefined;
   #header: string;
+  /**
+   * An address read from a message (see {@link NameAddr.fromText}) takes its display name, URI
+   * text and params from `#text` on first access (a start of -1: nothing pending); the tag needs
+   * no `Params`. `#text` is `undefined` otherwise.
+   */
+  #text: string | undefined;
+  #nameStart: number;
+  #nameEnd: number;
+  #uriStart: number;
+  #uriEnd: number;
+  #paramsEnd: number;
+  #tagStart: number;
+  #tagEnd: number;
 
   constructor(uri: Uri, params: Params = EMPTY_PARAMS, displayName?: string) {
     this.#uri = uri;
     this.#uriText = undefined;
     this.#header = '';
-    this.params = params;
-    this.displayName = displayName;
+    this.#params = params;
+    this.#displayName = displayName;
+    this.#text = undefined;
+    this.#nameStart = -1;
+    this.#nameEnd = -1;
+    this.#uriStart = -1;
+    this.#uriEnd = -1;
+    this.#paramsEnd = -1;
+    this.#tagStart = ABSENT;
+    this.#tagEnd = ABSENT;
   }
 
   /** @internal An address whose URI text is parsed on first access to `uri`. */
@@ -399,11 +497,69 @@ export class NameAddr {
     return value;
   }
 
+  /**
+   * @internal An address whose parts are in `text`, already checked: the display name at
+   * `[nameStart, nameEnd)` (`nameStart` -1 for none), the URI at `[uriStart, uriEnd)`, then
+   * parameters as unsplit wire text (see `Params.unsplit`) from after the ">" to `paramsEnd`,
+   * with the first `tag` value at `[tagStart, tagEnd)` or `tagStart` {@link ABSENT} or
+   * {@link NO_VALUE}. The URI is parsed on first access to `uri`.
+   */
+  static fromText(
+    text: string,
+    nameStart: number,
+    nameEnd: number,
+    uriStart: number,
+    uriEnd: number,
+    paramsEnd: number,
+    tagStart = ABSENT,
+    tagEnd = ABSENT,
+    header: string,
+  ): NameAddr {
+    const value = new NameAddr(PLACEHOLDER_URI);
+    value.#uri = undefined;
+    value.#params = undefined;
+    value.#header = header;
+    value.#text = text;
+    value.#nameStart = nameStart;
+    value.#nameEnd = nameEnd;
+    value.#uriStart = uriStart;
+    value.#uriEnd = uriEnd;
+    value.#paramsEnd = paramsEnd;
+    value.#tagStart = tagStart;
+    value.#tagEnd = tagEnd;
+    return value;
+  }
+
+  /** Display name, unquoted; `undefined` when absent. */
+  get displayName(): string | undefined {
+    const start = this.#nameStart;
+    if (start >= 0) {
+      this.#displayName = this.#text!.substring(start, this.#nameEnd);
+      this.#nameStart = -1;
+    }
+    return this.#displayName;
+  }
+
+  /** Header parameters after the address (`tag`, `expires`, `q`, `lr` lives in the URI). */
+  get params(): Params {
+    let params = this.#params;
+    if (params === undefined) {
+      const start = this.#uriEnd + 1;
+      const end = this.#paramsEnd;
+      params =
+        start === end
+          ? EMPTY_PARAMS
+          : Params.unsplit(this.#text!, start, end, 'tag', this.#tagStart, this.#tagEnd);
+      this.#params = params;
+    }
+    return params;
+  }
+
   /** The address. Parsed on first access; throws `SipParseError` when malformed. */
   get uri(): Uri {
     let uri = this.#uri;
     if (uri === undefined) {
-      const text = this.#uriText!;
+      const text = this.uriText;
       try {
         uri = parseUri(text);
       } catch (e) {
@@ -419,12 +575,22 @@ export class NameAddr {
 
   /** The URI as text, without parsing it. */
   get uriText(): string {
+    const start = this.#uriStart;
+    if (start >= 0) {
+      this.#uriText = this.#text!.substring(start, this.#uriEnd);
+      this.#uriStart = -1;
+    }
     return this.#uriText ?? this.#uri!.toString();
   }
 
   /** The `tag` parameter (RFC 3261 §19.3). */
   get tag(): string | undefined {
-    return this.params.get('tag') ?? undefined;
+    if (this.#params === undefined) {
+      // Read from a message: found by the scanner.
+      const start = this.#tagStart;
+      return start >= 0 ? this.#text!.substring(start, this.#tagEnd) : undefined;
+    }
+    return this.#params.get('tag') ?? undefined;
   }
 
   /** Contact `expires` parameter (RFC 3261 §20.10). */

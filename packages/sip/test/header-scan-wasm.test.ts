@@ -65,6 +65,7 @@ function hotReads(m: SipRequest | SipResponse): unknown {
     }),
     from: attempt(() => nameAddrReads(m.from)),
     to: attempt(() => nameAddrReads(m.to)),
+    uris: attempt(() => [String(m.from?.uri), String(m.to?.uri)]),
     callId: attempt(() => m.callId),
     cseq: attempt(() => m.cseq),
     vias: attempt(() => m.via.map(String)),
