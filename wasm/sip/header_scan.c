@@ -51,7 +51,10 @@ enum {
   HOT_TO = 14,       /* as HOT_FROM */
   HOT_CSEQ = 21,     /* value start, number (unsigned 32-bit), method start */
   HOT_CALL_ID = 24,  /* value start */
-  HOT_LENGTH = 25
+  HOT_URI = 25,      /* Request-URI start, end, 1 for sips (else sip), user start or -1 (the user
+                        ends before the "@" before the host), host start, host end, 1 for an
+                        IPv4 host (else a name), port or -1, params start */
+  HOT_LENGTH = 34
 };
 /* The table: first row index, first line start, hot records, rows. */
 enum { HEAD = 2 + HOT_LENGTH };
@@ -320,6 +323,135 @@ static void hot_call_id(uint32_t p, uint32_t end, uint32_t base) {
   hot[HOT_CALL_ID] = (int32_t)(p - base);
 }
 
+/* URI character classes (RFC 3261 §25.1): unreserved, and what user / uri-parameter add to it. */
+enum { UNRESERVED = 1, USER_EXTRA = 2, PARAM_EXTRA = 4 };
+static inline uint32_t uri_class(uint32_t c) {
+  if ((c | 0x20) - 'a' < 26 || c - '0' < 10) return UNRESERVED;
+  switch (c) {
+    case '-': case '_': case '.': case '!': case '~': case '*': case '\'': case '(': case ')':
+      return UNRESERVED;
+    case '&': case '+': case '$': return USER_EXTRA | PARAM_EXTRA;
+    case '=': case ',': case ';': case '?': return USER_EXTRA;
+    case '/': return USER_EXTRA | PARAM_EXTRA;
+    case '[': case ']': case ':': return PARAM_EXTRA;
+    default: return 0;
+  }
+}
+
+/* End of the run of bytes of class UNRESERVED or `extra` from `p` (stops at `end`). */
+static inline uint32_t uri_run(uint32_t p, uint32_t end, uint32_t extra) {
+  while (p < end && (uri_class(input[p]) & (UNRESERVED | extra)) != 0) p++;
+  return p;
+}
+
+/* input[p, end) is an IPv4 address: four decimal parts of 1-3 digits up to 255 (isIPv4). */
+static int is_ipv4(uint32_t p, uint32_t end) {
+  for (uint32_t parts = 0; parts < 4; parts++) {
+    uint32_t start = p, value = 0;
+    while (p < end && input[p] - (uint32_t)'0' <= 9) value = value * 10 + (input[p++] - '0');
+    if (p == start || p - start > 3 || value > 255) return 0;
+    if (parts < 3) {
+      if (p >= end || input[p] != '.') return 0;
+      p++;
+    }
+  }
+  return p == end;
+}
+
+/*
+ * A `sip:`/`sips:` Request-URI without escapes, password, IPv6 host or headers (scanSipUri in
+ * header-scan.ts, the same checks): user, a host name or IPv4 address, port, uri-parameters.
+ */
+static void hot_request_uri(uint32_t p, uint32_t end, uint32_t base) {
+  int32_t *out = hot + HOT_URI;
+  uint32_t i = p;
+  if (input[i] != 's' || input[i + 1] != 'i' || input[i + 2] != 'p') return;
+  i += 3;
+  int32_t sips = input[i] == 's';
+  i += (uint32_t)sips;
+  if (input[i] != ':') return;
+  i++;
+  int32_t user_start = -1;
+  uint32_t at = i;
+  while (at < end && input[at] != '@') at++;
+  if (at < end) {
+    uint32_t user_end = uri_run(i, end, USER_EXTRA);
+    if (user_end != at || user_end == i) return;
+    user_start = (int32_t)(i - base);
+    i = at + 1;
+  }
+  /* hostname = *( domainlabel "." ) toplabel [ "." ] (toplabel starts with a letter), or IPv4. */
+  uint32_t host_start = i, label_start = i;
+  int32_t label_first = -1, prev_label_first = -1;
+  int numeric = 1;
+  for (; i < end; i++) {
+    uint32_t c = input[i];
+    if (c == ':' || c == ';') break;
+    if (c == '.') {
+      if (i == label_start) return;
+      prev_label_first = label_first;
+      label_start = i + 1;
+      continue;
+    }
+    if ((c | 0x20) - 'a' < 26 || c == '-' || c == '_') numeric = 0;
+    else if (c - '0' >= 10) return;
+    if (i == label_start) label_first = (int32_t)c;
+  }
+  if (i == host_start || (label_start == i && label_start - 1 == host_start)) return;
+  if (numeric) {
+    if (!is_ipv4(host_start, i)) return;
+  } else {
+    int32_t top_first = label_start == i ? prev_label_first : label_first;
+    if (top_first == -1 || ((uint32_t)top_first | 0x20) - 'a' >= 26) return;
+  }
+  uint32_t host_end = i;
+  int32_t port = -1;
+  if (i < end && input[i] == ':') {
+    uint32_t port_start = ++i;
+    uint64_t value = 0;
+    while (i < end && input[i] - (uint32_t)'0' <= 9) value = value * 10 + (input[i++] - '0');
+    if (i == port_start || i - port_start > 5 || value > 65535) return;
+    port = (int32_t)value;
+  }
+  uint32_t params_start = i;
+  while (i < end) {
+    if (input[i] != ';') return;
+    uint32_t name_start = ++i;
+    i = uri_run(i, end, PARAM_EXTRA);
+    if (i == name_start) return;
+    if (i < end && input[i] == '=') {
+      uint32_t value_start = ++i;
+      i = uri_run(i, end, PARAM_EXTRA);
+      if (i == value_start) return;
+    }
+  }
+  out[0] = (int32_t)(p - base);
+  out[1] = (int32_t)(end - base);
+  out[2] = sips;
+  out[3] = user_start;
+  out[4] = (int32_t)(host_start - base);
+  out[5] = (int32_t)(host_end - base);
+  out[6] = numeric;
+  out[7] = port;
+  out[8] = (int32_t)(params_start - base);
+}
+
+/*
+ * The Request-URI of the usual request line `Method SP Request-URI SP SIP/2.0` ending at `end`
+ * (before its CR or LF), as the parser finds it: after the method token and its SP, up to the SP
+ * before the version.
+ */
+static void hot_request_line(uint32_t base, uint32_t end) {
+  static const uint8_t version[8] = {' ', 'S', 'I', 'P', '/', '2', '.', '0'};
+  uint32_t method_end = token_end(base);
+  if (method_end == base || input[method_end] != ' ' || end < 8) return;
+  uint32_t sp = end - 8;
+  if (sp <= method_end + 1) return;
+  for (uint32_t k = 0; k < 8; k++)
+    if (input[sp + k] != version[k]) return;
+  hot_request_uri(method_end + 1, sp, base);
+}
+
 /* Records the hot header on line (p, end) with header `id`, if its first line and usual. */
 static inline void hot_line(uint32_t id, uint32_t p, uint32_t end, uint32_t base, uint32_t folded,
                             uint32_t *seen) {
@@ -371,6 +503,9 @@ int32_t scan(uint32_t length, uint32_t base, uint32_t max_line_length,
   uint32_t n = 0;
   uint32_t seen = 0;
   hot[HOT_VIA] = hot[HOT_FROM] = hot[HOT_TO] = hot[HOT_CSEQ] = hot[HOT_CALL_ID] = -1;
+  hot[HOT_URI] = -1;
+  hot_request_line(base, first_lf > (int32_t)base && input[first_lf - 1] == '\r'
+                             ? (uint32_t)first_lf - 1 : (uint32_t)first_lf);
   while (pos < length) {
     uint32_t first = input[pos];
     if (first == '\n' || (first == '\r' && input[pos + 1] == '\n')) {

@@ -13,8 +13,8 @@ import { HEADER_SCAN_WASM_BASE64 } from './header-scan-wasm-binary.js';
 import { headerId, knownHeaderSpellings } from './header-names.js';
 
 /**
- * Where the scanner records the parts of the first Via, From, To, CSeq and Call-ID lines when they
- * have the usual shape (wasm/sip/header_scan.c, `hot_line`): index of each record in the table
+ * Where the scanner records the parts of the first Via, From, To, CSeq and Call-ID lines and of
+ * the Request-URI when they have the usual shape (wasm/sip/header_scan.c, `hot_line`): index of each record in the table
  * (and in the message's `RawHeaders`, which start with a copy of it). A record's first number is
  * the value's start (text index) or -1 for no record. The rows of header lines start after them,
  * at {@link HOT_END}.
@@ -24,7 +24,9 @@ export const HOT_FROM = 9;
 export const HOT_TO = 16;
 export const HOT_CSEQ = 23;
 export const HOT_CALL_ID = 26;
-export const HOT_END = 27;
+/** The Request-URI (its start and end, the first two numbers, are the key). */
+export const HOT_URI = 27;
+export const HOT_END = 36;
 
 interface ScanExports {
   readonly memory: WebAssembly.Memory;

@@ -23,7 +23,7 @@ import {
   UNRESERVED,
   USER_UNRESERVED,
 } from './chars.js';
-import { HOT_CALL_ID, HOT_CSEQ, HOT_FROM, HOT_TO, HOT_VIA } from './header-scan-wasm.js';
+import { HOT_CALL_ID, HOT_CSEQ, HOT_FROM, HOT_TO, HOT_URI, HOT_VIA } from './header-scan-wasm.js';
 import { EMPTY_PARAMS, NameAddr, Via, type CSeq } from './header-values.js';
 import type { MessageSource } from './message.js';
 import { Params } from './params.js';
@@ -321,9 +321,26 @@ for (let c = 0; c < 128; c++) {
  * The host is checked exactly as `parseUri` checks it.
  */
 export function scanSipUri(src: MessageSource, start: number, end: number): SipUri | undefined {
+  const text = src.text;
+  const hot = src.hot;
+  if (hot !== undefined && hot[HOT_URI] === start && hot[HOT_URI + 1] === end) {
+    const userStart = hot[HOT_URI + 3]!;
+    const hostStart = hot[HOT_URI + 4]!;
+    const port = hot[HOT_URI + 7]!;
+    const paramsStart = hot[HOT_URI + 8]!;
+    return new SipUri(
+      {
+        scheme: hot[HOT_URI + 2] === 1 ? 'sips' : 'sip',
+        user: userStart === -1 ? undefined : text.substring(userStart, hostStart - 1),
+        host: text.substring(hostStart, hot[HOT_URI + 5]),
+        port: port === -1 ? undefined : port,
+        params: paramsStart === end ? EMPTY_PARAMS : Params.unsplit(text, paramsStart, end),
+      },
+      hot[HOT_URI + 6] === 1 ? 'ipv4' : 'name',
+    );
+  }
   const bytes = src.bytes;
   const base = src.base;
-  const text = src.text;
   let i = start;
   if (bytes[base + i] !== 115 || bytes[base + i + 1] !== 105 || bytes[base + i + 2] !== 112)
     return undefined;

@@ -103,6 +103,15 @@ export function parseMessage(
   if (!ascii) text = decodeLatin1(bytes, pos, length);
   const textLength = text.length;
   const source: MessageSource = { bytes, text, base: headStart, ascii, hot: undefined };
+  let raw: RawHeaders | undefined;
+  if (lines >= 0) {
+    // The scanner's table, straight into the message's own array: hot-header records and rows.
+    const table = wasm!.table;
+    const count = HOT_END + lines * RAW_STRIDE;
+    raw = new Array<number>(count);
+    for (let k = 0; k < count; k++) raw[k] = table[k]!;
+    source.hot = raw;
+  }
 
   // ---- start line
   let nl = lines >= 0 ? wasm!.startLineEnd() : text.indexOf('\n');
@@ -238,15 +247,9 @@ export function parseMessage(
   let contentLength = -1;
   let i = startLineEnd + 1;
   let bodyStart = -1; // the header section ends with an empty line (CRLF, or a bare LF)
-  let raw: RawHeaders | undefined;
   if (lines >= 0) {
-    // Straight into the message's own array, hot-header records and rows alike.
-    const table = wasm!.table;
     first = HOT_END;
     n = HOT_END + lines * RAW_STRIDE;
-    raw = new Array<number>(n);
-    for (let k = 0; k < n; k++) raw[k] = table[k]!;
-    source.hot = raw;
     bodyStart = wasm!.bodyStart();
     contentLength = wasm!.contentLength();
     i = textLength; // skips the loop

@@ -57,7 +57,21 @@ function nameAddrReads(value: NameAddr | undefined): unknown {
 
 /** The hot headers through their typed accessors (top Via first, as a transaction reads them). */
 function hotReads(m: SipRequest | SipResponse): unknown {
+  const uri = m.kind === 'request' ? m.uri : undefined;
   return {
+    uri:
+      uri?.kind === 'sip'
+        ? [
+            uri.scheme,
+            uri.user,
+            uri.password,
+            uri.host,
+            uri.hostKind,
+            uri.port,
+            paramReads(uri.params, 'transport'),
+            [...uri.headers.entries()],
+          ]
+        : String(uri),
     via: attempt(() => {
       const v = m.topVia;
       if (v === undefined) return undefined;
@@ -395,6 +409,59 @@ describe('WebAssembly header scanner', () => {
       }),
       { numRuns: 4000 },
     );
+  });
+
+  it('reads the Request-URI as the TypeScript scanner does, usual shapes and near misses', () => {
+    const piece = (usual: readonly string[], odd: readonly string[]) =>
+      fc.oneof({ arbitrary: fc.constantFrom(...usual), weight: 3 }, fc.constantFrom(...odd));
+    const params = fc
+      .array(
+        piece(
+          [';transport=udp', ';lr', ';user=phone', ';a=[::1]:5'],
+          [';x=', ';=y', '?h=1', ';é', ';', 'x', ';a=%4', ';%41'],
+        ),
+        { maxLength: 3 },
+      )
+      .map((p) => p.join(''));
+    const requestUri = fc
+      .tuple(
+        piece(['sip:', 'sips:'], ['SIP:', 'tel:', 'sip', 'si', 'sipx:']),
+        piece(
+          ['', 'bob@', 'a;b=c@', "+1-(2)_.!~*'&=$,?/@"],
+          ['x%41@', 'x%4@', '%zz@', 'u:pw@', '@', 'a@b@', 'é@'],
+        ),
+        piece(
+          ['biloxi.example.com', '192.0.2.4', 'h', 'a-b.c_d.example', 'x.com.', '255.255.255.255'],
+          [
+            '256.1.1.1',
+            '1.2.3',
+            '1.2.3.4.5',
+            '1.2.3.4.',
+            'h.1',
+            'a..b',
+            '.',
+            '-a.b',
+            '[::1]',
+            '0001.2.3.4',
+            '1.2.3.04',
+            'é',
+          ],
+        ),
+        piece(['', ':5060', ':0', ':65535', ':05060'], [':65536', ':', ':050600', ':5x']),
+        params,
+      )
+      .map((p) => p.join(''));
+    let accepted = 0;
+    fc.assert(
+      fc.property(requestUri, fc.constantFrom(' ', '  '), (uri, sp) => {
+        const bytes = encoder.encode(`INVITE ${uri}${sp}SIP/2.0\r\nMax-Forwards: 70\r\n\r\n`);
+        const [fast, reference] = bothWays(bytes);
+        expect(fast).toEqual(reference);
+        if (typeof fast === 'object' && fast !== null && !('code' in fast)) accepted++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(500); // the generator reaches valid URIs often
   });
 
   it('gives the TypeScript results under any maxHeaderLineLength, negative and unbounded included', () => {
