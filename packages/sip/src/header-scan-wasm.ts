@@ -34,8 +34,7 @@ interface ScanExports {
   table(this: void): number;
   capacity(this: void): number;
   table_length(this: void): number;
-  body_start(this: void): number;
-  content_length(this: void): number;
+  results(this: void): number;
   add_name(this: void, length: number, id: number): number;
   set_hot_ids(
     this: void,
@@ -45,8 +44,6 @@ interface ScanExports {
     callId: number,
     cseq: number,
   ): void;
-  start_line_end(this: void): number;
-  ascii(this: void): number;
   scan(
     this: void,
     length: number,
@@ -56,7 +53,10 @@ interface ScanExports {
   ): number;
 }
 
-/** A scanner instance: the exports and views of its input area and offset table. */
+/**
+ * A scanner instance: the exports and views of its input area, offset table and results (read
+ * from memory: a call into WebAssembly costs more than a load).
+ */
 export interface WasmHeaderScanner {
   readonly scan: ScanExports['scan'];
   readonly bodyStart: () => number;
@@ -116,12 +116,13 @@ function instantiate(): WasmHeaderScanner | null {
       headerId('call-id'),
       headerId('cseq'),
     );
+    const results = new Int32Array(buffer, fn.results(), 4);
     return {
       scan: fn.scan,
-      bodyStart: fn.body_start,
-      contentLength: fn.content_length,
-      startLineEnd: fn.start_line_end,
-      ascii: fn.ascii,
+      bodyStart: () => results[0]!,
+      contentLength: () => results[1]!,
+      startLineEnd: () => results[2]!,
+      ascii: () => results[3]!,
       input,
       table: new Int32Array(buffer, fn.table(), fn.table_length()),
     };
