@@ -10,8 +10,8 @@ import {
   digitToEvent,
   parseRtcp,
   writeRtcp,
+  writeRtpFixedHeader,
   writeTelephoneEvent,
-  writeU32,
 } from '@callbridge/rtp';
 import type { RtcpPacket, TelephoneEventNotice } from '@callbridge/rtp';
 import { SrtpContext, SrtpError } from '@callbridge/srtp';
@@ -1152,14 +1152,15 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     // outgoing values (RFC 3550 §5.1; version 2, no padding, extension or CSRCs).
     const out = to.audioOut;
     if (!out.map(GENERATED_SOURCE, sequenceNumber, timestamp)) return;
-    const buffer = to.generated.buffer;
-    const outSeq = out.mappedSequenceNumber;
-    buffer[0] = 0x80;
-    buffer[1] = (mark || out.mappedMarker ? 0x80 : 0) | payloadType;
-    buffer[2] = outSeq >>> 8;
-    buffer[3] = outSeq;
-    writeU32(buffer, 4, out.mappedTimestamp);
-    writeU32(buffer, 8, out.ssrc);
+    writeRtpFixedHeader(
+      to.generated.buffer,
+      0,
+      mark || out.mappedMarker,
+      payloadType,
+      out.mappedSequenceNumber,
+      out.mappedTimestamp,
+      out.ssrc,
+    );
     to.audioSender.send(out.mappedTimestamp, payloadLength, this.#clock.now());
     this.#send(to, to.generated.view(RTP_FIXED_HEADER_LENGTH + payloadLength));
   }

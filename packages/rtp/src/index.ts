@@ -3,6 +3,7 @@ export {
   RtpPacket,
   createRtpPacket,
   writeRtpPacket,
+  writeRtpFixedHeader,
   rtpPacketLength,
   rtpHeaderLength,
   readU32,

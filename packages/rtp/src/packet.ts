@@ -349,6 +349,28 @@ export function rtpPacketLength(init: RtpPacketInit): number {
   );
 }
 
+/**
+ * Writes the 12-byte fixed header of RFC 3550 §5.1 at `offset`: version 2, no padding, extension
+ * or CSRCs (callers that have them set those bits after). For a sender that writes its payload in
+ * place after the header; unchecked (the caller passes values in range and room for 12 bytes).
+ */
+export function writeRtpFixedHeader(
+  out: Uint8Array,
+  offset: number,
+  marker: boolean,
+  payloadType: number,
+  sequenceNumber: number,
+  timestamp: number,
+  ssrc: number,
+): void {
+  out[offset] = 0x80;
+  out[offset + 1] = (marker ? 0x80 : 0) | payloadType;
+  out[offset + 2] = sequenceNumber >>> 8;
+  out[offset + 3] = sequenceNumber;
+  writeU32(out, offset + 4, timestamp);
+  writeU32(out, offset + 8, ssrc);
+}
+
 /** Serializes a packet into `out` at `offset`; returns the number of octets written. */
 export function writeRtpPacket(init: RtpPacketInit, out: Uint8Array, offset = 0): number {
   const csrcs = init.csrcs ?? NONE;
@@ -371,12 +393,16 @@ export function writeRtpPacket(init: RtpPacketInit, out: Uint8Array, offset = 0)
     );
   }
   const hasExtension = init.rawExtension !== undefined || (init.extensions?.length ?? 0) > 0;
+  writeRtpFixedHeader(
+    out,
+    offset,
+    init.marker === true,
+    init.payloadType,
+    init.sequenceNumber,
+    init.timestamp,
+    init.ssrc,
+  );
   out[offset] = 0x80 | (padding > 0 ? 0x20 : 0) | (hasExtension ? 0x10 : 0) | csrcs.length;
-  out[offset + 1] = (init.marker ? 0x80 : 0) | init.payloadType;
-  out[offset + 2] = init.sequenceNumber >>> 8;
-  out[offset + 3] = init.sequenceNumber;
-  writeU32(out, offset + 4, init.timestamp);
-  writeU32(out, offset + 8, init.ssrc);
   let at = offset + RTP_FIXED_HEADER_LENGTH;
   for (const csrc of csrcs) {
     checkRange('csrc', csrc, 0xffffffff);

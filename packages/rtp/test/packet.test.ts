@@ -5,6 +5,7 @@ import {
   createRtpPacket,
   rtpHeaderLength,
   rtpPacketLength,
+  writeRtpFixedHeader,
   writeRtpPacket,
 } from '@callbridge/rtp';
 
@@ -189,6 +190,35 @@ describe('RtpPacket', () => {
       } catch (error) {
         expect(error).toBeInstanceOf(RtpError);
       }
+    }
+  });
+});
+
+describe('writeRtpFixedHeader', () => {
+  it('writes the header writeRtpPacket writes for a packet without CSRCs or extension, in place', () => {
+    const payload = hex('deadbeef');
+    for (const marker of [false, true]) {
+      const init = {
+        payloadType: 111,
+        sequenceNumber: 0xfffe,
+        timestamp: 0xfedcba98,
+        ssrc: 0x89abcdef,
+        marker,
+        payload,
+      };
+      const expected = new Uint8Array(20);
+      writeRtpPacket(init, expected, 4);
+      const out = new Uint8Array(20).fill(0xff);
+      out.set(payload, 16);
+      writeRtpFixedHeader(out, 4, marker, 111, 0xfffe, 0xfedcba98, 0x89abcdef);
+      expect(out.subarray(4)).toEqual(expected.subarray(4));
+      expect(out.subarray(0, 4)).toEqual(new Uint8Array(4).fill(0xff));
+      const packet = RtpPacket.parse(out.subarray(4));
+      expect([packet.marker, packet.timestamp, packet.ssrc]).toEqual([
+        marker,
+        0xfedcba98,
+        0x89abcdef,
+      ]);
     }
   });
 });
