@@ -12,6 +12,23 @@ import { SipUri, parseUri, type Uri } from './uri.js';
 /** @internal The params of a value without any (shared; `Params` is immutable). */
 export const EMPTY_PARAMS = new Params();
 
+/**
+ * The parameters at `text[start, end)` of a value the scanner checked (see `Params.unsplit`, with
+ * the parameter it located), or the shared empty ones.
+ */
+function paramsInText(
+  text: string,
+  start: number,
+  end: number,
+  known: string,
+  knownStart: number,
+  knownEnd: number,
+): Params {
+  return start === end
+    ? EMPTY_PARAMS
+    : Params.unsplit(text, start, end, known, knownStart, knownEnd);
+}
+
 /** Token characters, and gen-value characters (token plus ":[]" of IPv6 hosts), as 0/1 tables. */
 const TOKEN_CHARS = new Uint8Array(128);
 const GEN_VALUE_CHARS = new Uint8Array(128);
@@ -299,17 +316,14 @@ export class Via {
   }
 
   get params(): Params {
-    let params = this.#params;
-    if (params === undefined) {
-      const start = this.#paramsStart;
-      const end = this.#paramsEnd;
-      params =
-        start === end
-          ? EMPTY_PARAMS
-          : Params.unsplit(this.#text!, start, end, 'branch', this.#branchStart, this.#branchEnd);
-      this.#params = params;
-    }
-    return params;
+    return (this.#params ??= paramsInText(
+      this.#text!,
+      this.#paramsStart,
+      this.#paramsEnd,
+      'branch',
+      this.#branchStart,
+      this.#branchEnd,
+    ));
   }
 
   get branch(): string | undefined {
@@ -542,17 +556,14 @@ export class NameAddr {
 
   /** Header parameters after the address (`tag`, `expires`, `q`, `lr` lives in the URI). */
   get params(): Params {
-    let params = this.#params;
-    if (params === undefined) {
-      const start = this.#uriEnd + 1;
-      const end = this.#paramsEnd;
-      params =
-        start === end
-          ? EMPTY_PARAMS
-          : Params.unsplit(this.#text!, start, end, 'tag', this.#tagStart, this.#tagEnd);
-      this.#params = params;
-    }
-    return params;
+    return (this.#params ??= paramsInText(
+      this.#text!,
+      this.#uriEnd + 1,
+      this.#paramsEnd,
+      'tag',
+      this.#tagStart,
+      this.#tagEnd,
+    ));
   }
 
   /** The address. Parsed on first access; throws `SipParseError` when malformed. */
