@@ -77,7 +77,12 @@ export class ManualClock implements Clock {
   }
 
   clearTimeout(handle: TimerHandle): void {
-    if (typeof handle === 'number' && handle < this.#nextId) this.#cancelled.add(handle);
+    if (typeof handle !== 'number' || handle >= this.#nextId) return;
+    // A handle whose timer already fired lands here too (telling the two apart would cost a
+    // lookup per timer); such stale ids are pruned once they outnumber the pending timers, so
+    // the set stays the size of the heap and a long simulation does not grow it.
+    this.#cancelled.add(handle);
+    if (this.#cancelled.size > 2 * this.#heap.length + 32) this.#pruneCancelled();
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
@@ -107,6 +112,14 @@ export class ManualClock implements Clock {
     let pending = 0;
     for (const timer of this.#heap) if (!this.#cancelled.has(timer.id)) pending++;
     return pending;
+  }
+
+  /** Forgets cancelled ids that no pending timer has (their timers fired before the clear). */
+  #pruneCancelled(): void {
+    const pending = new Set<number>();
+    for (const timer of this.#heap) if (this.#cancelled.has(timer.id)) pending.add(timer.id);
+    this.#cancelled.clear();
+    for (const id of pending) this.#cancelled.add(id);
   }
 
   #pop(): void {

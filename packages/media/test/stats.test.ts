@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MediaError, SeededRandom, speechLikeSignal } from '@callbridge/media';
 import { ForgettingQuantile, SlidingMinMax } from '../src/stats.js';
 import { crossfadeInsert, crossfadeRemove, findPitchPeriod } from '../src/time-scale.js';
@@ -176,6 +178,38 @@ describe('ManualClock', () => {
     clock.advance(200);
     expect(fired).toEqual([1, 2, 3, 4, 5, -5]);
     expect(handles.size).toBe(10);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('does not keep handles of fired timers that are cleared afterwards', async () => {
+    const { ManualClock } = await import('@callbridge/media');
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const clock = new ManualClock(0);
+    let fired = 0;
+    const onFire = () => fired++;
+    // A long simulation that clears handles whose timers already fired (a common, harmless
+    // pattern); one pending timer stays cancelled throughout and must still be skipped.
+    const keptCancelled = clock.setTimeout(() => fired--, 1e9);
+    clock.clearTimeout(keptCancelled);
+    const run = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const handle = clock.setTimeout(onFire, 1);
+        clock.advance(1);
+        clock.clearTimeout(handle);
+      }
+    };
+    run(1000);
+    collect();
+    const before = getHeapStatistics().used_heap_size;
+    run(300_000);
+    collect();
+    const grown = getHeapStatistics().used_heap_size - before;
+    // Keeping 300,000 stale ids would take several megabytes.
+    expect(grown).toBeLessThan(1_000_000);
+    expect(fired).toBe(301_000);
+    clock.advance(1e9);
+    expect(fired).toBe(301_000);
     expect(clock.pendingTimers).toBe(0);
   });
 });
