@@ -44,16 +44,16 @@ static int32_t results[RESULTS];
  */
 enum {
   HOT_VIA = 0,       /* value start, transport end, host end, port or -1, params start,
-                        branch value start or -1, branch value end */
-  HOT_FROM = 7,      /* value start, display name start or -1, its end, URI start, URI end,
-                        tag value start (-1 absent, -2 without value), tag value end */
-  HOT_TO = 14,       /* as HOT_FROM */
-  HOT_CSEQ = 21,     /* value start, number (unsigned 32-bit), method start */
-  HOT_CALL_ID = 24,  /* value start */
-  HOT_URI = 25,      /* Request-URI start, end, 1 for sips (else sip), user start or -1 (the user
+                        branch value start or -1, branch value end, value end */
+  HOT_FROM = 8,      /* value start, display name start or -1, its end, URI start, URI end,
+                        tag value start (-1 absent, -2 without value), tag value end, value end */
+  HOT_TO = 16,       /* as HOT_FROM */
+  HOT_CSEQ = 24,     /* value start, number (unsigned 32-bit), method start, value end */
+  HOT_CALL_ID = 28,  /* value start, value end */
+  HOT_URI = 30,      /* Request-URI start, end, 1 for sips (else sip), user start or -1 (the user
                         ends before the "@" before the host), host start, host end, 1 for an
                         IPv4 host (else a name), port or -1, params start */
-  HOT_LENGTH = 34
+  HOT_LENGTH = 39
 };
 /* The table: first row index, first line start, hot records, rows. */
 enum { HEAD = 2 + HOT_LENGTH };
@@ -61,9 +61,12 @@ static int32_t table[HEAD + MAX_LINES * STRIDE];
 static int32_t *const hot = table + 2;
 static uint32_t hot_via_id, hot_from_id, hot_to_id, hot_call_id_id, hot_cseq_id;
 
-/* The header ids (as given to add_name) of the hot headers. */
+static void init_uri_classes(void);
+
+/* The header ids (as given to add_name) of the hot headers; also fills the tables. */
 EXPORT("set_hot_ids")
 void set_hot_ids(uint32_t via, uint32_t from, uint32_t to, uint32_t call_id, uint32_t cseq) {
+  init_uri_classes();
   hot_via_id = via;
   hot_from_id = from;
   hot_to_id = to;
@@ -189,6 +192,17 @@ static uint32_t gen_value_end(uint32_t p) {
 /* Runs stop at the value's end at the latest (it is followed by SP, HTAB, CR or LF); clamp anyway. */
 static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
+/* The 8 bytes at `p` as one number (little-endian), for comparing a fixed prefix at once. */
+static inline uint64_t load8(uint32_t p) {
+  uint64_t v;
+  __builtin_memcpy(&v, input + p, 8);
+  return v;
+}
+
+/* "SIP/2.0/" and " SIP/2.0" as load8 reads them. */
+#define SIP_2_0_SLASH 0x2f302e322f504953ull
+#define SP_SIP_2_0 0x302e322f50495320ull
+
 /* input[p, p + length) is `word` (lower case letters), letters compared case-insensitively. */
 static inline int same_word(uint32_t p, uint32_t length, const char *word, uint32_t word_length) {
   if (length != word_length) return 0;
@@ -236,10 +250,7 @@ static int scan_params(uint32_t p, uint32_t end, uint32_t base, const char *name
 /* Via of the usual shape `SIP/2.0/TRANSPORT host[:port];params` (scanVia). */
 static void hot_via(uint32_t p, uint32_t end, uint32_t base) {
   int32_t *out = hot + HOT_VIA;
-  static const uint8_t prefix[8] = {'S', 'I', 'P', '/', '2', '.', '0', '/'};
-  if (end - p < 10) return;
-  for (uint32_t k = 0; k < 8; k++)
-    if (input[p + k] != prefix[k]) return;
+  if (end - p < 10 || load8(p) != SIP_2_0_SLASH) return;
   uint32_t transport_end = min_u32(token_end(p + 8), end);
   if (transport_end == p + 8 || transport_end == end || input[transport_end] != ' ') return;
   uint32_t host_end = min_u32(token_end(transport_end + 1), end);
@@ -259,6 +270,7 @@ static void hot_via(uint32_t p, uint32_t end, uint32_t base) {
   out[2] = (int32_t)(host_end - base);
   out[3] = port;
   out[4] = (int32_t)(i - base);
+  out[7] = (int32_t)(end - base);
 }
 
 /* From/To of the usual shapes `<uri>;params`, `Name Words <uri>;params`, `"Name" <uri>;params`. */
@@ -296,6 +308,7 @@ static void hot_name_addr(uint32_t p, uint32_t end, uint32_t base, int32_t *out)
   out[2] = name_end;
   out[3] = (int32_t)(uri_start - base);
   out[4] = (int32_t)(b - base);
+  out[7] = (int32_t)(end - base);
 }
 
 /* CSeq `digits SP method` (scanCSeq): at most 10 digits, a number below 2^32, a token method. */
@@ -309,14 +322,20 @@ static void hot_cseq(uint32_t p, uint32_t end, uint32_t base) {
   hot[HOT_CSEQ] = (int32_t)(p - base);
   hot[HOT_CSEQ + 1] = (int32_t)(uint32_t)seq;
   hot[HOT_CSEQ + 2] = (int32_t)(method_start - base);
+  hot[HOT_CSEQ + 3] = (int32_t)(end - base);
 }
 
-/* Call-ID (scanCallId): visible ASCII only, not empty. */
+/* Call-ID (scanCallId): visible ASCII only, not empty; 16 bytes at a time. */
 static void hot_call_id(uint32_t p, uint32_t end, uint32_t base) {
   if (p == end) return;
-  for (uint32_t b = p; b < end; b++)
-    if (input[b] - 0x21u > 0x7e - 0x21) return;
+  for (uint32_t b = p; b < end; b += 16) {
+    v128_t v = wasm_v128_load(input + b);
+    v128_t visible = wasm_v128_and(wasm_u8x16_gt(v, wasm_i8x16_splat(0x20)),
+                                   wasm_u8x16_lt(v, wasm_i8x16_splat(0x7f)));
+    if ((~wasm_i8x16_bitmask(visible) & low_lanes(end - b)) != 0) return;
+  }
   hot[HOT_CALL_ID] = (int32_t)(p - base);
+  hot[HOT_CALL_ID + 1] = (int32_t)(end - base);
 }
 
 /* URI character classes (RFC 3261 §25.1): unreserved, and what user / uri-parameter add to it. */
@@ -334,10 +353,28 @@ static inline uint32_t uri_class(uint32_t c) {
   }
 }
 
+/* uri_class by byte, filled once (a load per byte instead of the comparisons). */
+static uint8_t uri_classes[256];
+
+static void init_uri_classes(void) {
+  for (uint32_t c = 0; c < 256; c++) uri_classes[c] = (uint8_t)uri_class(c);
+}
+
 /* End of the run of bytes of class UNRESERVED or `extra` from `p` (stops at `end`). */
 static inline uint32_t uri_run(uint32_t p, uint32_t end, uint32_t extra) {
-  while (p < end && (uri_class(input[p]) & (UNRESERVED | extra)) != 0) p++;
+  const uint32_t accept = UNRESERVED | extra;
+  while (p < end && (uri_classes[input[p]] & accept) != 0) p++;
   return p;
+}
+
+/* First `c` in [p, end), or `end` (16 bytes at a time; the padding keeps loads in the buffer). */
+static inline uint32_t find_byte(uint32_t p, uint32_t end, uint8_t c) {
+  const v128_t wanted = wasm_i8x16_splat((int8_t)c);
+  for (; p < end; p += 16) {
+    uint32_t hit = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(input + p), wanted));
+    if (hit != 0) return min_u32(p + __builtin_ctz(hit), end);
+  }
+  return end;
 }
 
 /* input[p, end) is an IPv4 address: four decimal parts of 1-3 digits up to 255 (isIPv4). */
@@ -355,6 +392,87 @@ static int is_ipv4(uint32_t p, uint32_t end) {
 }
 
 /*
+ * The host name at `p` the byte by byte way (hosts longer than uri_host looks at): see uri_host.
+ */
+static uint32_t uri_host_bytes(uint32_t p, uint32_t end, int *numeric) {
+  uint32_t i = p, label_start = p;
+  int32_t label_first = -1, prev_label_first = -1;
+  int digits_only = 1;
+  for (; i < end; i++) {
+    uint32_t c = input[i];
+    if (c == ':' || c == ';') break;
+    if (c == '.') {
+      if (i == label_start) return 0;
+      prev_label_first = label_first;
+      label_start = i + 1;
+      continue;
+    }
+    if ((c | 0x20) - 'a' < 26 || c == '-' || c == '_') digits_only = 0;
+    else if (c - '0' >= 10) return 0;
+    if (i == label_start) label_first = (int32_t)c;
+  }
+  if (i == p || (label_start == i && label_start - 1 == p)) return 0;
+  *numeric = digits_only;
+  if (digits_only) return is_ipv4(p, i) ? i : 0;
+  int32_t top_first = label_start == i ? prev_label_first : label_first;
+  if (top_first == -1 || ((uint32_t)top_first | 0x20) - 'a' >= 26) return 0;
+  return i;
+}
+
+/* Lanes of `v` that are letters, "-" or "_"; digits and dots go to *digits and *dots. */
+static inline uint32_t host_lanes(v128_t v, uint32_t *digits, uint32_t *dots) {
+  v128_t letter = wasm_u8x16_lt(
+      wasm_i8x16_sub(wasm_v128_or(v, wasm_i8x16_splat(0x20)), wasm_i8x16_splat('a')),
+      wasm_i8x16_splat(26));
+  v128_t name = wasm_v128_or(letter, wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('-')),
+                                                  wasm_i8x16_eq(v, wasm_i8x16_splat('_'))));
+  *digits = wasm_i8x16_bitmask(
+      wasm_u8x16_lt(wasm_i8x16_sub(v, wasm_i8x16_splat('0')), wasm_i8x16_splat(10)));
+  *dots = wasm_i8x16_bitmask(wasm_i8x16_eq(v, wasm_i8x16_splat('.')));
+  return wasm_i8x16_bitmask(name);
+}
+
+/*
+ * The host of a Request-URI at `p`, ending at ":", ";" or `end` (parseUri's checks): a host name,
+ * *( domainlabel "." ) toplabel [ "." ] whose top label starts with a letter ("_" allowed as
+ * parseUri allows it), or an IPv4 address (*numeric set). Returns its end, or 0 when it is
+ * neither (a host never starts at 0: the scheme comes first). Up to 32 bytes are classified 16
+ * at a time; a longer host goes byte by byte.
+ */
+static uint32_t uri_host(uint32_t p, uint32_t end, int *numeric) {
+  uint32_t length = end - p;
+  uint32_t digits_low, digits_high, dots_low, dots_high;
+  uint32_t name = host_lanes(wasm_v128_load(input + p), &digits_low, &dots_low) |
+                  host_lanes(wasm_v128_load(input + p + 16), &digits_high, &dots_high) << 16;
+  uint32_t dots = dots_low | dots_high << 16;
+  uint32_t window = length < 32 ? (1u << length) - 1 : 0xffffffffu;
+  uint32_t other = ~(name | digits_low | digits_high << 16 | dots) & window;
+  uint32_t n;
+  if (other != 0) {
+    n = (uint32_t)__builtin_ctz(other);
+    uint32_t c = input[p + n];
+    if (c != ':' && c != ';') return 0;
+  } else if (length <= 32) {
+    n = length;
+  } else {
+    return uri_host_bytes(p, end, numeric);
+  }
+  if (n == 0) return 0;
+  uint32_t in_host = n == 32 ? 0xffffffffu : (1u << n) - 1;
+  name &= in_host;
+  dots &= in_host;
+  /* An empty label: a dot first or two in a row ("." alone included). */
+  if ((dots & 1) != 0 || (dots & (dots >> 1)) != 0) return 0;
+  *numeric = name == 0;
+  if (name == 0) return is_ipv4(p, p + n) ? p + n : 0;
+  /* The top label: after the last dot, or before a final one. */
+  uint32_t last = 1u << (n - 1);
+  uint32_t before_top = (dots & last) != 0 ? dots & ~last : dots;
+  uint32_t top = before_top == 0 ? 0 : 32 - (uint32_t)__builtin_clz(before_top);
+  return ((uint32_t)input[p + top] | 0x20) - 'a' < 26 ? p + n : 0;
+}
+
+/*
  * A `sip:`/`sips:` Request-URI without escapes, password, IPv6 host or headers (scanSipUri in
  * header-scan.ts, the same checks): user, a host name or IPv4 address, port, uri-parameters.
  */
@@ -368,38 +486,17 @@ static void hot_request_uri(uint32_t p, uint32_t end, uint32_t base) {
   if (input[i] != ':') return;
   i++;
   int32_t user_start = -1;
-  uint32_t at = i;
-  while (at < end && input[at] != '@') at++;
+  uint32_t at = find_byte(i, end, '@');
   if (at < end) {
     uint32_t user_end = uri_run(i, end, USER_EXTRA);
     if (user_end != at || user_end == i) return;
     user_start = (int32_t)(i - base);
     i = at + 1;
   }
-  /* hostname = *( domainlabel "." ) toplabel [ "." ] (toplabel starts with a letter), or IPv4. */
-  uint32_t host_start = i, label_start = i;
-  int32_t label_first = -1, prev_label_first = -1;
-  int numeric = 1;
-  for (; i < end; i++) {
-    uint32_t c = input[i];
-    if (c == ':' || c == ';') break;
-    if (c == '.') {
-      if (i == label_start) return;
-      prev_label_first = label_first;
-      label_start = i + 1;
-      continue;
-    }
-    if ((c | 0x20) - 'a' < 26 || c == '-' || c == '_') numeric = 0;
-    else if (c - '0' >= 10) return;
-    if (i == label_start) label_first = (int32_t)c;
-  }
-  if (i == host_start || (label_start == i && label_start - 1 == host_start)) return;
-  if (numeric) {
-    if (!is_ipv4(host_start, i)) return;
-  } else {
-    int32_t top_first = label_start == i ? prev_label_first : label_first;
-    if (top_first == -1 || ((uint32_t)top_first | 0x20) - 'a' >= 26) return;
-  }
+  uint32_t host_start = i;
+  int numeric = 0;
+  i = uri_host(host_start, end, &numeric);
+  if (i == 0) return;
   uint32_t host_end = i;
   int32_t port = -1;
   if (i < end && input[i] == ':') {
@@ -438,13 +535,10 @@ static void hot_request_uri(uint32_t p, uint32_t end, uint32_t base) {
  * before the version.
  */
 static void hot_request_line(uint32_t base, uint32_t end) {
-  static const uint8_t version[8] = {' ', 'S', 'I', 'P', '/', '2', '.', '0'};
   uint32_t method_end = token_end(base);
   if (method_end == base || input[method_end] != ' ' || end < 8) return;
   uint32_t sp = end - 8;
-  if (sp <= method_end + 1) return;
-  for (uint32_t k = 0; k < 8; k++)
-    if (input[sp + k] != version[k]) return;
+  if (sp <= method_end + 1 || load8(sp) != SP_SIP_2_0) return;
   hot_request_uri(method_end + 1, sp, base);
 }
 

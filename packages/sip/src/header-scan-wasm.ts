@@ -20,13 +20,13 @@ import { headerId, knownHeaderSpellings } from './header-names.js';
  * at {@link HOT_END}.
  */
 export const HOT_VIA = 2;
-export const HOT_FROM = 9;
-export const HOT_TO = 16;
-export const HOT_CSEQ = 23;
-export const HOT_CALL_ID = 26;
+export const HOT_FROM = 10;
+export const HOT_TO = 18;
+export const HOT_CSEQ = 26;
+export const HOT_CALL_ID = 30;
 /** The Request-URI (its start and end, the first two numbers, are the key). */
-export const HOT_URI = 27;
-export const HOT_END = 36;
+export const HOT_URI = 32;
+export const HOT_END = 41;
 
 interface ScanExports {
   readonly memory: WebAssembly.Memory;
