@@ -211,14 +211,33 @@ export class ReceiverStatistics {
     // A.8: transit time in timestamp units; D is its change, wrapped into ±2^31.
     const transit = (arrivalMs * this.clockRate) / 1000 - rtpTimestamp;
     if (!Number.isNaN(this.#transit)) {
-      let d = transit - this.#transit;
-      d = ((d % 0x100000000) + 0x100000000) % 0x100000000;
-      if (d >= 0x80000000) d = 0x100000000 - d;
+      const d = wrappedTransitChange(transit - this.#transit);
       this.#jitter += (d - this.#jitter) / 16;
     }
     this.#transit = transit;
     return 'valid';
   }
+}
+
+const TWO_32 = 0x100000000;
+
+/**
+ * |D| of RFC 3550 §A.8 from a change of transit `d` (timestamp units): `d` taken modulo 2^32
+ * into [0, 2^32), then folded into [0, 2^31]. Bit for bit what `((d % 2^32) + 2^32) % 2^32`
+ * gives, without its two floating-point remainders (calls into the C library, per packet) when
+ * |d| < 2^32: there `d % 2^32` is `d`, and the remainder of `x = d + 2^32` (rounded, so within
+ * [0, 2^33]) is `x`, or `x − 2^32` (exact, Sterbenz) from 2^32 on; `x` rounded up to 2^33 leaves
+ * 2^32 instead of 0, which the fold turns into 0 all the same.
+ */
+export function wrappedTransitChange(d: number): number {
+  let wrapped: number;
+  if (d > -TWO_32 && d < TWO_32) {
+    wrapped = d + TWO_32;
+    if (wrapped >= TWO_32) wrapped -= TWO_32;
+  } else {
+    wrapped = ((d % TWO_32) + TWO_32) % TWO_32;
+  }
+  return wrapped >= 0x80000000 ? TWO_32 - wrapped : wrapped;
 }
 
 /** Counts for our own stream, for Sender Reports (RFC 3550 §6.4.1). */

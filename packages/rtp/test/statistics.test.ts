@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ManualClock } from '@callbridge/testkit';
 import {
   ReceiverStatistics,
@@ -12,6 +13,7 @@ import {
   rtcpInterval,
   serializeRtcp,
 } from '@callbridge/rtp';
+import { wrappedTransitChange } from '../src/statistics.js';
 
 /** Feeds packets 20 ms apart (8 kHz, 160 units) with the given sequence numbers. */
 function feed(stats: ReceiverStatistics, seqs: number[], startMs = 0) {
@@ -90,6 +92,31 @@ describe('ReceiverStatistics (RFC 3550 A.1, A.3, A.8)', () => {
     const wrapping = new ReceiverStatistics(7, 8000);
     for (let i = 0; i < 100; i++) wrapping.receive(i, (0xffffff00 + i * 160) >>> 0, i * 20);
     expect(wrapping.jitter).toBe(0);
+  });
+
+  it('folds a transit change into |D| exactly as the A.8 formula with two remainders does', () => {
+    // The reference: D taken modulo 2^32 into [0, 2^32), then folded into [0, 2^31].
+    const reference = (d: number) => {
+      const m = ((d % 0x100000000) + 0x100000000) % 0x100000000;
+      return m >= 0x80000000 ? 0x100000000 - m : m;
+    };
+    const edges = [0, -0, 1e-300, -1e-300, 1e-7, -1e-7, 0.5, -0.5, 0x7fffffff, 0x80000000];
+    const near = [0x100000000, 0x200000000, 2 ** 53];
+    for (const x of near)
+      edges.push(x, -x, x - 1e-6, -x + 1e-6, x * (1 - 2 ** -52), -x * (1 - 2 ** -52));
+    for (const d of edges) expect(Object.is(wrappedTransitChange(d), reference(d))).toBe(true);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ min: -(2 ** 33), max: 2 ** 33, noNaN: true }),
+          fc.double({ min: -1000, max: 1000, noNaN: true }),
+          fc.double({ noNaN: true }),
+          fc.integer({ min: -(2 ** 34), max: 2 ** 34 }).map((n) => n / 1000),
+        ),
+        (d) => Object.is(wrappedTransitChange(d), reference(d)),
+      ),
+      { numRuns: 20_000 },
+    );
   });
 
   it('reports LSR and DLSR, from which the sender gets the round-trip time', () => {
