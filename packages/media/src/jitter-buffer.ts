@@ -139,17 +139,23 @@ interface Slot {
   extTs: number;
   arrival: number;
   length: number;
-  /** Storage for the payload; grows to the largest payload this slot has held. */
+  /**
+   * Storage of the payload held, from #freePayloads (NO_PAYLOAD while empty): its first
+   * `length` octets.
+   */
   bytes: Uint8Array;
-  /** View of `bytes` of the length it had when it grew (see #payloadOf). */
-  view: Uint8Array;
 }
+
+/** The storage of an empty slot. */
+const NO_PAYLOAD = new Uint8Array(0);
 
 const TWO_32 = 4294967296;
 /** Transit samples needed before the target follows the measurement instead of the initial one. */
 const START_PACKETS = 10;
 /** Most pitch periods one decoded frame is shortened by when playout is far behind its target. */
 const MAX_PERIODS_REMOVED = 3;
+/** Samples left after a read that a loop moves to the start; copyWithin moves more. */
+const SHORT_MOVE = 256;
 
 /**
  * Adaptive jitter buffer for one audio stream: packets go in as they arrive, PCM comes out at
@@ -188,6 +194,12 @@ export class AdaptiveJitterBuffer {
   readonly #msPerTs: number;
 
   readonly #slots: Slot[];
+  /**
+   * Payload storage of empty slots, taken last in, first out: a packet goes into the storage
+   * the packet played last used (recently touched, likely still in the caches) rather than into
+   * storage of its own slot, untouched for a lap of the ring.
+   */
+  readonly #freePayloads: Uint8Array[] = [];
   readonly #mask: number;
   /** Per slot: extended sequence last played from it, to tell duplicates from late packets. */
   readonly #playedSeq: Float64Array;
@@ -201,12 +213,17 @@ export class AdaptiveJitterBuffer {
   /** Decoded audio not yet read. */
   readonly #sync: Int16Array;
   #syncLength = 0;
+  /** Samples the last read took from the start of #sync, not yet moved out (see #shiftRead). */
+  #readShift = 0;
   readonly #scratch: Int16Array;
   /**
-   * The start of #sync, as long as #scratch: a packet is decoded straight into it when #sync is
-   * empty (the usual case, each read taking what a packet decodes to), saving the copy.
+   * A view of #sync from #decodeAt, as long as #scratch: a packet is decoded straight into it at
+   * the end of the audio not yet read, saving a copy. What is left after a read is usually the
+   * same number of samples frame after frame (it changes when time-scale modification removes or
+   * adds a pitch period), so the view is cut again only when that changes.
    */
-  readonly #syncHead: Int16Array;
+  #decodeView: Int16Array;
+  #decodeAt = 0;
   /** Views of the first samples of #scratch and #sync, kept while the lengths repeat. */
   #scratchView: Int16Array = new Int16Array(0);
   #readView: Int16Array = new Int16Array(0);
@@ -338,15 +355,13 @@ export class AdaptiveJitterBuffer {
     this.#mask = capacity - 1;
     this.#slots = [];
     for (let i = 0; i < capacity; i++) {
-      const bytes = new Uint8Array(0);
       this.#slots.push({
         extSeq: -1,
         payloadType: -1,
         extTs: 0,
         arrival: 0,
         length: 0,
-        bytes,
-        view: bytes.subarray(0, 0),
+        bytes: NO_PAYLOAD,
       });
     }
     this.#playedSeq = new Float64Array(capacity).fill(-1);
@@ -357,7 +372,7 @@ export class AdaptiveJitterBuffer {
     this.#scratch = new Int16Array(maxFrame);
     this.#stretch = new Int16Array(maxFrame * 2);
     this.#sync = new Int16Array(maxFrame * 8);
-    this.#syncHead = this.#sync.subarray(0, maxFrame);
+    this.#decodeView = this.#sync.subarray(0, maxFrame);
   }
 
   /** Current target delay in ms. */
@@ -470,17 +485,19 @@ export class AdaptiveJitterBuffer {
     }
     this.#consecutiveLate = 0;
 
-    if (slot.extSeq !== -1) this.#buffered--; // cannot happen within the window; keep counts exact
+    if (slot.extSeq !== -1)
+      this.#buffered--; // cannot happen within the window; keep counts exact
+    else slot.bytes = this.#freePayloads.pop() ?? NO_PAYLOAD;
     slot.extSeq = extSeq;
     slot.payloadType = payloadType;
     slot.extTs = extTs;
     slot.arrival = now;
     if (slot.bytes.length < payloadLength) {
-      // Grows during the first lap of the ring, then payload sizes repeat.
+      // Storage grows while the first packets come (a size that fits the first payload, then
+      // twice what was too small), then payload sizes repeat.
       slot.bytes = new Uint8Array(
         Math.min(this.#maxPayloadBytes, Math.max(payloadLength, 2 * slot.bytes.length)),
       );
-      slot.view = slot.bytes.subarray(0, payloadLength);
     }
     this.#copyPayload(slot.bytes, bytes, payloadOffset, payloadLength);
     slot.length = payloadLength;
@@ -493,7 +510,16 @@ export class AdaptiveJitterBuffer {
    * (every output frame); before the first packet and during initial buffering it yields silence.
    */
   read(out: Int16Array): void {
-    const needed = out.length;
+    out.set(this.readView(out.length));
+  }
+
+  /**
+   * {@link read} without the copy: `samples` samples of playout audio in the buffer's own
+   * memory, valid until its next read (the caller may change them, to mix a tone in).
+   */
+  readView(samples: number): Int16Array {
+    this.#shiftRead();
+    const needed = samples;
     const now = this.#clock.now();
     this.#readTime = now;
     this.#readMs = (needed * 1000) / this.sampleRate;
@@ -507,11 +533,9 @@ export class AdaptiveJitterBuffer {
       this.#produce(needed);
     }
     if (this.#readView.length !== needed) this.#readView = this.#sync.subarray(0, needed);
-    out.set(this.#readView);
-    // Usually a read takes all there is (a decoded frame per read): copyWithin is a call into
-    // the runtime, not worth making to move nothing.
-    if (this.#syncLength > needed) this.#sync.copyWithin(0, needed, this.#syncLength);
     this.#syncLength -= needed;
+    // What is left moves to the start at the next read, when the caller is done with the view.
+    this.#readShift = needed;
     if (this.#playing) this.#samplesPlayed += needed;
     else this.#startupSamples += needed;
     if (now - this.#lastTargetSample >= this.#targetSampleIntervalMs) {
@@ -520,6 +544,21 @@ export class AdaptiveJitterBuffer {
       if (this.#targetHistory.length >= 4096) this.#targetHistory.splice(0, 2048);
       this.#targetHistory.push([now, this.targetDelayMs]);
     }
+    return this.#readView;
+  }
+
+  /** Moves what the last read left to the start of #sync. */
+  #shiftRead(): void {
+    const shift = this.#readShift;
+    if (shift === 0) return;
+    this.#readShift = 0;
+    const left = this.#syncLength;
+    if (left <= 0) return;
+    // Usually less than a frame (what time-scale modification left over): a loop, as
+    // copyWithin is a call into the runtime.
+    const sync = this.#sync;
+    if (left > SHORT_MOVE) sync.copyWithin(0, shift, shift + left);
+    else for (let i = 0; i < left; i++) sync[i] = sync[shift + i]!;
   }
 
   report(): JitterBufferReport {
@@ -567,7 +606,7 @@ export class AdaptiveJitterBuffer {
     this.#pauseSamples += this.#provisionalSamples;
     this.#provisionalSamples = 0;
     this.#concealedSinceLastPlay = 0;
-    for (const slot of this.#slots) slot.extSeq = -1;
+    for (const slot of this.#slots) if (slot.extSeq !== -1) this.#vacate(slot);
     this.#playedSeq.fill(-1);
     this.#missedSeq.fill(-1);
     this.#lastPlayedSeq = -1;
@@ -768,7 +807,7 @@ export class AdaptiveJitterBuffer {
     this.#pauseSamples += this.#provisionalSamples;
     this.#provisionalSamples = 0;
     this.#concealedSinceLastPlay = 0;
-    let frame = this.#syncLength === 0 ? this.#syncHead : this.#scratch;
+    let frame = this.#decodeTarget();
     let produced = this.#decoderCall('decode', this.#payloadOf(slot), 0, slot.payloadType, frame);
     if (produced === 0) {
       // A payload the decoder rejected is lost audio.
@@ -779,7 +818,7 @@ export class AdaptiveJitterBuffer {
     this.#delays.add(outTime - slot.arrival);
     this.#playedSeq[slot.extSeq & this.#mask] = slot.extSeq;
     this.#lastPlayedSeq = slot.extSeq;
-    slot.extSeq = -1;
+    this.#vacate(slot);
     this.#buffered--;
     this.#played++;
     this.#nextSeq++;
@@ -938,7 +977,7 @@ export class AdaptiveJitterBuffer {
       const slot = this.#slots[this.#nextSeq & this.#mask]!;
       if (slot.extSeq === this.#nextSeq) {
         if (slot.extTs + halfFrame > this.#decodedTs || halfFrame === 0) return;
-        slot.extSeq = -1;
+        this.#vacate(slot);
         this.#buffered--;
         this.#late++;
         this.#settleProvisionalAsConcealed();
@@ -986,19 +1025,26 @@ export class AdaptiveJitterBuffer {
   }
 
   /**
-   * The slot's payload as a view of its exact length, for the decoder: the slot's own view when
-   * the length is the one it was cut for (fixed-size codecs), otherwise a copy in a staging
+   * The slot's payload as a view of its exact length, for the decoder: the slot's storage when
+   * the payload fills it (fixed-size codecs: storage fits the first payload), otherwise a copy in a staging
    * buffer seen through one view per length (variable-size codecs such as Opus), so a payload
    * length that changes with every packet costs no allocation.
    */
   #payloadOf(slot: Slot): Uint8Array {
     const length = slot.length;
-    if (slot.view.length === length) return slot.view;
+    if (slot.bytes.length === length) return slot.bytes;
     let view = this.#stagingViews[length];
     if (view === undefined) view = this.#stagingViews[length] = this.#staging.subarray(0, length);
     // One native copy of the whole slot (no larger than the staging buffer) beats a byte loop.
     this.#staging.set(slot.bytes);
     return view;
+  }
+
+  /** Empties a slot; its storage goes back to #freePayloads. */
+  #vacate(slot: Slot): void {
+    slot.extSeq = -1;
+    if (slot.bytes.length > 0) this.#freePayloads.push(slot.bytes);
+    slot.bytes = NO_PAYLOAD;
   }
 
   #findLater(): Slot | undefined {
@@ -1025,11 +1071,26 @@ export class AdaptiveJitterBuffer {
     this.#syncLength += n;
   }
 
+  /**
+   * Where to decode the next packet: straight after the audio not yet read (see #decodeView),
+   * or #scratch when a whole frame would not fit there.
+   */
+  #decodeTarget(): Int16Array {
+    const at = this.#syncLength;
+    if (at !== this.#decodeAt) {
+      if (at + this.#scratch.length > this.#sync.length) return this.#scratch;
+      this.#decodeView = this.#sync.subarray(at, at + this.#scratch.length);
+      this.#decodeAt = at;
+    }
+    return this.#decodeView;
+  }
+
   #append(source: Int16Array, samples: number): void {
     const n = Math.min(samples, this.#sync.length - this.#syncLength);
-    if (source === this.#syncHead) {
-      // Decoded in place into the empty sync buffer; appended again (a repeat), it is copied.
-      if (this.#syncLength > 0) this.#sync.copyWithin(this.#syncLength, 0, n);
+    if (source === this.#decodeView) {
+      // Decoded in place after the audio not yet read; appended again (a repeat), it is copied.
+      const from = this.#decodeAt;
+      if (this.#syncLength !== from) this.#sync.copyWithin(this.#syncLength, from, from + n);
       this.#syncLength += n;
       return;
     }

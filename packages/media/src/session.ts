@@ -1016,16 +1016,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (target === undefined) return;
     const tone = path.generator?.busy === true || path.holdTone !== undefined;
     if (path.mode === 'transcode') {
-      const frame = path.targetFrame;
       if (
         path.resampler === undefined &&
         path.pendingLength === 0 &&
-        path.sourceFrame.length === target.frameSamples &&
-        frame.length === target.frameSamples
+        path.sourceFrame.length === target.frameSamples
       ) {
-        // The usual case: a read is one frame of the target codec; no detour through pending.
-        path.jitterBuffer!.read(frame);
-        this.#encodeFrame(path, target, frame);
+        // The usual case: a read is one frame of the target codec, encoded where the jitter
+        // buffer holds it; no detour through pending.
+        this.#encodeFrame(path, target, path.jitterBuffer!.readView(target.frameSamples));
         return;
       }
       path.jitterBuffer!.read(path.sourceFrame);
@@ -1063,8 +1061,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   /** Mixes generated audio into one frame for `path.to`, encodes it and sends it. */
   #encodeFrame(path: AudioPath, target: AudioCodec, frame: Int16Array): void {
     const to = path.to;
+    // render() is not inlined: asked only while a digit plays.
     if (path.holdTone !== undefined) path.holdTone.render(frame, frame.length);
-    else if (to.dtmfMode === 'inband') path.generator?.render(frame, frame.length);
+    else if (to.dtmfMode === 'inband' && path.generator?.busy === true)
+      path.generator.render(frame, frame.length);
     if (path.holdTone !== undefined ? !to.acceptsAudio : !to.receives) {
       to.counters.suppressed++;
       return;
