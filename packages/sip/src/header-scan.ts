@@ -25,7 +25,7 @@ import {
 } from './chars.js';
 import { HOT_CALL_ID, HOT_CSEQ, HOT_FROM, HOT_TO, HOT_URI, HOT_VIA } from './header-scan-wasm.js';
 import { EMPTY_PARAMS, NameAddr, Via, type CSeq } from './header-values.js';
-import type { MessageSource } from './message.js';
+import type { MessageSource, RawHeaders } from './message.js';
 import { Params } from './params.js';
 import { SipUri, isIPv4 } from './uri.js';
 import { KNOWN_METHODS } from './validate.js';
@@ -126,25 +126,71 @@ function sameWord(src: MessageSource, start: number, end: number, word: string):
   return true;
 }
 
-/** Via (RFC 3261 §20.42) of the usual shape: one `SIP/2.0/TRANSPORT host[:port];params`. */
-export const scanVia: Scanner<Via[]> = (src, start, end) => {
-  const hot = src.hot;
-  if (hot !== undefined && hot[HOT_VIA] === start) {
+/**
+ * The typed values of the hot headers' first lines built from the scanner's records (`src.hot`,
+ * whose record for the header must exist: its first number is not -1), made once per parse and
+ * kept in `src`, so a message's accessors, its generic header path and its clones share them
+ * (typed values are immutable).
+ */
+export function hotVia(src: MessageSource, hot: RawHeaders): Via[] {
+  let v = src.hotVia;
+  if (v === undefined) {
     const port = hot[HOT_VIA + 3]!;
-    return [
+    v = [
       Via.fromText(
         src.text,
-        start + 8,
+        hot[HOT_VIA]! + 8,
         hot[HOT_VIA + 1]!,
         hot[HOT_VIA + 2]!,
         port === -1 ? undefined : port,
         hot[HOT_VIA + 4]!,
-        end,
+        hot[HOT_VIA + 7]!,
         hot[HOT_VIA + 5],
         hot[HOT_VIA + 6],
       ),
     ];
+    src.hotVia = v;
   }
+  return v;
+}
+
+function hotNameAddr(src: MessageSource, hot: RawHeaders, at: number, header: string): NameAddr {
+  return NameAddr.fromText(
+    src.text,
+    hot[at + 1]!,
+    hot[at + 2]!,
+    hot[at + 3]!,
+    hot[at + 4]!,
+    hot[at + 7]!,
+    hot[at + 5],
+    hot[at + 6],
+    header,
+  );
+}
+
+export function hotFrom(src: MessageSource, hot: RawHeaders): NameAddr {
+  return (src.hotFrom ??= hotNameAddr(src, hot, HOT_FROM, 'From'));
+}
+
+export function hotTo(src: MessageSource, hot: RawHeaders): NameAddr {
+  return (src.hotTo ??= hotNameAddr(src, hot, HOT_TO, 'To'));
+}
+
+export function hotCSeq(src: MessageSource, hot: RawHeaders): CSeq {
+  return (src.hotCSeq ??= {
+    seq: hot[HOT_CSEQ + 1]! >>> 0,
+    method: commonWord(src, hot[HOT_CSEQ + 2]!, hot[HOT_CSEQ + 3]!),
+  });
+}
+
+export function hotCallId(src: MessageSource, hot: RawHeaders): string {
+  return (src.hotCallId ??= src.text.substring(hot[HOT_CALL_ID]!, hot[HOT_CALL_ID + 1]));
+}
+
+/** Via (RFC 3261 §20.42) of the usual shape: one `SIP/2.0/TRANSPORT host[:port];params`. */
+export const scanVia: Scanner<Via[]> = (src, start, end) => {
+  const hot = src.hot;
+  if (hot !== undefined && hot[HOT_VIA] === start) return hotVia(src, hot);
   const bytes = src.bytes;
   const base = src.base;
   let b = base + start;
@@ -201,20 +247,8 @@ export const scanVia: Scanner<Via[]> = (src, start, end) => {
 export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
   const hot = src.hot;
   if (hot !== undefined) {
-    const at = hot[HOT_FROM] === start ? HOT_FROM : hot[HOT_TO] === start ? HOT_TO : -1;
-    if (at !== -1) {
-      return NameAddr.fromText(
-        src.text,
-        hot[at + 1]!,
-        hot[at + 2]!,
-        hot[at + 3]!,
-        hot[at + 4]!,
-        end,
-        hot[at + 5],
-        hot[at + 6],
-        header,
-      );
-    }
+    if (hot[HOT_FROM] === start) return hotFrom(src, hot);
+    if (hot[HOT_TO] === start) return hotTo(src, hot);
   }
   const bytes = src.bytes;
   const base = src.base;
@@ -267,8 +301,7 @@ export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
 /** CSeq (RFC 3261 §20.16): `digits SP method`. */
 export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
   const hot = src.hot;
-  if (hot !== undefined && hot[HOT_CSEQ] === start)
-    return { seq: hot[HOT_CSEQ + 1]! >>> 0, method: commonWord(src, hot[HOT_CSEQ + 2]!, end) };
+  if (hot !== undefined && hot[HOT_CSEQ] === start) return hotCSeq(src, hot);
   const bytes = src.bytes;
   const base = src.base;
   let b = base + start;
@@ -287,7 +320,7 @@ export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
 /** Call-ID (RFC 3261 §20.8): visible ASCII only. */
 export const scanCallId: Scanner<string> = (src, start, end) => {
   const hot = src.hot;
-  if (hot !== undefined && hot[HOT_CALL_ID] === start) return src.text.substring(start, end);
+  if (hot !== undefined && hot[HOT_CALL_ID] === start) return hotCallId(src, hot);
   const bytes = src.bytes;
   if (start === end) return undefined;
   for (let b = src.base + start, stop = src.base + end; b < stop; b++) {

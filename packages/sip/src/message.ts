@@ -51,7 +51,19 @@ import {
   parseUint,
   parseVia,
 } from './header-values.js';
-import { scanCSeq, scanCallId, scanNameAddr, scanVia, type Scanner } from './header-scan.js';
+import {
+  hotCSeq,
+  hotCallId,
+  hotFrom,
+  hotTo,
+  hotVia,
+  scanCSeq,
+  scanCallId,
+  scanNameAddr,
+  scanVia,
+  type Scanner,
+} from './header-scan.js';
+import { HOT_CALL_ID, HOT_CSEQ, HOT_FROM, HOT_TO, HOT_VIA } from './header-scan-wasm.js';
 import { serialize } from './serializer.js';
 import { decodeUtf8, encodeUtf8, hasNonAscii } from './text.js';
 import type { Uri } from './uri.js';
@@ -69,6 +81,15 @@ export interface MessageSource {
    * header-scan-wasm.ts); `undefined` when the TypeScript loop scanned the message.
    */
   hot: number[] | undefined;
+  /**
+   * The typed values of the hot headers' first lines once built from `hot` (see `hotVia` in
+   * header-scan.ts): shared by the message's accessors, its generic header path and its clones.
+   */
+  hotVia: Via[] | undefined;
+  hotFrom: NameAddr | undefined;
+  hotTo: NameAddr | undefined;
+  hotCallId: string | undefined;
+  hotCSeq: CSeq | undefined;
 }
 
 /** Anything that turns into a header value: a string or a typed value with `toString()`. */
@@ -554,8 +575,18 @@ export abstract class SipMessage {
     return this.#list(ID.via, parseVia, scanVia);
   }
 
+  /**
+   * The scanner's records (see `HOT_VIA` in header-scan-wasm.ts) while the header lines are as
+   * parsed: the hot accessors build their values from them, skipping the line search.
+   */
+  #hot(): RawHeaders | undefined {
+    return this.#raw === undefined ? undefined : this.source!.hot;
+  }
+
   /** The top Via (parses only the first Via line). */
   get topVia(): Via | undefined {
+    const hot = this.#hot();
+    if (hot !== undefined && hot[HOT_VIA] !== -1) return hotVia(this.source!, hot)[0];
     return this.#single(ID.via, parseVia, scanVia)?.[0];
   }
 
@@ -578,18 +609,26 @@ export abstract class SipMessage {
   }
 
   get from(): NameAddr | undefined {
+    const hot = this.#hot();
+    if (hot !== undefined && hot[HOT_FROM] !== -1) return hotFrom(this.source!, hot);
     return this.#single(ID.from, parseNameAddr, scanNameAddr);
   }
 
   get to(): NameAddr | undefined {
+    const hot = this.#hot();
+    if (hot !== undefined && hot[HOT_TO] !== -1) return hotTo(this.source!, hot);
     return this.#single(ID.to, parseNameAddr, scanNameAddr);
   }
 
   get callId(): string | undefined {
+    const hot = this.#hot();
+    if (hot !== undefined && hot[HOT_CALL_ID] !== -1) return hotCallId(this.source!, hot);
     return this.#single(ID.callId, parseCallId, scanCallId);
   }
 
   get cseq(): CSeq | undefined {
+    const hot = this.#hot();
+    if (hot !== undefined && hot[HOT_CSEQ] !== -1) return hotCSeq(this.source!, hot);
     return this.#single(ID.cseq, parseCSeq, scanCSeq);
   }
 

@@ -102,7 +102,18 @@ export function parseMessage(
       : text.length === length - pos && text.indexOf('\uFFFD') === -1;
   if (!ascii) text = decodeLatin1(bytes, pos, length);
   const textLength = text.length;
-  const source: MessageSource = { bytes, text, base: headStart, ascii, hot: undefined };
+  const source: MessageSource = {
+    bytes,
+    text,
+    base: headStart,
+    ascii,
+    hot: undefined,
+    hotVia: undefined,
+    hotFrom: undefined,
+    hotTo: undefined,
+    hotCallId: undefined,
+    hotCSeq: undefined,
+  };
   let raw: RawHeaders | undefined;
   if (lines >= 0) {
     // The scanner's table, straight into the message's own array: hot-header records and rows.
