@@ -11,13 +11,14 @@
  */
 import { HEADER_SCAN_WASM_BASE64 } from './header-scan-wasm-binary.js';
 import { headerId, knownHeaderSpellings } from './header-names.js';
+import type { MessageSource } from './message.js';
 
 /**
  * Where the scanner records the parts of the first Via, From, To, CSeq and Call-ID lines and of
- * the Request-URI when they have the usual shape (wasm/sip/header_scan.c, `hot_line`): index of each record in the table
- * (and in the message's `RawHeaders`, which start with a copy of it). A record's first number is
- * the value's start (text index) or -1 for no record. The rows of header lines start after them,
- * at {@link HOT_END}.
+ * the Request-URI when they have the usual shape (wasm/sip/header_scan.c, `hot_line`): index of
+ * each record in the table (and in a message source's `hot`). A record's first number is the
+ * value's start (text index) or -1 for no record. The rows of header lines start after them, at
+ * {@link HOT_END}.
  */
 export const HOT_VIA = 2;
 export const HOT_FROM = 10;
@@ -58,7 +59,13 @@ interface ScanExports {
  * from memory: a call into WebAssembly costs more than a load).
  */
 export interface WasmHeaderScanner {
+  /**
+   * Scans the message in the input area. First, a source lent the table's hot-header records
+   * ({@link lendHot}) gets a copy of them if it still needs them (a value not built yet).
+   */
   readonly scan: ScanExports['scan'];
+  /** Lets `src` read its hot-header records from the table until the next scan. */
+  readonly lendHot: (src: MessageSource) => void;
   readonly bodyStart: () => number;
   readonly contentLength: () => number;
   /** Index of the start line's LF, relative to the start line (after a scan that returned ≥ 0). */
@@ -68,10 +75,31 @@ export interface WasmHeaderScanner {
   /** The input area: copy the message to its start. */
   readonly input: Uint8Array;
   /**
-   * The offset table in the layout of `RawHeaders` (the first row at {@link HOT_END}): after a
-   * scan that found `lines` lines, its first `HOT_END + lines * RAW_STRIDE` numbers.
+   * The offset table: the index of the first row ({@link HOT_END}), the first line's start, the
+   * hot-header records, then the rows in the layout of `RawHeaders`; after a scan that found
+   * `lines` lines, its first `HOT_END + lines * RAW_STRIDE` numbers.
    */
   readonly table: Int32Array;
+}
+
+/**
+ * Before the table is overwritten: `src` keeps a copy of the hot-header records when a value is
+ * still to be built from one, else none (the built values are kept with their line's start).
+ */
+function takeBackHot(src: MessageSource, table: Int32Array): void {
+  if (
+    (src.hotVia !== undefined || table[HOT_VIA] === -1) &&
+    (src.hotFrom !== undefined || table[HOT_FROM] === -1) &&
+    (src.hotTo !== undefined || table[HOT_TO] === -1) &&
+    (src.hotCallId !== undefined || table[HOT_CALL_ID] === -1) &&
+    (src.hotCSeq !== undefined || table[HOT_CSEQ] === -1)
+  ) {
+    src.hot = undefined;
+    return;
+  }
+  const copy = new Array<number>(HOT_END);
+  for (let k = 0; k < HOT_END; k++) copy[k] = table[k]!;
+  src.hot = copy;
 }
 
 let instance: WasmHeaderScanner | null | undefined;
@@ -117,14 +145,27 @@ function instantiate(): WasmHeaderScanner | null {
       headerId('cseq'),
     );
     const results = new Int32Array(buffer, fn.results(), 4);
+    const table = new Int32Array(buffer, fn.table(), fn.table_length());
+    const scan = fn.scan;
+    let borrower: MessageSource | undefined;
     return {
-      scan: fn.scan,
+      scan: (length, base, maxLineLength, contentLengthId) => {
+        if (borrower !== undefined) {
+          takeBackHot(borrower, table);
+          borrower = undefined;
+        }
+        return scan(length, base, maxLineLength, contentLengthId);
+      },
+      lendHot: (src) => {
+        src.hot = table;
+        borrower = src;
+      },
       bodyStart: () => results[0]!,
       contentLength: () => results[1]!,
       startLineEnd: () => results[2]!,
       ascii: () => results[3]!,
       input,
-      table: new Int32Array(buffer, fn.table(), fn.table_length()),
+      table,
     };
   } catch {
     return null;

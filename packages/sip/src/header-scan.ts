@@ -25,7 +25,7 @@ import {
 } from './chars.js';
 import { HOT_CALL_ID, HOT_CSEQ, HOT_FROM, HOT_TO, HOT_URI, HOT_VIA } from './header-scan-wasm.js';
 import { EMPTY_PARAMS, NameAddr, Via, type CSeq } from './header-values.js';
-import type { MessageSource, RawHeaders } from './message.js';
+import type { MessageSource } from './message.js';
 import { Params } from './params.js';
 import { SipUri, isIPv4 } from './uri.js';
 import { KNOWN_METHODS } from './validate.js';
@@ -127,35 +127,38 @@ function sameWord(src: MessageSource, start: number, end: number, word: string):
 }
 
 /**
- * The typed values of the hot headers' first lines built from the scanner's records (`src.hot`,
- * whose record for the header must exist: its first number is not -1), made once per parse and
- * kept in `src`, so a message's accessors, its generic header path and its clones share them
- * (typed values are immutable).
+ * The typed value of a hot header's first line (top Via, From, To, CSeq, Call-ID) built from the
+ * scanner's record (`src.hot`), or `undefined` when there is no record (another shape, or no such
+ * header). Made once per parse and kept in `src` with the value start of its line, so a message's
+ * accessors, its generic header path and its clones share it (typed values are immutable).
  */
-export function hotVia(src: MessageSource, hot: RawHeaders): Via[] {
-  let v = src.hotVia;
-  if (v === undefined) {
-    const port = hot[HOT_VIA + 3]!;
-    v = [
-      Via.fromText(
-        src.text,
-        hot[HOT_VIA]! + 8,
-        hot[HOT_VIA + 1]!,
-        hot[HOT_VIA + 2]!,
-        port === -1 ? undefined : port,
-        hot[HOT_VIA + 4]!,
-        hot[HOT_VIA + 7]!,
-        hot[HOT_VIA + 5],
-        hot[HOT_VIA + 6],
-      ),
-    ];
-    src.hotVia = v;
-  }
-  return v;
+export function hotVia(src: MessageSource): Via[] | undefined {
+  const hot = src.hot;
+  if (src.hotVia !== undefined || hot === undefined || hot[HOT_VIA] === -1) return src.hotVia;
+  src.hotViaAt = hot[HOT_VIA]!;
+  const port = hot[HOT_VIA + 3]!;
+  return (src.hotVia = [
+    Via.fromText(
+      src.text,
+      hot[HOT_VIA]! + 8,
+      hot[HOT_VIA + 1]!,
+      hot[HOT_VIA + 2]!,
+      port === -1 ? undefined : port,
+      hot[HOT_VIA + 4]!,
+      hot[HOT_VIA + 7]!,
+      hot[HOT_VIA + 5],
+      hot[HOT_VIA + 6],
+    ),
+  ]);
 }
 
-function hotNameAddr(src: MessageSource, hot: RawHeaders, at: number, header: string): NameAddr {
-  return NameAddr.fromText(
+/** From (`to` false) or To from its record (see {@link hotVia}). */
+export function hotAddress(src: MessageSource, to: boolean): NameAddr | undefined {
+  const built = to ? src.hotTo : src.hotFrom;
+  const hot = src.hot;
+  const at = to ? HOT_TO : HOT_FROM;
+  if (built !== undefined || hot === undefined || hot[at] === -1) return built;
+  const value = NameAddr.fromText(
     src.text,
     hot[at + 1]!,
     hot[at + 2]!,
@@ -164,33 +167,39 @@ function hotNameAddr(src: MessageSource, hot: RawHeaders, at: number, header: st
     hot[at + 7]!,
     hot[at + 5],
     hot[at + 6],
-    header,
+    to ? 'To' : 'From',
   );
+  if (to) {
+    src.hotTo = value;
+    src.hotToAt = hot[at]!;
+  } else {
+    src.hotFrom = value;
+    src.hotFromAt = hot[at]!;
+  }
+  return value;
 }
 
-export function hotFrom(src: MessageSource, hot: RawHeaders): NameAddr {
-  return (src.hotFrom ??= hotNameAddr(src, hot, HOT_FROM, 'From'));
+/** CSeq from its record (see {@link hotVia}). */
+export function hotCSeq(src: MessageSource): CSeq | undefined {
+  const hot = src.hot;
+  if (src.hotCSeq !== undefined || hot === undefined || hot[HOT_CSEQ] === -1) return src.hotCSeq;
+  src.hotCSeqAt = hot[HOT_CSEQ]!;
+  const method = commonWord(src, hot[HOT_CSEQ + 2]!, hot[HOT_CSEQ + 3]!);
+  return (src.hotCSeq = { seq: hot[HOT_CSEQ + 1]! >>> 0, method });
 }
 
-export function hotTo(src: MessageSource, hot: RawHeaders): NameAddr {
-  return (src.hotTo ??= hotNameAddr(src, hot, HOT_TO, 'To'));
-}
-
-export function hotCSeq(src: MessageSource, hot: RawHeaders): CSeq {
-  return (src.hotCSeq ??= {
-    seq: hot[HOT_CSEQ + 1]! >>> 0,
-    method: commonWord(src, hot[HOT_CSEQ + 2]!, hot[HOT_CSEQ + 3]!),
-  });
-}
-
-export function hotCallId(src: MessageSource, hot: RawHeaders): string {
-  return (src.hotCallId ??= src.text.substring(hot[HOT_CALL_ID]!, hot[HOT_CALL_ID + 1]));
+/** Call-ID from its record (see {@link hotVia}). */
+export function hotCallId(src: MessageSource): string | undefined {
+  const hot = src.hot;
+  if (src.hotCallId !== undefined || hot === undefined || hot[HOT_CALL_ID] === -1)
+    return src.hotCallId;
+  src.hotCallIdAt = hot[HOT_CALL_ID]!;
+  return (src.hotCallId = src.text.substring(hot[HOT_CALL_ID]!, hot[HOT_CALL_ID + 1]));
 }
 
 /** Via (RFC 3261 §20.42) of the usual shape: one `SIP/2.0/TRANSPORT host[:port];params`. */
 export const scanVia: Scanner<Via[]> = (src, start, end) => {
-  const hot = src.hot;
-  if (hot !== undefined && hot[HOT_VIA] === start) return hotVia(src, hot);
+  if (src.hotViaAt === start || src.hot?.[HOT_VIA] === start) return hotVia(src);
   const bytes = src.bytes;
   const base = src.base;
   let b = base + start;
@@ -246,10 +255,8 @@ export const scanVia: Scanner<Via[]> = (src, start, end) => {
  */
 export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
   const hot = src.hot;
-  if (hot !== undefined) {
-    if (hot[HOT_FROM] === start) return hotFrom(src, hot);
-    if (hot[HOT_TO] === start) return hotTo(src, hot);
-  }
+  if (src.hotFromAt === start || hot?.[HOT_FROM] === start) return hotAddress(src, false);
+  if (src.hotToAt === start || hot?.[HOT_TO] === start) return hotAddress(src, true);
   const bytes = src.bytes;
   const base = src.base;
   let i = start;
@@ -300,8 +307,7 @@ export const scanNameAddr: Scanner<NameAddr> = (src, start, end, header) => {
 
 /** CSeq (RFC 3261 §20.16): `digits SP method`. */
 export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
-  const hot = src.hot;
-  if (hot !== undefined && hot[HOT_CSEQ] === start) return hotCSeq(src, hot);
+  if (src.hotCSeqAt === start || src.hot?.[HOT_CSEQ] === start) return hotCSeq(src);
   const bytes = src.bytes;
   const base = src.base;
   let b = base + start;
@@ -319,8 +325,7 @@ export const scanCSeq: Scanner<CSeq> = (src, start, end) => {
 
 /** Call-ID (RFC 3261 §20.8): visible ASCII only. */
 export const scanCallId: Scanner<string> = (src, start, end) => {
-  const hot = src.hot;
-  if (hot !== undefined && hot[HOT_CALL_ID] === start) return hotCallId(src, hot);
+  if (src.hotCallIdAt === start || src.hot?.[HOT_CALL_ID] === start) return hotCallId(src);
   const bytes = src.bytes;
   if (start === end) return undefined;
   for (let b = src.base + start, stop = src.base + end; b < stop; b++) {

@@ -52,10 +52,9 @@ import {
   parseVia,
 } from './header-values.js';
 import {
+  hotAddress,
   hotCSeq,
   hotCallId,
-  hotFrom,
-  hotTo,
   hotVia,
   scanCSeq,
   scanCallId,
@@ -63,7 +62,6 @@ import {
   scanVia,
   type Scanner,
 } from './header-scan.js';
-import { HOT_CALL_ID, HOT_CSEQ, HOT_FROM, HOT_TO, HOT_VIA } from './header-scan-wasm.js';
 import { serialize } from './serializer.js';
 import { decodeUtf8, encodeUtf8, hasNonAscii } from './text.js';
 import type { Uri } from './uri.js';
@@ -78,19 +76,30 @@ export interface MessageSource {
   readonly ascii: boolean;
   /**
    * Where the WebAssembly scanner found the parts of the hot headers (see `HOT_VIA` in
-   * header-scan-wasm.ts); `undefined` when the TypeScript loop scanned the message.
+   * header-scan-wasm.ts): its live table until the next scan, then a copy when a value is still
+   * to be built from it; `undefined` when the TypeScript loop scanned the message or every value
+   * is built.
    */
-  hot: number[] | undefined;
+  hot: HotRecords | undefined;
   /**
    * The typed values of the hot headers' first lines once built from `hot` (see `hotVia` in
-   * header-scan.ts): shared by the message's accessors, its generic header path and its clones.
+   * header-scan.ts), and the value start of the line each came from (-1 until built): shared by
+   * the message's accessors, its generic header path and its clones.
    */
   hotVia: Via[] | undefined;
   hotFrom: NameAddr | undefined;
   hotTo: NameAddr | undefined;
   hotCallId: string | undefined;
   hotCSeq: CSeq | undefined;
+  hotViaAt: number;
+  hotFromAt: number;
+  hotToAt: number;
+  hotCallIdAt: number;
+  hotCSeqAt: number;
 }
+
+/** The scanner's hot-header records (its table, or a copy of their part of it). @internal */
+export type HotRecords = Int32Array | number[];
 
 /** Anything that turns into a header value: a string or a typed value with `toString()`. */
 export type HeaderValue = string | { toString(): string };
@@ -176,15 +185,14 @@ function sliceValue(src: MessageSource, start: number, end: number, folded: bool
 
 /**
  * Header lines as the parser found them, before anyone asked for `HeaderField` objects: the index
- * of the first line's row, the first line's start, the hot-header records when the WebAssembly
- * scanner made them (see `HOT_VIA` in header-scan-wasm.ts), then per line {@link RAW_STRIDE}
- * numbers — header id, value start, value end (offsets in `source.text`) and
+ * of the first line's row ({@link RAW_PLAIN_HEAD}), the first line's start, then per line
+ * {@link RAW_STRIDE} numbers — header id, value start, value end (offsets in `source.text`) and
  * `lineEnd * 2 + folded` (lineEnd just after the line's LF). A line starts where the previous one
  * ended; its name is the token at its start. @internal
  */
 export type RawHeaders = number[];
 export const RAW_STRIDE = 4;
-/** `RawHeaders` without hot-header records: the first row is at this index. @internal */
+/** Where the first row of `RawHeaders` is. @internal */
 export const RAW_PLAIN_HEAD = 2;
 
 /** Splits a header value at commas outside quoted-strings and `<>` (RFC 3261 §7.3.1). */
@@ -575,18 +583,16 @@ export abstract class SipMessage {
     return this.#list(ID.via, parseVia, scanVia);
   }
 
-  /**
-   * The scanner's records (see `HOT_VIA` in header-scan-wasm.ts) while the header lines are as
-   * parsed: the hot accessors build their values from them, skipping the line search.
-   */
-  #hot(): RawHeaders | undefined {
-    return this.#raw === undefined ? undefined : this.source!.hot;
+  /** The source while the header lines are as parsed (the hot values are theirs), else undefined. */
+  #parsedSource(): MessageSource | undefined {
+    return this.#raw === undefined ? undefined : this.source;
   }
 
   /** The top Via (parses only the first Via line). */
   get topVia(): Via | undefined {
-    const hot = this.#hot();
-    if (hot !== undefined && hot[HOT_VIA] !== -1) return hotVia(this.source!, hot)[0];
+    const src = this.#parsedSource();
+    const built = src === undefined ? undefined : hotVia(src);
+    if (built !== undefined) return built[0];
     return this.#single(ID.via, parseVia, scanVia)?.[0];
   }
 
@@ -609,26 +615,30 @@ export abstract class SipMessage {
   }
 
   get from(): NameAddr | undefined {
-    const hot = this.#hot();
-    if (hot !== undefined && hot[HOT_FROM] !== -1) return hotFrom(this.source!, hot);
+    const src = this.#parsedSource();
+    const built = src === undefined ? undefined : hotAddress(src, false);
+    if (built !== undefined) return built;
     return this.#single(ID.from, parseNameAddr, scanNameAddr);
   }
 
   get to(): NameAddr | undefined {
-    const hot = this.#hot();
-    if (hot !== undefined && hot[HOT_TO] !== -1) return hotTo(this.source!, hot);
+    const src = this.#parsedSource();
+    const built = src === undefined ? undefined : hotAddress(src, true);
+    if (built !== undefined) return built;
     return this.#single(ID.to, parseNameAddr, scanNameAddr);
   }
 
   get callId(): string | undefined {
-    const hot = this.#hot();
-    if (hot !== undefined && hot[HOT_CALL_ID] !== -1) return hotCallId(this.source!, hot);
+    const src = this.#parsedSource();
+    const built = src === undefined ? undefined : hotCallId(src);
+    if (built !== undefined) return built;
     return this.#single(ID.callId, parseCallId, scanCallId);
   }
 
   get cseq(): CSeq | undefined {
-    const hot = this.#hot();
-    if (hot !== undefined && hot[HOT_CSEQ] !== -1) return hotCSeq(this.source!, hot);
+    const src = this.#parsedSource();
+    const built = src === undefined ? undefined : hotCSeq(src);
+    if (built !== undefined) return built;
     return this.#single(ID.cseq, parseCSeq, scanCSeq);
   }
 

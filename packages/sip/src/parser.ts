@@ -113,15 +113,23 @@ export function parseMessage(
     hotTo: undefined,
     hotCallId: undefined,
     hotCSeq: undefined,
+    hotViaAt: -1,
+    hotFromAt: -1,
+    hotToAt: -1,
+    hotCallIdAt: -1,
+    hotCSeqAt: -1,
   };
   let raw: RawHeaders | undefined;
   if (lines >= 0) {
-    // The scanner's table, straight into the message's own array: hot-header records and rows.
+    // The rows of the scanner's table into the message's own array; the hot-header records stay
+    // in the table until the next scan (which copies them out if the message still needs them).
     const table = wasm!.table;
-    const count = HOT_END + lines * RAW_STRIDE;
+    const count = RAW_PLAIN_HEAD + lines * RAW_STRIDE;
     raw = new Array<number>(count);
-    for (let k = 0; k < count; k++) raw[k] = table[k]!;
-    source.hot = raw;
+    raw[0] = RAW_PLAIN_HEAD;
+    raw[1] = table[1]!;
+    for (let k = RAW_PLAIN_HEAD, t = HOT_END; k < count; k++, t++) raw[k] = table[t]!;
+    wasm!.lendHot(source);
   }
 
   // ---- start line
@@ -249,9 +257,8 @@ export function parseMessage(
   const lwsByte = LWS_BYTE;
   const idAtState = NAME_ID_AT_STATE;
   const idContentLength = ID_CONTENT_LENGTH;
-  // `RawHeaders` (see message.ts): where the rows start, where the first line starts, then the
-  // rows (after the hot-header records when the WebAssembly scanner made them).
-  let first = RAW_PLAIN_HEAD;
+  // `RawHeaders` (see message.ts): where the rows start, where the first line starts, the rows.
+  const first = RAW_PLAIN_HEAD;
   scratch[0] = RAW_PLAIN_HEAD;
   scratch[1] = startLineEnd + 1;
   let n = RAW_PLAIN_HEAD; // numbers written to scratch
@@ -259,8 +266,7 @@ export function parseMessage(
   let i = startLineEnd + 1;
   let bodyStart = -1; // the header section ends with an empty line (CRLF, or a bare LF)
   if (lines >= 0) {
-    first = HOT_END;
-    n = HOT_END + lines * RAW_STRIDE;
+    n = RAW_PLAIN_HEAD + lines * RAW_STRIDE;
     bodyStart = wasm!.bodyStart();
     contentLength = wasm!.contentLength();
     i = textLength; // skips the loop

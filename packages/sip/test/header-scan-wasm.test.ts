@@ -479,6 +479,42 @@ describe('WebAssembly header scanner', () => {
     expect(accepted).toBeGreaterThan(500); // the generator reaches valid URIs often
   });
 
+  it('reads the hot headers of a message parsed before others, some read before, some after', () => {
+    const bytes = encoder.encode(base);
+    const other = encoder.encode(
+      'SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKx\r\nCall-ID: c\r\nCSeq: 7 BYE\r\n' +
+        'From: <sip:f@g>;tag=1\r\nTo: <sip:t@u>\r\n\r\n',
+    );
+    useWasmHeaderScanner(false);
+    const reference = hotReads(parseMessage(bytes));
+    useWasmHeaderScanner(true);
+    const reads = {
+      via: (m: SipRequest | SipResponse) => m.topVia,
+      from: (m: SipRequest | SipResponse) => m.from,
+      to: (m: SipRequest | SipResponse) => m.to,
+      callId: (m: SipRequest | SipResponse) => m.callId,
+      cseq: (m: SipRequest | SipResponse) => m.cseq,
+    };
+    const names = Object.keys(reads) as (keyof typeof reads)[];
+    for (let mask = 0; mask < 1 << names.length; mask++) {
+      const m = parseMessage(bytes);
+      const before = names.filter((_, k) => (mask & (1 << k)) !== 0);
+      const values = before.map((name) => reads[name](m));
+      parseMessage(other); // overwrites the scanner's table
+      parseMessage(other);
+      expect(before.map((name) => reads[name](m))).toEqual(values);
+      // The same objects, whichever way they are reached, before and after the lines exist.
+      for (const [k, name] of before.entries()) expect(reads[name](m)).toBe(values[k]);
+      expect(m.via[0]).toBe(m.topVia);
+      const after = names.map((name) => reads[name](m));
+      expect(m.headers.length).toBe(9);
+      names.forEach((name, k) => {
+        expect(reads[name](m)).toBe(after[k]);
+      });
+      expect(hotReads(m)).toEqual(reference);
+    }
+  });
+
   it('gives the TypeScript results under any maxHeaderLineLength, negative and unbounded included', () => {
     const bytes = encoder.encode(base);
     for (const limit of [-1, -(2 ** 31), 0, 5, 5.5, 2 ** 32 + 5, 2 ** 31, Infinity, NaN]) {
