@@ -31,7 +31,7 @@ static uint8_t slot_name[SLOTS][NAME_ROOM] __attribute__((aligned(16)));
 static uint8_t slot_length[SLOTS];
 static uint8_t slot_id[SLOTS];
 /* What a scan found besides the table, read by JavaScript as an array (cheaper than calls). */
-enum { BODY_START, CONTENT_LENGTH, START_LINE_END, ASCII, RESULTS };
+enum { BODY_START, CONTENT_LENGTH, START_LINE_END, ASCII, METHOD_WORD, RESULTS };
 static int32_t results[RESULTS];
 
 /*
@@ -48,12 +48,13 @@ enum {
   HOT_FROM = 8,      /* value start, display name start or -1, its end, URI start, URI end,
                         tag value start (-1 absent, -2 without value), tag value end, value end */
   HOT_TO = 16,       /* as HOT_FROM */
-  HOT_CSEQ = 24,     /* value start, number (unsigned 32-bit), method start, value end */
-  HOT_CALL_ID = 28,  /* value start, value end */
-  HOT_URI = 30,      /* Request-URI start, end, 1 for sips (else sip), user start or -1 (the user
+  HOT_CSEQ = 24,     /* value start, number (unsigned 32-bit), method start, value end, method
+                        as a common word (see add_word) or -1 */
+  HOT_CALL_ID = 29,  /* value start, value end */
+  HOT_URI = 31,      /* Request-URI start, end, 1 for sips (else sip), user start or -1 (the user
                         ends before the "@" before the host), host start, host end, 1 for an
                         IPv4 host (else a name), port or -1, params start */
-  HOT_LENGTH = 39
+  HOT_LENGTH = 40
 };
 /* The table: first row index, first line start, hot records, rows. */
 enum { HEAD = 2 + HOT_LENGTH };
@@ -92,6 +93,29 @@ EXPORT("add_name") int32_t add_name(uint32_t length, uint32_t id) {
   for (uint32_t k = 0; k < NAME_ROOM; k++) slot_name[slot][k] = k < length ? input[k] : 0;
   slot_length[slot] = (uint8_t)length;
   slot_id[slot] = (uint8_t)id;
+  return 1;
+}
+
+/*
+ * Common words (methods, transports) the JavaScript side keeps shared strings for: a method
+ * found here is reported by its index instead of being compared there. Up to 16 bytes, zero
+ * padded, compared as two 8-byte numbers.
+ */
+#define WORDS 32
+static uint64_t word_low[WORDS], word_high[WORDS];
+static uint32_t word_length[WORDS], words;
+
+/* Adds the word in input[0, length) as word number `words` (its index on the JavaScript side). */
+EXPORT("add_word") int32_t add_word(uint32_t length) {
+  if (length == 0 || length > 16 || words == WORDS) return 0;
+  uint64_t low = 0, high = 0;
+  for (uint32_t k = 0; k < length; k++) {
+    if (k < 8) low |= (uint64_t)input[k] << (8 * k);
+    else high |= (uint64_t)input[k] << (8 * (k - 8));
+  }
+  word_low[words] = low;
+  word_high[words] = high;
+  word_length[words++] = length;
   return 1;
 }
 
@@ -202,6 +226,21 @@ static inline uint64_t load8(uint32_t p) {
 /* "SIP/2.0/" and " SIP/2.0" as load8 reads them. */
 #define SIP_2_0_SLASH 0x2f302e322f504953ull
 #define SP_SIP_2_0 0x302e322f50495320ull
+
+/* The low `length` bytes (≤ 8) of `v`. */
+static inline uint64_t low_bytes(uint64_t v, uint32_t length) {
+  return length >= 8 ? v : v & ((1ull << (length * 8)) - 1);
+}
+
+/* Index of the common word input[p, p + length) (exact bytes), or -1. */
+static int32_t common_word(uint32_t p, uint32_t length) {
+  if (length == 0 || length > 16) return -1;
+  uint64_t low = low_bytes(load8(p), length);
+  uint64_t high = length > 8 ? low_bytes(load8(p + 8), length - 8) : 0;
+  for (uint32_t w = 0; w < words; w++)
+    if (word_length[w] == length && word_low[w] == low && word_high[w] == high) return (int32_t)w;
+  return -1;
+}
 
 /* input[p, p + length) is `word` (lower case letters), letters compared case-insensitively. */
 static inline int same_word(uint32_t p, uint32_t length, const char *word, uint32_t word_length) {
@@ -323,6 +362,7 @@ static void hot_cseq(uint32_t p, uint32_t end, uint32_t base) {
   hot[HOT_CSEQ + 1] = (int32_t)(uint32_t)seq;
   hot[HOT_CSEQ + 2] = (int32_t)(method_start - base);
   hot[HOT_CSEQ + 3] = (int32_t)(end - base);
+  hot[HOT_CSEQ + 4] = common_word(method_start, end - method_start);
 }
 
 /* Call-ID (scanCallId): visible ASCII only, not empty; 16 bytes at a time. */
@@ -536,7 +576,9 @@ static void hot_request_uri(uint32_t p, uint32_t end, uint32_t base) {
  */
 static void hot_request_line(uint32_t base, uint32_t end) {
   uint32_t method_end = token_end(base);
-  if (method_end == base || input[method_end] != ' ' || end < 8) return;
+  if (method_end == base || input[method_end] != ' ') return;
+  results[METHOD_WORD] = common_word(base, method_end - base);
+  if (end < 8) return;
   uint32_t sp = end - 8;
   if (sp <= method_end + 1 || load8(sp) != SP_SIP_2_0) return;
   hot_request_uri(method_end + 1, sp, base);
@@ -568,9 +610,9 @@ static inline int is_lws(uint32_t c) { return c == ' ' || c == '\t' || c == '\r'
  * Scans the message in input[0, length) whose start line begins at `base`: finds the start
  * line's end and whether the message is ASCII, then scans the header lines after it; offsets
  * are written relative to `base`. Returns the number of lines (the table holds HEAD numbers,
- * then STRIDE per line; the results body start, Content-Length (or -1), start line end and
- * ASCII (1 when no byte has its high bit set) are set), or -1
- * when the TypeScript loop must decide.
+ * then STRIDE per line; the results body start, Content-Length (or -1), start line end,
+ * ASCII (1 when no byte has its high bit set) and the method as a common word (or -1) are
+ * set), or -1 when the TypeScript loop must decide.
  */
 EXPORT("scan")
 int32_t scan(uint32_t length, uint32_t base, uint32_t max_line_length,
@@ -587,6 +629,7 @@ int32_t scan(uint32_t length, uint32_t base, uint32_t max_line_length,
   v128_t any = zero;
   for (uint32_t p = base; p < length; p += 16) any = wasm_v128_or(any, wasm_v128_load(input + p));
   results[ASCII] = wasm_i8x16_bitmask(any) == 0;
+  results[METHOD_WORD] = -1;
   uint32_t pos = (uint32_t)first_lf + 1;
   table[0] = HEAD;
   table[1] = (int32_t)(pos - base);

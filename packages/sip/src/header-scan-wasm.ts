@@ -10,6 +10,7 @@
  * loop serves alone.
  */
 import { HEADER_SCAN_WASM_BASE64 } from './header-scan-wasm-binary.js';
+import { COMMON_WORDS } from './common-words.js';
 import { headerId, knownHeaderSpellings } from './header-names.js';
 import type { MessageSource } from './message.js';
 
@@ -24,10 +25,10 @@ export const HOT_VIA = 2;
 export const HOT_FROM = 10;
 export const HOT_TO = 18;
 export const HOT_CSEQ = 26;
-export const HOT_CALL_ID = 30;
+export const HOT_CALL_ID = 31;
 /** The Request-URI (its start and end, the first two numbers, are the key). */
-export const HOT_URI = 32;
-export const HOT_END = 41;
+export const HOT_URI = 33;
+export const HOT_END = 42;
 
 interface ScanExports {
   readonly memory: WebAssembly.Memory;
@@ -37,6 +38,7 @@ interface ScanExports {
   table_length(this: void): number;
   results(this: void): number;
   add_name(this: void, length: number, id: number): number;
+  add_word(this: void, length: number): number;
   set_hot_ids(
     this: void,
     via: number,
@@ -72,6 +74,11 @@ export interface WasmHeaderScanner {
   readonly startLineEnd: () => number;
   /** 1 when no byte of the message (from the start line on) is ≥ 0x80, else 0. */
   readonly ascii: () => number;
+  /**
+   * The request's method (the token before the start line's first SP) as an index in
+   * `COMMON_WORDS`, or -1 for another word or none.
+   */
+  readonly methodWord: () => number;
   /** The input area: copy the message to its start. */
   readonly input: Uint8Array;
   /**
@@ -136,6 +143,11 @@ function instantiate(): WasmHeaderScanner | null {
       input.set(bytes, 0);
       if (fn.add_name(bytes.length, id) !== 1) return null;
     }
+    for (const word of COMMON_WORDS) {
+      const bytes = encoder.encode(word);
+      input.set(bytes, 0);
+      if (fn.add_word(bytes.length) !== 1) return null;
+    }
     input.fill(0, 0, 64);
     fn.set_hot_ids(
       headerId('via'),
@@ -144,7 +156,7 @@ function instantiate(): WasmHeaderScanner | null {
       headerId('call-id'),
       headerId('cseq'),
     );
-    const results = new Int32Array(buffer, fn.results(), 4);
+    const results = new Int32Array(buffer, fn.results(), 5);
     const table = new Int32Array(buffer, fn.table(), fn.table_length());
     const scan = fn.scan;
     let borrower: MessageSource | undefined;
@@ -164,6 +176,7 @@ function instantiate(): WasmHeaderScanner | null {
       contentLength: () => results[1]!,
       startLineEnd: () => results[2]!,
       ascii: () => results[3]!,
+      methodWord: () => results[4]!,
       input,
       table,
     };

@@ -28,7 +28,7 @@ import { EMPTY_PARAMS, NameAddr, Via, type CSeq } from './header-values.js';
 import type { MessageSource } from './message.js';
 import { Params } from './params.js';
 import { SipUri, isIPv4 } from './uri.js';
-import { KNOWN_METHODS } from './validate.js';
+import { COMMON_WORDS } from './common-words.js';
 
 /** Reads a typed value from `src.text[start, end)`, or `undefined` to use the general parser. */
 export type Scanner<T> = (
@@ -43,16 +43,6 @@ const GEN_VALUE_BYTE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) GEN_VALUE_BYTE[c] = TOKEN_BYTE[c]!;
 GEN_VALUE_BYTE[58] = GEN_VALUE_BYTE[91] = GEN_VALUE_BYTE[93] = 1;
 
-/** Shared strings for what nearly every message holds, so the usual values allocate nothing. */
-const COMMON_WORDS = [
-  // transports
-  'UDP',
-  'TCP',
-  'TLS',
-  'WS',
-  'WSS',
-  ...KNOWN_METHODS,
-];
 /** The common words as bytes, by length. */
 const WORDS_BY_LENGTH: { readonly word: string; readonly bytes: Uint8Array }[][] = [];
 for (const word of COMMON_WORDS) {
@@ -184,7 +174,9 @@ export function hotCSeq(src: MessageSource): CSeq | undefined {
   const hot = src.hot;
   if (src.hotCSeq !== undefined || hot === undefined || hot[HOT_CSEQ] === -1) return src.hotCSeq;
   src.hotCSeqAt = hot[HOT_CSEQ]!;
-  const method = commonWord(src, hot[HOT_CSEQ + 2]!, hot[HOT_CSEQ + 3]!);
+  const word = hot[HOT_CSEQ + 4]!;
+  const method =
+    word === -1 ? commonWord(src, hot[HOT_CSEQ + 2]!, hot[HOT_CSEQ + 3]!) : COMMON_WORDS[word]!;
   return (src.hotCSeq = { seq: hot[HOT_CSEQ + 1]! >>> 0, method });
 }
 

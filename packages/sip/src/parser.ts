@@ -17,6 +17,7 @@ import {
   type SipLimitName,
   type SipParseErrorCode,
 } from './errors.js';
+import { COMMON_WORDS } from './common-words.js';
 import { commonWord, scanSipUri } from './header-scan.js';
 import {
   NAME_ID_AT_STATE,
@@ -224,7 +225,8 @@ export function parseMessage(
         }
       }
     }
-    method = commonWord(source, 0, sp1);
+    const word = lines >= 0 ? wasm!.methodWord() : -1;
+    method = word === -1 ? commonWord(source, 0, sp1) : COMMON_WORDS[word]!;
     let sp2 = startContentEnd - 8;
     const usual =
       sp2 > sp1 + 1 && bytes[headStart + sp2] === 32 && isSip20At(bytes, headStart + sp2 + 1);

@@ -479,6 +479,25 @@ describe('WebAssembly header scanner', () => {
     expect(accepted).toBeGreaterThan(500); // the generator reaches valid URIs often
   });
 
+  it('names the request and CSeq methods as the TypeScript loop does, known words or not', () => {
+    const words = [
+      ...['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO'],
+      ...['REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH', 'UDP', 'WSS', 'WS'],
+      ...['invite', 'INVITEX', 'INVIT', 'SUBSCRIBEX', 'SUBSCRIB', 'X', 'A'.repeat(16)],
+      ...['A'.repeat(17), 'PUBLISH-', 'OPTIONS.'],
+    ];
+    for (const method of words) {
+      for (const cseqMethod of [method, 'INVITE', 'SUBSCRIBE', 'FOO']) {
+        const bytes = encoder.encode(
+          `${method} sip:a@b SIP/2.0\r\nCSeq: 1 ${cseqMethod}\r\nVia: SIP/2.0/UDP h\r\n\r\n`,
+        );
+        expectSame(bytes);
+        const m = parseMessage(bytes) as SipRequest;
+        expect([m.method, m.cseq?.method]).toEqual([method, cseqMethod]);
+      }
+    }
+  });
+
   it('reads the hot headers of a message parsed before others, some read before, some after', () => {
     const bytes = encoder.encode(base);
     const other = encoder.encode(
