@@ -97,10 +97,11 @@ console.log(
     'and method, and the Request-URI or status from the parsed object (what a SIP stack always needs).\n' +
     'callbridge parses bytes (parseMessage(Uint8Array)): one pass records header offsets (a\n' +
     'WebAssembly SIMD scanner finds lines and recognises names, and checks the usual shapes of the\n' +
-    'Request-URI, top Via, From, To, Call-ID and CSeq, recording where their parts are; TypeScript\n' +
-    'handles the start line, any other shape and every error); typed values are built on first\n' +
-    'access from those offsets, so these reads make it do that work (strings and parameter lists\n' +
-    'are made when read); peers parse a ready-made string (no decoding cost for them).\n' +
+    'Request-URI, top Via, From, To, Call-ID and CSeq, recording where their parts are and naming\n' +
+    'common methods; TypeScript handles the start line, any other shape and every error); typed\n' +
+    'values are built on first access from those records, so these reads make it do that work\n' +
+    '(strings and parameter lists are made when read); peers parse a ready-made string (no\n' +
+    'decoding cost for them).\n' +
     '"parse only" skips the reads; "all headers" parses and checks every known header and URI.\n',
 );
 console.log(`| parser | ${names.join(' | ')} | geomean |`);
