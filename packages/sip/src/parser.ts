@@ -36,7 +36,7 @@ import {
   type MessageSource,
   type RawHeaders,
 } from './message.js';
-import { HOT_END, wasmHeaderScanner } from './header-scan-wasm.js';
+import { HOT_END, HOT_URI, wasmHeaderScanner } from './header-scan-wasm.js';
 import { decodeLatin1, decodeUtf8 } from './text.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -203,33 +203,42 @@ export function parseMessage(
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
     // The usual line on the bytes: token chars then SP (the first SP), and " SIP/2.0" at the
     // end (then the last SP); anything else by string search, which also finds every error.
-    const tokenByte = TOKEN_BYTE;
-    let k = headStart;
-    while (tokenByte[bytes[k]!] === 1) k++;
-    let sp1 = k - headStart;
-    if (sp1 === 0 || bytes[k] !== 32 || sp1 > startContentEnd) {
-      sp1 = text.indexOf(' ');
-      if (sp1 <= 0 || sp1 > startContentEnd) {
-        throw startLineError(
-          'the request line has no Request-URI',
-          headStart,
-          badRequest('Malformed Request-Line'),
-        );
-      }
-      for (let i = 0; i < sp1; i++) {
-        if (tokenByte[bytes[headStart + i]!] === 0) {
-          throw new SipParseError('BAD_METHOD', `the method has an invalid character at ${i}`, {
-            offset: headStart + i,
-            response: badRequest('Malformed Method'),
-          });
+    // The scanner names a common method (it checked the token and the SP after it) and records
+    // the Request-URI only on the usual line.
+    const word = lines >= 0 ? wasm!.methodWord() : -1;
+    let sp1: number;
+    if (word !== -1) {
+      method = COMMON_WORDS[word]!;
+      sp1 = method.length;
+    } else {
+      const tokenByte = TOKEN_BYTE;
+      let k = headStart;
+      while (tokenByte[bytes[k]!] === 1) k++;
+      sp1 = k - headStart;
+      if (sp1 === 0 || bytes[k] !== 32 || sp1 > startContentEnd) {
+        sp1 = text.indexOf(' ');
+        if (sp1 <= 0 || sp1 > startContentEnd) {
+          throw startLineError(
+            'the request line has no Request-URI',
+            headStart,
+            badRequest('Malformed Request-Line'),
+          );
+        }
+        for (let i = 0; i < sp1; i++) {
+          if (tokenByte[bytes[headStart + i]!] === 0) {
+            throw new SipParseError('BAD_METHOD', `the method has an invalid character at ${i}`, {
+              offset: headStart + i,
+              response: badRequest('Malformed Method'),
+            });
+          }
         }
       }
+      method = commonWord(source, 0, sp1);
     }
-    const word = lines >= 0 ? wasm!.methodWord() : -1;
-    method = word === -1 ? commonWord(source, 0, sp1) : COMMON_WORDS[word]!;
     let sp2 = startContentEnd - 8;
     const usual =
-      sp2 > sp1 + 1 && bytes[headStart + sp2] === 32 && isSip20At(bytes, headStart + sp2 + 1);
+      (lines >= 0 && source.hot![HOT_URI] !== -1) ||
+      (sp2 > sp1 + 1 && bytes[headStart + sp2] === 32 && isSip20At(bytes, headStart + sp2 + 1));
     if (!usual) sp2 = text.lastIndexOf(' ', startContentEnd - 1);
     if (sp2 <= sp1 + 1) {
       throw startLineError(
