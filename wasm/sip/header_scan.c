@@ -60,7 +60,8 @@ enum {
 enum { HEAD = 2 + HOT_LENGTH };
 static int32_t table[HEAD + MAX_LINES * STRIDE];
 static int32_t *const hot = table + 2;
-static uint32_t hot_via_id, hot_from_id, hot_to_id, hot_call_id_id, hot_cseq_id;
+/* The bit of each hot header (1 Via, 2 From, 4 To, 8 Call-ID, 16 CSeq) by header id, else 0. */
+static uint8_t hot_bit[256];
 
 static void init_uri_classes(void);
 
@@ -68,11 +69,11 @@ static void init_uri_classes(void);
 EXPORT("set_hot_ids")
 void set_hot_ids(uint32_t via, uint32_t from, uint32_t to, uint32_t call_id, uint32_t cseq) {
   init_uri_classes();
-  hot_via_id = via;
-  hot_from_id = from;
-  hot_to_id = to;
-  hot_call_id_id = call_id;
-  hot_cseq_id = cseq;
+  hot_bit[via & 255] = 1;
+  hot_bit[from & 255] = 2;
+  hot_bit[to & 255] = 4;
+  hot_bit[call_id & 255] = 8;
+  hot_bit[cseq & 255] = 16;
 }
 
 EXPORT("input") uint8_t *input_address(void) { return input; }
@@ -102,8 +103,14 @@ EXPORT("add_name") int32_t add_name(uint32_t length, uint32_t id) {
  * padded, compared as two 8-byte numbers.
  */
 #define WORDS 32
+#define WORD_SLOTS 64 /* open addressing by word_slot_of; word index + 1, 0 for an empty slot */
 static uint64_t word_low[WORDS], word_high[WORDS];
 static uint32_t word_length[WORDS], words;
+static uint8_t word_slot[WORD_SLOTS];
+
+static inline uint32_t word_slot_of(uint64_t low, uint32_t length) {
+  return ((uint32_t)((low * 0x9e3779b97f4a7c15ull) >> 58) ^ length) & (WORD_SLOTS - 1);
+}
 
 /* Adds the word in input[0, length) as word number `words` (its index on the JavaScript side). */
 EXPORT("add_word") int32_t add_word(uint32_t length) {
@@ -113,6 +120,9 @@ EXPORT("add_word") int32_t add_word(uint32_t length) {
     if (k < 8) low |= (uint64_t)input[k] << (8 * k);
     else high |= (uint64_t)input[k] << (8 * (k - 8));
   }
+  uint32_t slot = word_slot_of(low, length);
+  while (word_slot[slot] != 0) slot = (slot + 1) & (WORD_SLOTS - 1);
+  word_slot[slot] = (uint8_t)(words + 1);
   word_low[words] = low;
   word_high[words] = high;
   word_length[words++] = length;
@@ -237,18 +247,25 @@ static int32_t common_word(uint32_t p, uint32_t length) {
   if (length == 0 || length > 16) return -1;
   uint64_t low = low_bytes(load8(p), length);
   uint64_t high = length > 8 ? low_bytes(load8(p + 8), length - 8) : 0;
-  for (uint32_t w = 0; w < words; w++)
+  for (uint32_t slot = word_slot_of(low, length);; slot = (slot + 1) & (WORD_SLOTS - 1)) {
+    uint32_t w = word_slot[slot];
+    if (w-- == 0) return -1;
     if (word_length[w] == length && word_low[w] == low && word_high[w] == high) return (int32_t)w;
-  return -1;
+  }
 }
 
-/* input[p, p + length) is `word` (lower case letters), letters compared case-insensitively. */
-static inline int same_word(uint32_t p, uint32_t length, const char *word, uint32_t word_length) {
-  if (length != word_length) return 0;
-  for (uint32_t k = 0; k < length; k++)
-    if ((input[p + k] | 0x20) != (uint8_t)word[k]) return 0;
-  return 1;
+/*
+ * input[p, p + length) is `word` (lower case letters, at most 8, as load8 reads them), letters
+ * compared case-insensitively.
+ */
+static inline int same_word(uint32_t p, uint32_t length, uint64_t word, uint32_t word_length) {
+  return length == word_length &&
+         (low_bytes(load8(p), length) | low_bytes(0x2020202020202020ull, length)) == word;
 }
+
+/* "branch" and "tag" as load8 reads them. */
+#define BRANCH 0x68636e617262ull
+#define TAG 0x676174ull
 
 /*
  * `*( ";" token [ "=" gen-value ] )` over [p, end), no whitespace or quotes (scanParams in
@@ -256,7 +273,7 @@ static inline int same_word(uint32_t p, uint32_t length, const char *word, uint3
  * (start -1 when absent, -2 when it has no value). Returns 0 for any other shape, and when
  * `name_needs_value` and that parameter has no value.
  */
-static int scan_params(uint32_t p, uint32_t end, uint32_t base, const char *name,
+static int scan_params(uint32_t p, uint32_t end, uint32_t base, uint64_t name,
                        uint32_t name_length, int name_needs_value, int32_t *out) {
   out[0] = -1;
   out[1] = -1;
@@ -303,7 +320,7 @@ static void hot_via(uint32_t p, uint32_t end, uint32_t base) {
     port = (int32_t)value;
     i = b;
   }
-  if (!scan_params(i, end, base, "branch", 6, 1, out + 5)) return;
+  if (!scan_params(i, end, base, BRANCH, 6, 1, out + 5)) return;
   out[0] = (int32_t)(p - base);
   out[1] = (int32_t)(transport_end - base);
   out[2] = (int32_t)(host_end - base);
@@ -341,7 +358,7 @@ static void hot_name_addr(uint32_t p, uint32_t end, uint32_t base, int32_t *out)
   uint32_t uri_start = i + 1;
   uint32_t b = min_u32(uri_end(uri_start), end);
   if (b == end || input[b] != '>' || b == uri_start) return;
-  if (!scan_params(b + 1, end, base, "tag", 3, 0, out + 5)) return;
+  if (!scan_params(b + 1, end, base, TAG, 3, 0, out + 5)) return;
   out[0] = (int32_t)(p - base);
   out[1] = name_start;
   out[2] = name_end;
@@ -587,14 +604,8 @@ static void hot_request_line(uint32_t base, uint32_t end) {
 /* Records the hot header on line (p, end) with header `id`, if its first line and usual. */
 static inline void hot_line(uint32_t id, uint32_t p, uint32_t end, uint32_t base, uint32_t folded,
                             uint32_t *seen) {
-  uint32_t bit;
-  if (id == hot_via_id) bit = 1;
-  else if (id == hot_from_id) bit = 2;
-  else if (id == hot_to_id) bit = 4;
-  else if (id == hot_call_id_id) bit = 8;
-  else if (id == hot_cseq_id) bit = 16;
-  else return;
-  if ((*seen & bit) != 0) return;
+  uint32_t bit = hot_bit[id];
+  if ((bit & ~*seen) == 0) return;
   *seen |= bit;
   if (folded) return;
   if (bit == 1) hot_via(p, end, base);
