@@ -154,8 +154,6 @@ const TWO_32 = 4294967296;
 const START_PACKETS = 10;
 /** Most pitch periods one decoded frame is shortened by when playout is far behind its target. */
 const MAX_PERIODS_REMOVED = 3;
-/** Samples left after a read that a loop moves to the start; copyWithin moves more. */
-const SHORT_MOVE = 256;
 
 /**
  * Adaptive jitter buffer for one audio stream: packets go in as they arrive, PCM comes out at
@@ -552,13 +550,10 @@ export class AdaptiveJitterBuffer {
     const shift = this.#readShift;
     if (shift === 0) return;
     this.#readShift = 0;
+    // A loop moving the usual leftover (less than a frame) took more instructions than this
+    // call into the runtime.
     const left = this.#syncLength;
-    if (left <= 0) return;
-    // Usually less than a frame (what time-scale modification left over): a loop, as
-    // copyWithin is a call into the runtime.
-    const sync = this.#sync;
-    if (left > SHORT_MOVE) sync.copyWithin(0, shift, shift + left);
-    else for (let i = 0; i < left; i++) sync[i] = sync[shift + i]!;
+    if (left > 0) this.#sync.copyWithin(0, shift, shift + left);
   }
 
   report(): JitterBufferReport {
