@@ -1,3 +1,4 @@
+import { writeRtpFixedHeader } from '@callbridge/rtp';
 import type { RtpPacket } from '@callbridge/rtp';
 import type { Clock } from './clock.js';
 
@@ -116,6 +117,25 @@ export class StreamRewriter {
     }
 
     return true;
+  }
+
+  /**
+   * Writes the RTP fixed header (RFC 3550 §5.1) of the packet {@link map} accepted last at
+   * `offset` of `out`: its outgoing sequence number and timestamp, this stream's SSRC, the
+   * marker when `marker` or the mapping asks for it. Here rather than by the caller, so the
+   * 32-bit values are not passed as arguments (each one above 2^30 a heap number, allocated per
+   * packet, when the call is not inlined).
+   */
+  writeMappedHeader(out: Uint8Array, offset: number, marker: boolean, payloadType: number): void {
+    writeRtpFixedHeader(
+      out,
+      offset,
+      marker || this.mappedMarker,
+      payloadType,
+      this.mappedSequenceNumber,
+      this.mappedTimestamp,
+      this.ssrc,
+    );
   }
 
   /** Maps an outgoing sequence number back to the current source's (for NACK translation). */

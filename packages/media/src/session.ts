@@ -10,7 +10,6 @@ import {
   digitToEvent,
   parseRtcp,
   writeRtcp,
-  writeRtpFixedHeader,
   writeTelephoneEvent,
 } from '@callbridge/rtp';
 import type { RtcpPacket, TelephoneEventNotice } from '@callbridge/rtp';
@@ -1152,15 +1151,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     // outgoing values (RFC 3550 §5.1; version 2, no padding, extension or CSRCs).
     const out = to.audioOut;
     if (!out.map(GENERATED_SOURCE, sequenceNumber, timestamp)) return;
-    writeRtpFixedHeader(
-      to.generated.buffer,
-      0,
-      mark || out.mappedMarker,
-      payloadType,
-      out.mappedSequenceNumber,
-      out.mappedTimestamp,
-      out.ssrc,
-    );
+    out.writeMappedHeader(to.generated.buffer, 0, mark, payloadType);
     to.audioSender.send(out.mappedTimestamp, payloadLength, this.#clock.now());
     this.#send(to, to.generated.view(RTP_FIXED_HEADER_LENGTH + payloadLength));
   }
