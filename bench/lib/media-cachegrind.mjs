@@ -9,7 +9,7 @@
 //   for n in 100 300; do
 //     valgrind --tool=cachegrind --cache-sim=yes --branch-sim=yes --D1=32768,8,64 \
 //       --I1=32768,8,64 --LL=1048576,16,64 --smc-check=all-non-file --cachegrind-out-file=cg.$n \
-//       node --single-threaded --no-liftoff bench/lib/media-cachegrind.mjs pipeline opus 10 400 $n
+//       node --single-threaded --no-liftoff --expose-gc bench/lib/media-cachegrind.mjs pipeline opus 10 400 $n
 //   done
 //   cg_diff cg.100 cg.300 > cg.diff && cg_annotate cg.diff   # 2,000 packet pairs
 //
@@ -38,7 +38,15 @@ if (!['pipeline', 'codecs'].includes(what) || !['opus', 'pcma'].includes(kind)) 
   process.exit(2);
 }
 const calls = Number(callsArg);
-const total = Number(warmArg) + Number(countArg);
+const warm = Number(warmArg);
+const total = warm + Number(countArg);
+/**
+ * A full collection between the warm-up and the counted packets (with --expose-gc): the counted
+ * packets then start from the same heap in both runs and allocate too little for a collection,
+ * which otherwise fell in one run's counted packets and not the other's (a major one moved the
+ * difference by thousands of instructions and a hundred cache misses per packet pair).
+ */
+const collectGarbage = globalThis.gc ?? (() => {});
 /** Payloads prepared (and reused in turn), the same for every `count`. */
 const PREPARED = 500;
 
@@ -88,11 +96,15 @@ function codecsStep(codecsA, codecsB, payloadsB, i) {
 if (what === 'pipeline') {
   const clock = new ManualClock(0);
   const sessions = await transcodingSessions(formatA, calls, clock);
-  for (let p = 0; p < total; p++) pipelineStep(sessions, clock, p);
+  for (let p = 0; p < warm; p++) pipelineStep(sessions, clock, p);
+  collectGarbage();
+  for (let p = warm; p < total; p++) pipelineStep(sessions, clock, p);
 } else {
   // The baseline of bench/media.mjs: codecs created as the session creates them.
   const { codecsA, codecsB } = await codecPairs(formatA, calls);
   const payloadsB = fromB.map((p) => p.subarray(12));
-  for (let i = 0; i < total; i++) codecsStep(codecsA, codecsB, payloadsB, i);
+  for (let i = 0; i < warm; i++) codecsStep(codecsA, codecsB, payloadsB, i);
+  collectGarbage();
+  for (let i = warm; i < total; i++) codecsStep(codecsA, codecsB, payloadsB, i);
 }
 process.exit(0);
