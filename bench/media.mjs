@@ -73,8 +73,8 @@ async function relayBench() {
   const count = 1500; // 30 s of media each way per call
   const clock = new ManualClock(0);
   const peer = new SrtpContext(srtpKeys(1));
-  const fromA = packets(0, 0xa1, pcmuPayloads(count), 160).map((p) => peer.protectRtp(p));
-  const fromB = packets(0, 0xb1, pcmuPayloads(count), 160);
+  const fromA = packets(0, 0xa1c3_5e27, pcmuPayloads(count), 160).map((p) => peer.protectRtp(p));
+  const fromB = packets(0, 0xb1f2_9d4b, pcmuPayloads(count), 160);
   const sessions = await Promise.all(
     Array.from({ length: calls }, (_, i) =>
       MediaSession.create({
@@ -159,8 +159,8 @@ async function transcodeBench(kind) {
   const clock = new ManualClock(0);
   const formatA = kind === 'opus' ? OPUS : PCMA;
   const payloadsA = kind === 'opus' ? await opusPayloads(count) : g711Payloads('a', 2, count);
-  const fromA = packets(formatA.payloadType, 0xa2, payloadsA, kind === 'opus' ? 960 : 160);
-  const fromB = packets(0, 0xb2, pcmuPayloads(count), 160);
+  const fromA = packets(formatA.payloadType, 0xa2d6_1f83, payloadsA, kind === 'opus' ? 960 : 160);
+  const fromB = packets(0, 0xb2e8_4c19, pcmuPayloads(count), 160);
   const sessions = await transcodingSessions(formatA, calls, clock);
   // Baseline: the same codec work without the pipeline — decode A, encode for B, decode B,
   // encode for A — on codecs created the way the session creates them, one pair per call as

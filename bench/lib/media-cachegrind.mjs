@@ -68,8 +68,14 @@ async function preparedOpusPayloads() {
 
 const formatA = kind === 'opus' ? OPUS : PCMA;
 const payloadsA = kind === 'opus' ? await preparedOpusPayloads() : g711Payloads('a', 2, PREPARED);
-const fromA = packets(formatA.payloadType, 0xa2, payloadsA, kind === 'opus' ? 960 : 160, total);
-const fromB = packets(0, 0xb2, g711Payloads('mu', 1, PREPARED), 160, total);
+const fromA = packets(
+  formatA.payloadType,
+  0xa2d6_1f83,
+  payloadsA,
+  kind === 'opus' ? 960 : 160,
+  total,
+);
+const fromB = packets(0, 0xb2e8_4c19, g711Payloads('mu', 1, PREPARED), 160, total);
 
 // Each packet's work is a function, as in bench/media.mjs, so V8 optimises it like the rest of
 // the path: as top-level module code the loop stayed in the baseline tier, whose inline-cache

@@ -15,15 +15,19 @@ export const OPUS = {
   fmtp: 'useinbandfec=1',
 };
 
-/** `count` RTP packets 20 ms apart carrying `payloads` in turn (by default one packet each). */
+/**
+ * `count` RTP packets 20 ms apart carrying `payloads` in turn (by default one packet each).
+ * Senders pick their SSRC and first timestamp at random (RFC 3550 §5.1, §8.1), so most are
+ * above 2^31: the timestamps here start there, as callers' SSRCs should.
+ */
 export function packets(payloadType, ssrc, payloads, samplesPerPacket, count = payloads.length) {
   return Array.from(
     { length: count },
     (_, i) =>
       createRtpPacket({
         payloadType,
-        sequenceNumber: (1000 + i) & 0xffff,
-        timestamp: (90_000 + i * samplesPerPacket) >>> 0,
+        sequenceNumber: (51_000 + i) & 0xffff,
+        timestamp: (0x9e37_79b9 + i * samplesPerPacket) >>> 0,
         ssrc,
         payload: payloads[i % payloads.length],
       }).bytes,
