@@ -227,7 +227,9 @@ export class AdaptiveJitterBuffer {
   #readView: Int16Array = new Int16Array(0);
   readonly #stretch: Int16Array;
 
-  #ssrc = -1;
+  /** The current source's SSRC as a signed 32-bit integer; none before the first packet. */
+  #ssrc = 0;
+  #hasSource = false;
   #started = false;
   #playing = false;
   #highestExtSeq = -1;
@@ -387,7 +389,9 @@ export class AdaptiveJitterBuffer {
    * Hands one received RTP packet to the buffer: the payload is `payloadLength` octets of `bytes`
    * from `payloadOffset` (by default all of `bytes`), so a caller can pass the packet it holds
    * without cutting a view. The payload is copied; the caller may reuse its buffer at once.
-   * `payloadType` is handed back to the decoder.
+   * `payloadType` is handed back to the decoder. `ssrc` and `timestamp` are the 32-bit values,
+   * unsigned or as signed integers with the same bits (`RtpPacket.ssrcBits`, `timestampBits`:
+   * those stay unboxed across calls).
    */
   insert(
     ssrc: number,
@@ -404,11 +408,12 @@ export class AdaptiveJitterBuffer {
       throw new MediaError('INVALID_ARGUMENT', 'payload range lies outside the packet');
     }
 
-    if (this.#ssrc !== ssrc) {
+    if (this.#ssrc !== (ssrc | 0) || !this.#hasSource) {
       // A new source (re-INVITE, transfer, sender restart): restart sequence and timestamp
       // tracking; audio already decoded keeps playing and the new stream follows it.
-      if (this.#ssrc !== -1) this.#ssrcChanges++;
-      this.#ssrc = ssrc;
+      if (this.#hasSource) this.#ssrcChanges++;
+      this.#ssrc = ssrc | 0;
+      this.#hasSource = true;
       this.#decoder.reset?.();
       this.#resync(sequenceNumber, timestamp);
     }
@@ -613,7 +618,7 @@ export class AdaptiveJitterBuffer {
     this.#targetMs = this.#initialTargetMs;
     // Extended numbers start far from zero so unwrapping never goes negative.
     this.#highestExtSeq = sequenceNumber + 0x10000 * 16;
-    this.#referenceExtTs = timestamp + TWO_32 * 16;
+    this.#referenceExtTs = (timestamp >>> 0) + TWO_32 * 16;
     this.#referenceTs = timestamp >>> 0;
     this.#started = false;
     // The new stream builds up its own jitter protection before it plays.

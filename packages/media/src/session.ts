@@ -145,8 +145,9 @@ class Leg {
   lastReception: ReceiverStatistics | undefined;
   audioSender: SenderStatistics;
 
-  videoSourceSsrc = -1;
-  audioSourceSsrc = -1;
+  /** Reception statistics of the source whose video / audio arrived last (RTCP, statistics()). */
+  videoSource: ReceiverStatistics | undefined = undefined;
+  audioSource: ReceiverStatistics | undefined = undefined;
   lastKeyframeRequestAt = -Infinity;
   /** Codec of this leg's first audio format: decodes what it sends, encodes what it gets. */
   codec: AudioCodec | undefined;
@@ -240,7 +241,7 @@ class Leg {
     return chosen;
   }
   statistics(): LegStatistics {
-    const audio = this.reception.get(this.audioSourceSsrc);
+    const audio = this.audioSource;
     return {
       ...this.counters,
       ...(audio !== undefined && audio.packetsReceived > 1
@@ -473,12 +474,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const path = from === this.#a ? this.#aToB : this.#bToA;
     const kind = from.payloadKinds[payloadType];
     if (kind === AUDIO_PAYLOAD) {
-      this.#count(from, packet, from.payloadClockRates[payloadType]!);
-      from.audioSourceSsrc = packet.ssrc;
+      from.audioSource = this.#count(from, packet, from.payloadClockRates[payloadType]!);
       this.#onAudio(path, packet);
     } else if (kind === VIDEO_PAYLOAD) {
-      this.#count(from, packet, from.payloadClockRates[payloadType]!);
-      from.videoSourceSsrc = packet.ssrc;
+      from.videoSource = this.#count(from, packet, from.payloadClockRates[payloadType]!);
       this.#relayVideo(path, packet);
     } else if (kind === EVENT_PAYLOAD) {
       this.#count(from, packet, from.payloadClockRates[payloadType]!);
@@ -833,18 +832,29 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
 
   // ---- audio ---------------------------------------------------------------------------------
 
-  #count(from: Leg, packet: RtpPacket, clockRate: number): void {
-    const ssrc = packet.ssrc;
+  /** Accounts a received packet in its source's statistics, which it returns. */
+  #count(from: Leg, packet: RtpPacket, clockRate: number): ReceiverStatistics {
+    // Signed: most SSRCs and timestamps are above 2^31, and unsigned they would be boxed here.
+    const ssrcBits = packet.ssrcBits;
     let stats = from.lastReception;
-    if (stats?.ssrc !== ssrc) stats = from.reception.get(ssrc);
-    if (stats === undefined) {
-      // Sources come and go with re-INVITEs and transfers; report on the latest few only.
-      if (from.reception.size >= 8) from.reception.delete(from.reception.keys().next().value!);
-      stats = new ReceiverStatistics(ssrc, clockRate);
-      from.reception.set(ssrc, stats);
+    if (stats === undefined || (stats.ssrc | 0) !== ssrcBits) {
+      const ssrc = ssrcBits >>> 0;
+      stats = from.reception.get(ssrc);
+      if (stats === undefined) {
+        // Sources come and go with re-INVITEs and transfers; report on the latest few only.
+        if (from.reception.size >= 8) from.reception.delete(from.reception.keys().next().value!);
+        stats = new ReceiverStatistics(ssrc, clockRate);
+        from.reception.set(ssrc, stats);
+      }
+      from.lastReception = stats;
     }
-    from.lastReception = stats;
-    stats.receive(packet.sequenceNumber, packet.timestamp, this.#clock.now(), packet.payloadLength);
+    stats.receive(
+      packet.sequenceNumber,
+      packet.timestampBits,
+      this.#clock.now(),
+      packet.payloadLength,
+    );
+    return stats;
   }
 
   #onAudio(path: AudioPath, packet: RtpPacket): void {
@@ -855,9 +865,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
     if (path.mode === 'transcode') {
       path.jitterBuffer!.insert(
-        packet.ssrc,
+        packet.ssrcBits,
         packet.sequenceNumber,
-        packet.timestamp,
+        packet.timestampBits,
         packet.bytes,
         packet.payloadType,
         packet.payloadOffset,
@@ -877,7 +887,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
     packet.payloadType = mapped;
     if (!to.audioOut.rewrite(packet)) return;
-    to.audioSender.send(packet.timestamp, packet.payloadLength, this.#clock.now());
+    to.audioSender.send(packet.timestampBits, packet.payloadLength, this.#clock.now());
     this.#send(to, packet.bytes);
   }
 
@@ -1171,7 +1181,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       if (out !== undefined && to.receives) {
         packet.payloadType = out.payloadType;
         if (to.audioOut.rewrite(packet)) {
-          to.audioSender.send(packet.timestamp, packet.payloadLength, this.#clock.now());
+          to.audioSender.send(packet.timestampBits, packet.payloadLength, this.#clock.now());
           this.#send(to, packet.bytes);
         }
       }
@@ -1288,22 +1298,24 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const now = this.#clock.now();
     if (now - source.lastKeyframeRequestAt < KEYFRAME_REQUEST_INTERVAL_MS) return;
     source.lastKeyframeRequestAt = now;
-    if (source.videoSourceSsrc >= 0) {
+    const video = source.videoSource;
+    if (video !== undefined) {
       this.#sendRtcp(source, [
-        { type: 'pli', senderSsrc: source.videoOut.ssrc, mediaSsrc: source.videoSourceSsrc },
+        { type: 'pli', senderSsrc: source.videoOut.ssrc, mediaSsrc: video.ssrc },
       ]);
     }
     this.emit('pictureFastUpdate', { leg: source.id });
   }
 
   #forwardNack(receiver: Leg, source: Leg, lost: readonly number[]): void {
-    if (source.videoSourceSsrc < 0) return;
+    const video = source.videoSource;
+    if (video === undefined) return;
     const translated = lost.map((seq) => receiver.videoOut.sourceSequence(seq));
     this.#sendRtcp(source, [
       {
         type: 'nack',
         senderSsrc: source.videoOut.ssrc,
-        mediaSsrc: source.videoSourceSsrc,
+        mediaSsrc: video.ssrc,
         lostSequenceNumbers: translated,
       },
     ]);

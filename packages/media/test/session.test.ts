@@ -800,4 +800,43 @@ describe('MediaSession reception statistics', () => {
     // The other leg received nothing: no estimate.
     expect(c.session.statistics('b').audioJitterMs).toBeUndefined();
   });
+
+  it('handles SSRCs and timestamps above 2^31 (most senders pick them at random) like small ones', async () => {
+    // The path reads them as signed 32-bit integers; statistics and reports must not see that.
+    const run = async (ssrc: number, firstTs: number) => {
+      const c = await call(pcmuLeg, (t) => ({ transport: t, audio: { formats: [PCMA] } }));
+      // Timestamps cross 2^31 and 2^32 on the way (and 0 for the small start).
+      const sender = new ToneSender('mu', 0, ssrc, 65_500, firstTs);
+      for (let i = 0; i < 400; i++) {
+        c.clock.advance(i % 3 === 0 ? 12 : 24);
+        c.session.receiveRtp('a', sender.next(i % 40 < 20 ? 700 : 1100));
+      }
+      const report = c.a.rtcp
+        .flat()
+        .flatMap((p) => (p.type === 'rr' || p.type === 'sr' ? p.reports : []))
+        .at(-1);
+      return {
+        jitter: c.session.statistics('a').audioJitterMs,
+        reportedSsrc: report?.ssrc,
+        lost: report?.cumulativeLost,
+        toB: c.b.rtp.map((p) => [p.sequenceNumber, p.timestamp, Array.from(p.payload)]),
+      };
+    };
+    const small = await run(0x42, 0);
+    for (const [ssrc, firstTs] of [
+      [0xdeadbeef, 0x7fff_f000],
+      [0xffff_ffff, 0xffff_f000],
+    ] as const) {
+      const large = await run(ssrc, firstTs);
+      expect(large.reportedSsrc).toBe(ssrc);
+      expect(large.jitter).toBeGreaterThan(0);
+      expect(large.jitter).toBe(small.jitter);
+      expect(large.lost).toBe(small.lost);
+      // What the transcoding leg sends (through the jitter buffer) does not depend on them.
+      expect(large.toB.map(([, , payload]) => payload)).toEqual(
+        small.toB.map(([, , payload]) => payload),
+      );
+      expect(large.toB.length).toBeGreaterThan(300);
+    }
+  });
 });

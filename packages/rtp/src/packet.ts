@@ -157,6 +157,21 @@ export class RtpPacket {
   get ssrc(): number {
     return readU32(this.#bytes, 8);
   }
+
+  /**
+   * The timestamp's and the SSRC's 32 bits as a signed integer (`timestamp | 0`). Senders pick
+   * both at random (RFC 3550 §5.1), so most are above 2^31, where V8 allocates a heap number
+   * for an unsigned value passed to or returned from a function it did not inline; the signed
+   * form stays a small integer. Convert back with `>>> 0`.
+   */
+  get timestampBits(): number {
+    const b = this.#bytes;
+    return (b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!;
+  }
+  get ssrcBits(): number {
+    const b = this.#bytes;
+    return (b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!;
+  }
   set ssrc(value: number) {
     checkRange('ssrc', value, 0xffffffff);
     writeU32(this.#bytes, 8, value);

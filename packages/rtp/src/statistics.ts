@@ -81,7 +81,9 @@ export class ReceiverStatistics {
   /**
    * Accounts one RTP packet (RFC 3550 A.1 update_seq and A.8 jitter). `payloadOctets` feeds the
    * octet count. Returns whether the packet counts: sources on probation or jumps beyond
-   * MAX_DROPOUT are not counted until confirmed by a sequential packet.
+   * MAX_DROPOUT are not counted until confirmed by a sequential packet. `rtpTimestamp` is the
+   * 32-bit timestamp, unsigned or as the signed integer with the same bits
+   * (`RtpPacket.timestampBits`, which stays unboxed across calls).
    */
   receive(
     sequenceNumber: number,
@@ -209,7 +211,7 @@ export class ReceiverStatistics {
     this.#received++;
     this.#octets += payloadOctets;
     // A.8: transit time in timestamp units; D is its change, wrapped into ±2^31.
-    const transit = (arrivalMs * this.clockRate) / 1000 - rtpTimestamp;
+    const transit = (arrivalMs * this.clockRate) / 1000 - (rtpTimestamp >>> 0);
     if (!Number.isNaN(this.#transit)) {
       const d = wrappedTransitChange(transit - this.#transit);
       this.#jitter += (d - this.#jitter) / 16;
@@ -255,7 +257,7 @@ export class SenderStatistics {
     this.clockRate = clockRate;
   }
 
-  /** Accounts one sent RTP packet. */
+  /** Accounts one sent RTP packet (`rtpTimestamp` unsigned or signed with the same bits). */
   send(rtpTimestamp: number, payloadOctets: number, nowMs: number): void {
     this.#packets = (this.#packets + 1) >>> 0;
     this.#octets = (this.#octets + payloadOctets) >>> 0;

@@ -41,6 +41,22 @@ describe('RtpPacket', () => {
     expect(packet.payload.byteOffset).toBe(plain.byteOffset + 12);
   });
 
+  it('gives the timestamp and SSRC bits as signed integers too', () => {
+    for (const value of [0, 1, 0x7fff_ffff, 0x8000_0000, 0xdead_beef, 0xffff_ffff]) {
+      const packet = createRtpPacket({
+        payloadType: 0,
+        sequenceNumber: 1,
+        timestamp: value,
+        ssrc: (value ^ 0x5a5a_5a5a) >>> 0,
+        payload: new Uint8Array(4),
+      });
+      expect(packet.timestampBits).toBe(value | 0);
+      expect(packet.timestampBits >>> 0).toBe(packet.timestamp);
+      expect(packet.ssrcBits).toBe((value ^ 0x5a5a_5a5a) | 0);
+      expect(packet.ssrcBits >>> 0).toBe(packet.ssrc);
+    }
+  });
+
   it('writes header fields in place', () => {
     const bytes = plain.slice();
     const packet = RtpPacket.parse(bytes);
