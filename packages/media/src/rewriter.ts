@@ -123,7 +123,7 @@ export class StreamRewriter {
    * Writes the RTP fixed header (RFC 3550 §5.1) of the packet {@link map} accepted last at
    * `offset` of `out`: its outgoing sequence number and timestamp, this stream's SSRC, the
    * marker when `marker` or the mapping asks for it. Here rather than by the caller, so the
-   * 32-bit values are not passed as arguments (each one above 2^30 a heap number, allocated per
+   * 32-bit values are not passed as arguments (each one from 2^31 on a heap number, allocated per
    * packet, when the call is not inlined).
    */
   writeMappedHeader(out: Uint8Array, offset: number, marker: boolean, payloadType: number): void {

@@ -180,6 +180,7 @@ class Leg {
   }
 
   applyConfig(config: LegConfig): void {
+    checkPayloadTypes(this.id, config);
     const keysChanged = config.srtp !== this.config.srtp || this.srtpSend === undefined;
     this.config = config;
     if (keysChanged) {
@@ -201,7 +202,7 @@ class Leg {
     // Later kinds win where payload types clash, as the maps were consulted video first.
     this.payloadKinds.fill(NO_PAYLOAD);
     this.#mapPayloadTypes(this.audioFormats.values(), AUDIO_PAYLOAD);
-    if (this.comfortNoisePayloadType >= 0 && this.comfortNoisePayloadType < 128) {
+    if (this.comfortNoisePayloadType >= 0) {
       const pt = this.comfortNoisePayloadType;
       if (this.payloadKinds[pt] === NO_PAYLOAD) {
         this.payloadKinds[pt] = AUDIO_PAYLOAD;
@@ -217,7 +218,6 @@ class Leg {
     kind: PayloadKind,
   ): void {
     for (const { payloadType, clockRate } of formats) {
-      if (payloadType < 0 || payloadType > 127) continue;
       this.payloadKinds[payloadType] = kind;
       this.payloadClockRates[payloadType] = clockRate;
     }
@@ -265,6 +265,29 @@ function sameFormat(a: PayloadFormat, b: PayloadFormat): boolean {
  * with another packetization-mode (default 0) or another profile (profile_idc, the first octet
  * of profile-level-id, default 0x42) different streams; the level may differ.
  */
+/**
+ * RTP carries the payload type in 7 bits (RFC 3550 §5.1): a leg whose formats name another
+ * number is refused before anything of it is applied, rather than failing per packet.
+ */
+function checkPayloadTypes(leg: LegId, config: LegConfig): void {
+  const audio = config.audio;
+  const payloadTypes = [
+    ...(audio?.formats ?? []),
+    ...(audio?.telephoneEvents ?? []),
+    ...(config.video?.formats ?? []),
+  ].map((f) => f.payloadType);
+  if (audio?.comfortNoisePayloadType !== undefined)
+    payloadTypes.push(audio.comfortNoisePayloadType);
+  for (const payloadType of payloadTypes) {
+    if (!Number.isInteger(payloadType) || payloadType < 0 || payloadType > 127) {
+      throw new MediaError(
+        'INVALID_ARGUMENT',
+        `leg ${leg}: payload type ${payloadType} is not in 0..127`,
+      );
+    }
+  }
+}
+
 function sameH264Stream(a: PayloadFormat, b: PayloadFormat): boolean {
   const params = (format: PayloadFormat) => {
     const fmtp = parseFmtp(format.fmtp);
@@ -1148,9 +1171,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (!path.generating) {
       path.generating = true;
       to.audioOut.newSource(to.primaryAudio?.clockRate);
-    }
-    if (payloadType < 0 || payloadType > 0x7f) {
-      throw new MediaError('INVALID_ARGUMENT', `payload type ${payloadType} not in 0..127`);
     }
     const sequenceNumber = path.generatedSeq;
     const mark = marker || path.generatedMarker;

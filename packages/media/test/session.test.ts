@@ -751,6 +751,34 @@ describe('Comfort noise (RFC 3389)', () => {
 });
 
 describe('MediaSession robustness', () => {
+  it('refuses payload types outside 0..127 in a leg, at creation and on update, and keeps the call', async () => {
+    for (const bad of [128, -1, 1.5]) {
+      await expect(
+        call(pcmuLeg, (t) => ({
+          transport: t,
+          audio: { formats: [{ ...PCMA, payloadType: bad }] },
+        })),
+      ).rejects.toMatchObject({ name: 'MediaError', code: 'INVALID_ARGUMENT' });
+    }
+    await expect(
+      call(pcmuLeg, (t) =>
+        pcmuLeg(t, { audio: { formats: [PCMU], comfortNoisePayloadType: 200 } }),
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const c = await call(pcmuLeg, pcmuLeg);
+    await expect(
+      c.session.updateLeg('b', {
+        transport: c.b,
+        audio: { formats: [PCMU], telephoneEvents: [{ payloadType: 300, clockRate: 8000 }] },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('300') });
+    // Nothing of the refused update was applied: the call relays as before.
+    stream(c, 'a', new ToneSender('mu', 0, 0x51), 10);
+    expect(c.b.rtp.length).toBe(10);
+    expect(c.b.rtp.every((p) => p.payloadType === 0)).toBe(true);
+    expect(c.events.error).toEqual([]);
+  });
+
   it('never throws on malformed or hostile packets', async () => {
     const { SeededRandom } = await import('@callbridge/media');
     const c = await call(
